@@ -1,0 +1,96 @@
+"""A local certificate authority for loopback TLS: HAProxy's and the nodes' server
+certificates, the BankID simulator's server certificate, and the RP client
+certificate for mutual TLS toward the BankID RP API. Test material only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+
+@dataclass(frozen=True)
+class Issued:
+    cert: Path
+    key: Path
+
+
+def _key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    path.chmod(0o600)
+
+
+def _name(cn: str, serial_number: str = "") -> x509.Name:
+    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "idportal local test"),
+             x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if serial_number:
+        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial_number))
+    return x509.Name(attrs)
+
+
+def make_ca(folder: Path, name: str = "idportal local CA") -> Issued:
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = folder / "ca.pem", folder / "ca-key.pem"
+    if cert_path.exists() and key_path.exists():
+        return Issued(cert_path, key_path)
+    key = _key()
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=825))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
+                                         False), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_key(key_path, key)
+    return Issued(cert_path, key_path)
+
+
+def issue(ca: Issued, folder: Path, stem: str, *, cn: str, server: bool = True,
+          client: bool = False, serial_number: str = "", days: int = 400) -> Issued:
+    """A leaf certificate for 127.0.0.1/localhost (server) and/or a client."""
+    ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(ca.key.read_bytes(), None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    key = _key()
+    now = dt.datetime.now(dt.UTC)
+    usages = ([ExtendedKeyUsageOID.SERVER_AUTH] if server else []) + (
+        [ExtendedKeyUsageOID.CLIENT_AUTH] if client else [])
+    builder = (x509.CertificateBuilder().subject_name(_name(cn, serial_number))
+               .issuer_name(ca_cert.subject).public_key(key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - dt.timedelta(minutes=5))
+               .not_valid_after(now + dt.timedelta(days=days))
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(x509.ExtendedKeyUsage(usages), critical=False))
+    if server:
+        builder = builder.add_extension(x509.SubjectAlternativeName(
+            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
+    folder.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = folder / f"{stem}.pem", folder / f"{stem}-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_key(key_path, key)
+    return Issued(cert_path, key_path)
+
+
+def bundle(issued: Issued, path: Path) -> Path:
+    """Certificate + key in one PEM (HAProxy's ``crt``)."""
+    path.write_bytes(issued.cert.read_bytes() + issued.key.read_bytes())
+    path.chmod(0o600)
+    return path

@@ -1,0 +1,208 @@
+"""Starting and stopping the real processes (redis-server, Sentinel, Hypercorn nodes,
+HAProxy, the simulator) on loopback. Used by the cluster, the dev run and the tests.
+
+Every process is started in its own session and stopped by its pid: never by name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+
+
+class ProcError(RuntimeError):
+    pass
+
+
+@dataclass
+class Proc:
+    name: str
+    pid: int
+    port: int
+    log: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    def alive(self) -> bool:
+        if self.popen is not None:
+            return self.popen.poll() is None
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return _not_zombie(self.pid)
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+def free_ports(n: int) -> list[int]:
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind((LOOPBACK, 0))
+            socks.append(s)
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def require_binary(name: str, apt_package: str) -> str:
+    """The binary's path; installed with apt when missing and running as root."""
+    found = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists()
+                                   else None)
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq", apt_package], check=True,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        found = shutil.which(name) or (f"/usr/sbin/{name}" if Path(f"/usr/sbin/{name}").exists()
+                                       else None)
+        if found:
+            return found
+    raise ProcError(f"{name} is missing: install it with 'sudo apt-get install {apt_package}'")
+
+
+def spawn(name: str, argv: list[str], *, log: Path, port: int, env: dict[str, str] | None = None,
+          cwd: Path | None = None) -> Proc:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    out = open(log, "ab")  # noqa: SIM115 - handed to the child
+    try:
+        popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 start_new_session=True, env={**os.environ, **(env or {})},
+                                 cwd=cwd)
+    finally:
+        out.close()
+    return Proc(name=name, pid=popen.pid, port=port, log=log, popen=popen)
+
+
+def wait_port(port: int, *, timeout: float = 10.0, proc: Proc | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and not proc.alive():
+            raise ProcError(f"{proc.name} exited; see {proc.log}")
+        with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), 0.2):
+            return
+        time.sleep(0.05)
+    raise ProcError(f"nothing listens on {LOOPBACK}:{port} after {timeout} s")
+
+
+def signal_pid(pid: int, sig: int) -> bool:
+    try:
+        os.kill(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def stop(proc: Proc, *, timeout: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL after ``timeout``; a frozen process is thawed first."""
+    if not proc.alive():
+        _reap(proc)
+        return
+    signal_pid(proc.pid, signal.SIGCONT)
+    signal_pid(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not proc.alive():
+            _reap(proc)
+            return
+        time.sleep(0.05)
+    signal_pid(proc.pid, signal.SIGKILL)
+    _reap(proc)
+
+
+def _reap(proc: Proc) -> None:
+    if proc.popen is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.popen.wait(timeout=5)
+
+
+def python() -> str:
+    return sys.executable
+
+
+# --- Redis and Sentinel -------------------------------------------------------------
+
+def redis_argv(binary: str, port: int, folder: Path, *, replica_of: int | None = None,
+               aof: bool = True, min_replicas: int = 0, password: str = "") -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    argv = [binary, "--port", str(port), "--bind", LOOPBACK, "--dir", str(folder),
+            "--save", "", "--appendonly", "yes" if aof else "no",
+            "--appendfsync", "everysec", "--daemonize", "no", "--protected-mode", "yes",
+            "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
+            "--maxmemory-policy", "noeviction"]
+    if replica_of is not None:
+        argv += ["--replicaof", LOOPBACK, str(replica_of)]
+    if min_replicas:
+        # A primary cut off from its replicas stops taking writes after the lag bound.
+        argv += ["--min-replicas-to-write", str(min_replicas), "--min-replicas-max-lag", "2"]
+    if password:
+        argv += ["--requirepass", password, "--masterauth", password]
+    return argv
+
+
+def sentinel_conf(path: Path, *, port: int, primary_port: int, service: str = "idportal",
+                  quorum: int = 2, down_after_ms: int = 1000, failover_timeout_ms: int = 5000,
+                  password: str = "") -> Path:
+    # down-after 1000 ms: the measured floor without false failovers on this kind of
+    # machine (500 ms gives false alarms); failover-timeout 5000 ms bounds a stuck
+    # failover and the wait before the same primary is tried again.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        f"port {port}", f"bind {LOOPBACK}", f"dir {path.parent}", "daemonize no",
+        f"sentinel monitor {service} {LOOPBACK} {primary_port} {quorum}",
+        f"sentinel down-after-milliseconds {service} {down_after_ms}",
+        f"sentinel failover-timeout {service} {failover_timeout_ms}",
+        f"sentinel parallel-syncs {service} 1",
+        "sentinel resolve-hostnames no",
+    ]
+    if password:
+        lines.append(f"sentinel auth-pass {service} {password}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def wait_replication(port: int, replicas: int, *, timeout: float = 15.0) -> None:
+    """Until the primary on ``port`` reports ``replicas`` connected, online replicas."""
+    import redis
+
+    client = redis.Redis(host=LOOPBACK, port=port, socket_timeout=1)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(redis.RedisError):
+                info = client.info("replication")
+                online = sum(1 for k, v in info.items() if k.startswith("slave")
+                             and isinstance(v, dict) and v.get("state") == "online")
+                if online >= replicas:
+                    return
+            time.sleep(0.1)
+    finally:
+        client.close()
+    raise ProcError(f"primary on {port} has fewer than {replicas} online replicas")

@@ -1,0 +1,102 @@
+"""The app factory: routes and middleware, nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from service import health
+from service.login import bankid, flow, pin
+from service.login import register as pin_register
+from service.login.bankid_client import BankIDClient
+from service.observability import RequestContext, configure_logging
+from service.oidc import authorize, discovery, introspect, logout, revoke, token, userinfo
+from service.oidc import clients as clientsmod
+from service.settings import Settings
+from service.state import Keys, Node
+from service.store import open_store
+from service.web.errorpages import HANDLERS
+from service.web.headers import BodyLimit, SecurityHeaders
+
+STATIC = Path(__file__).parent / "web" / "static"
+
+ROUTES = [
+    Route("/.well-known/openid-configuration", discovery.configuration, name="discovery"),
+    Route("/jwks", discovery.jwks, name="jwks"),
+    Route("/authorize", authorize.authorize, methods=["GET", "POST"], name="authorize"),
+    Route("/token", token.token, methods=["POST"], name="token"),
+    Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"], name="userinfo"),
+    Route("/end_session", logout.end_session_endpoint, methods=["GET", "POST"],
+          name="end_session"),
+    Route("/revoke", revoke.revoke, methods=["POST"], name="revoke"),
+    Route("/introspect", introspect.introspect, methods=["POST"], name="introspect"),
+    Route("/login/{tx}", flow.choose, name="login_choose"),
+    Route("/login/{tx}/bankid/start", bankid.start, methods=["POST"], name="bankid_start"),
+    Route("/login/{tx}/bankid", bankid.show, name="bankid_page"),
+    Route("/login/{tx}/bankid/qr.svg", bankid.qr_svg, name="bankid_qr"),
+    Route("/login/{tx}/bankid/collect", bankid.collect, methods=["POST"], name="bankid_collect"),
+    Route("/login/{tx}/bankid/cancel", bankid.cancel, methods=["POST"], name="bankid_cancel"),
+    Route("/login/{tx}/finish", bankid.finish, name="login_finish"),
+    Route("/login/{tx}/pin", pin.form_page, name="pin_page"),
+    Route("/login/{tx}/pin", pin.submit, methods=["POST"], name="pin_submit"),
+    Route("/healthz", health.healthz, name="healthz"),
+    Route("/readyz", health.readyz, name="readyz"),
+    Route("/metrics", health.metrics_endpoint, name="metrics"),
+    Mount("/static", StaticFiles(directory=STATIC), name="static"),
+]
+
+
+def build_node(settings: Settings) -> Node:
+    """Everything that can fail at start-up fails here, before the server listens."""
+    keys = Keys(Path(settings.keys_dir), publish_for=max(
+        settings.lifetimes.id_token, settings.lifetimes.access_token) + 300)
+    keys.reload_if_changed()
+    return Node(
+        settings=settings,
+        store=open_store(settings),
+        registry=clientsmod.load(settings.clients_file),
+        keys=keys,
+        bankid=BankIDClient(settings.bankid),
+        pins=pin_register.load(settings.pin.register_file, settings.pin),
+        http=httpx.AsyncClient(timeout=settings.backchannel_timeout_s, follow_redirects=False),
+    )
+
+
+def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
+    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    the_node = node or build_node(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        watcher = asyncio.create_task(health.watch(the_node))
+        try:
+            yield
+        finally:
+            the_node.draining = True
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await the_node.bankid.close()
+            await the_node.http.aclose()
+            await the_node.store.close()
+
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[
+            Middleware(RequestContext, node=settings.node_name),
+            Middleware(SecurityHeaders, hsts=settings.cookie_secure),
+            Middleware(BodyLimit, limit=settings.max_body_bytes),
+        ],
+        exception_handlers=HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.node = the_node
+    return app

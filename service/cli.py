@@ -1,0 +1,159 @@
+"""``idportal``: the one command for operators.
+
+    idportal serve [--config FILE] [--bind 127.0.0.1:8443] [--certfile F --keyfile F]
+    idportal keys generate|rotate [--dir DIR]
+    idportal clients check FILE | clients secret
+    idportal pins hash | pins seed --out FILE
+    idportal dev                      one node + Redis + BankID simulator (see README)
+    idportal cluster up|down|status   the local HA cluster (ha/)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+
+from service.settings import SettingsError, load_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from service import serve
+
+    settings = load_settings(args.config)
+    host = args.bind.rpartition(":")[0]
+    if host not in ("127.0.0.1", "localhost", "[::1]") and not args.allow_any_address:
+        print(f"refusing to bind {host}: pass --allow-any-address to listen beyond loopback",
+              file=sys.stderr)
+        return 2
+    asyncio.run(serve.run(settings, bind=args.bind, certfile=args.certfile,
+                          keyfile=args.keyfile, drain_s=args.drain, access_log=args.access_log))
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from service.oidc import keys
+
+    settings = load_settings(args.config)
+    folder = Path(args.dir or settings.keys_dir)
+    publish_for = max(settings.lifetimes.id_token, settings.lifetimes.access_token) + 300
+    if args.action == "generate":
+        made = keys.generate(folder)
+        print("created: " + (", ".join(k.kid for k in made) if made else "nothing (keys exist)"))
+    else:
+        new, pruned = keys.rotate(folder, publish_for=publish_for)
+        print(f"new signing keys: {', '.join(new)}; pruned: {', '.join(pruned) or 'none'}; "
+              f"retired keys stay published for {publish_for} s")
+    return 0
+
+
+def _clients(args: argparse.Namespace) -> int:
+    from service.oidc import clients
+
+    if args.action == "secret":
+        secret, digest = clients.new_secret()
+        print(f"client secret (give to the e-service): {secret}")
+        print(f'secret_sha256 = "{digest}"   (put in the clients file)')
+        return 0
+    if not args.file:
+        print("clients check needs FILE", file=sys.stderr)
+        return 2
+    try:
+        reg = clients.load(args.file)
+    except clients.ClientsError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for c in reg.clients.values():
+        print(f"ok  {c.client_id}: {c.token_endpoint_auth_method}, min {c.min_loa.rsplit('/', 1)[-1]},"
+              f" {len(c.redirect_uris)} redirect URI(s)")
+    return 0
+
+
+def _pins(args: argparse.Namespace) -> int:
+    from service.login.register import hasher
+    from service.settings import PinSettings
+
+    ph = hasher(PinSettings())
+    if args.action == "hash":
+        pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+        print(ph.hash(pin))
+        return 0
+    from service import testpeople
+
+    text = testpeople.register_toml(args.count, pin=args.pin, ph=ph)
+    Path(args.out).write_text(text)
+    print(f"wrote {args.count} test citizens with PIN {args.pin} to {args.out}")
+    return 0
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from ha import devrun
+
+    return devrun.main(args)
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    from ha import cluster
+
+    return cluster.main(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="idportal", description="The city's one login.")
+    p.add_argument("--config", help="TOML settings file (default: $IDPORTAL_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run one auth node (Hypercorn)")
+    s.add_argument("--bind", default="127.0.0.1:8443", help="host:port (default %(default)s)")
+    s.add_argument("--certfile", default="", help="TLS certificate (PEM) for https")
+    s.add_argument("--keyfile", default="", help="TLS private key (PEM)")
+    s.add_argument("--drain", type=float, default=0.0,
+                   help="seconds to report not-ready before stopping on SIGTERM")
+    s.add_argument("--access-log", action="store_true", help="Hypercorn access log to stdout")
+    s.add_argument("--allow-any-address", action="store_true", help=argparse.SUPPRESS)
+    s.set_defaults(func=_serve)
+
+    k = sub.add_parser("keys", help="signing keys in the shared keys folder")
+    k.add_argument("action", choices=["generate", "rotate"])
+    k.add_argument("--dir", help="keys folder (default: keys_dir from the settings)")
+    k.set_defaults(func=_keys)
+
+    c = sub.add_parser("clients", help="the e-services (clients file)")
+    c.add_argument("action", choices=["check", "secret"])
+    c.add_argument("file", nargs="?", help="clients TOML file (check)")
+    c.set_defaults(func=_clients)
+
+    pn = sub.add_parser("pins", help="the PIN register")
+    pn.add_argument("action", choices=["hash", "seed"])
+    pn.add_argument("--out", default="config/pin-register.toml")
+    pn.add_argument("--count", type=int, default=20)
+    pn.add_argument("--pin", default="1234")
+    pn.set_defaults(func=_pins)
+
+    d = sub.add_parser("dev", help="one node + Redis + BankID simulator on loopback")
+    d.add_argument("--run-dir", default="run/dev")
+    d.add_argument("--port", type=int, default=8443)
+    d.set_defaults(func=_dev)
+
+    cl = sub.add_parser("cluster", help="the local HA cluster")
+    cl.add_argument("action", choices=["up", "down", "status"])
+    cl.add_argument("--nodes", type=int, default=3)
+    cl.add_argument("--run-dir", default="run/cluster")
+    cl.add_argument("--json", action="store_true")
+    cl.set_defaults(func=_cluster)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

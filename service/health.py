@@ -1,0 +1,62 @@
+"""``/healthz`` (the process answers) and ``/readyz`` (it can serve: keys loaded, store
+reached recently, not draining), plus ``/metrics``.
+
+Readiness uses the last successful store ping within a grace period longer than a
+Sentinel failover (~2.3 s measured), so a failover does not make every node unready at
+once and HAProxy keeps sending traffic to nodes that ride it out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import structlog
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from service import metrics
+from service.state import Node, node
+
+READY_GRACE_S = 10.0
+PING_EVERY_S = 1.0
+log = structlog.get_logger("idportal.health")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "alive"}, headers={"Cache-Control": "no-store"})
+
+
+def readiness(n: Node, now: float) -> tuple[bool, dict[str, object]]:
+    keys_ok = n.keys.ring is not None
+    store_ok = now - n.last_store_ok < READY_GRACE_S
+    ready = keys_ok and store_ok and not n.draining
+    return ready, {"keys": keys_ok, "store": store_ok, "draining": n.draining}
+
+
+async def readyz(request: Request) -> JSONResponse:
+    ready, detail = readiness(node(request), time.monotonic())
+    metrics.READY.set(1 if ready else 0)
+    return JSONResponse({"status": "ready" if ready else "not ready", **detail},
+                        status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+async def watch(n: Node) -> None:
+    """Background: ping the store (short timeout, no retry budget) and reload keys."""
+    while True:
+        try:
+            await asyncio.wait_for(n.store.client.redis.ping(), timeout=1.0)  # type: ignore[misc]
+            n.last_store_ok = time.monotonic()
+        except Exception as exc:  # any failure only means "not reached this time"
+            log.warning("store_ping_failed", error=type(exc).__name__)
+            await n.store.client.redis.connection_pool.disconnect(inuse_connections=False)
+        try:
+            n.keys.reload_if_changed()
+        except Exception as exc:  # a half-written key file must not kill the node
+            log.error("keys_reload_failed", error=str(exc))
+        await asyncio.sleep(PING_EVERY_S)

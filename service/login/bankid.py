@@ -1,0 +1,219 @@
+"""BankID login pages (RP API v6): start an order, show the animated QR code or the
+autostart link, collect, cancel, finish.
+
+The page works without JavaScript (buttons to check again and for a fresh QR code)
+and better with it (``bankid.js``: QR every second, collect every 2 s, cancel on
+leaving). ``qrStartSecret`` stays in the store; the browser only ever gets SVG.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from service import metrics
+from service.crypto import new_id
+from service.errors import PageError
+from service.login import bankid_messages as msgs
+from service.login import flow, loa, qr
+from service.login.bankid_client import BankIDError
+from service.personnummer import InvalidPersonalNumber, parse
+from service.records import Identity
+from service.state import Node, node
+from service.store.transactions import Transaction
+from service.web import http
+from service.web.render import page
+
+log = structlog.get_logger("idportal.bankid")
+
+
+@dataclass(frozen=True, slots=True)
+class OrderState:
+    order_ref: str
+    auto_start_token: str
+    qr_start_token: str
+    qr_start_secret: str
+    started: float
+    device: str  # "other" (QR) or "same" (autostart)
+    status: str = "pending"
+    hint: str = ""
+    rfa: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+
+def _order(tx: Transaction) -> OrderState | None:
+    return OrderState(**json.loads(tx.order)) if tx.order else None
+
+
+async def _tx(request: Request, *, post: bool) -> tuple[Node, Transaction, dict[str, str]]:
+    n = node(request)
+    form: dict[str, str] = {}
+    if post:
+        form, _ = await http.form(request, limit=n.settings.max_body_bytes)
+    tx = await flow.guard(request, request.path_params["tx"],
+                          csrf=form.get("csrf", "") if post else None)
+    if "bankid" not in flow.methods_of(n, tx):
+        raise PageError("err_tx_expired", status=403)
+    return n, tx, form
+
+
+async def start(request: Request) -> Response:
+    n, tx, form = await _tx(request, post=True)
+    device = "same" if form.get("device") == "same" else "other"
+    ip = http.client_ip(request, n.settings.trusted_proxies)
+    previous = _order(tx)
+    if previous and previous.status == "pending":
+        await _cancel_quietly(n, previous.order_ref)
+    try:
+        order = await n.bankid.auth(ip, personal_number=tx.step_up_from)
+    except BankIDError as exc:
+        rfa = msgs.code_for_error(exc.code)
+        metrics.LOGINS.labels("bankid", f"error_{exc.code}"[:40]).inc()
+        log.warning("bankid_auth_failed", error=exc.code)
+        state = OrderState("", "", "", "", time.time(), device, "failed", exc.code, rfa)
+    else:
+        state = OrderState(order.order_ref, order.auto_start_token, order.qr_start_token,
+                           order.qr_start_secret, time.time(), device)
+    await n.store.transactions.set_fields(tx.tx_id, order=state.to_json())
+    return RedirectResponse(f"/login/{tx.tx_id}/bankid", status_code=303)
+
+
+async def show(request: Request) -> Response:
+    n, tx, _ = await _tx(request, post=False)
+    state = _order(tx)
+    if state is None:
+        return RedirectResponse(f"/login/{tx.tx_id}", status_code=303)
+    loc = flow.page_locale(request, n, tx)
+    rfa = state.rfa or msgs.code_for("pending", "outstandingTransaction",
+                                     qr=state.device == "other")
+    finished = state.status != "pending"
+    return page("bankid.html", locale=loc, request_id=http.request_id(request),
+                tx_id=tx.tx_id, csrf=tx.csrf, device=state.device, finished=finished,
+                rfa=rfa, message=msgs.message(rfa, loc), qr_n=int(time.time()),
+                autostart=qr.autostart_link(state.auto_start_token),
+                interval_ms=int(n.settings.bankid.collect_interval_s * 1000),
+                status=503 if state.status == "failed" and state.rfa == "RFA5" else 200,
+                switch_url=f"/login/{tx.tx_id}/bankid?lang={'en' if loc == 'sv' else 'sv'}")
+
+
+async def qr_svg(request: Request) -> Response:
+    n, tx, _ = await _tx(request, post=False)
+    state = _order(tx)
+    if state is None or state.status != "pending" or not state.qr_start_secret:
+        raise PageError("err_tx_expired", status=404)
+    data = qr.payload(state.qr_start_token, state.qr_start_secret,
+                      qr.seconds_since(state.started, time.time()))
+    loc = flow.page_locale(request, n, tx)
+    return Response(qr.svg(data, title=msgs.message("SCAN_QR", loc)), media_type="image/svg+xml",
+                    headers={"Cache-Control": "no-store"})
+
+
+async def collect(request: Request) -> Response:
+    """One /collect for this order. JSON for the script, a redirect without it."""
+    n, tx, _ = await _tx(request, post=True)
+    wants_json = request.headers.get("accept", "").startswith("application/json")
+    loc = flow.page_locale(request, n, tx)
+    state = _order(tx)
+    if state is None or not state.order_ref:
+        return _answer(wants_json, tx, state, loc, next_url=f"/login/{tx.tx_id}")
+    if state.status == "pending":
+        state = await _collect_once(n, tx, state)
+    if state.status == "complete":
+        next_url = f"/login/{tx.tx_id}/finish"
+        return _answer(wants_json, tx, state, loc, next_url=next_url, finish=True)
+    return _answer(wants_json, tx, state, loc, next_url=f"/login/{tx.tx_id}/bankid")
+
+
+async def _collect_once(n: Node, tx: Transaction, state: OrderState) -> OrderState:
+    qr_mode = state.device == "other"
+    try:
+        result = await n.bankid.collect(state.order_ref)
+    except BankIDError as exc:
+        if exc.code in ("maintenance", "unreachable", "requestTimeout"):
+            # Transient: keep the order pending, show RFA5 until it answers again.
+            return OrderState(**{**asdict(state), "rfa": "RFA5"})
+        new = OrderState(**{**asdict(state), "status": "failed", "hint": exc.code,
+                            "rfa": msgs.code_for_error(exc.code)})
+        await n.store.transactions.set_fields(tx.tx_id, order=new.to_json())
+        return new
+    rfa = msgs.code_for(result.status, result.hint_code, qr=qr_mode)
+    fields: dict[str, str] = {}
+    if result.status == "complete":
+        identity = _identity(result.user)
+        if identity is None:
+            rfa, status = "RFA22", "failed"
+        else:
+            status = "complete"
+            fields["identity"] = identity.to_json()
+    else:
+        status = result.status
+    new = OrderState(**{**asdict(state), "status": status, "hint": result.hint_code, "rfa": rfa})
+    if new != state:
+        fields["order"] = new.to_json()
+        await n.store.transactions.set_fields(tx.tx_id, **fields)
+    if status == "failed":
+        metrics.LOGINS.labels("bankid", f"failed_{result.hint_code or 'unknown'}"[:40]).inc()
+        log.info("login", method="bankid", outcome="failed", hint=result.hint_code)
+    return new
+
+
+def _identity(user: dict[str, str]) -> Identity | None:
+    try:
+        pnr = parse(user["personalNumber"])
+    except InvalidPersonalNumber:
+        log.error("bankid_bad_personal_number")
+        return None
+    return Identity(personal_number=pnr.digits, given_name=user["givenName"][:100],
+                    family_name=user["surname"][:100], method="bankid",
+                    acr=loa.METHOD_ACR["bankid"], auth_time=int(time.time()),
+                    birthdate=pnr.birthdate.isoformat(),
+                    coordination_number=pnr.is_coordination_number)
+
+
+def _answer(wants_json: bool, tx: Transaction, state: OrderState | None, loc: str, *,
+            next_url: str, finish: bool = False) -> Response:
+    if not wants_json:
+        return RedirectResponse(next_url, status_code=303)
+    status = state.status if state else "error"
+    rfa = state.rfa if state and state.rfa else "RFA21"
+    body = {"status": status, "hintCode": state.hint if state else "", "rfa": rfa,
+            "message": msgs.message(rfa, loc)}
+    if finish or status == "failed":
+        body["next"] = next_url
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+async def cancel(request: Request) -> Response:
+    n, tx, _ = await _tx(request, post=True)
+    state = _order(tx)
+    if state and state.order_ref and state.status == "pending":
+        await _cancel_quietly(n, state.order_ref)
+        metrics.LOGINS.labels("bankid", "cancelled").inc()
+    await n.store.transactions.set_fields(tx.tx_id, order="")
+    return RedirectResponse(f"/login/{tx.tx_id}", status_code=303)
+
+
+async def _cancel_quietly(n: Node, order_ref: str) -> None:
+    try:
+        await n.bankid.cancel(order_ref)
+    except BankIDError as exc:
+        log.info("bankid_cancel_failed", error=exc.code)
+
+
+async def finish(request: Request) -> Response:
+    """GET /login/{tx}/finish: the order completed; take the transaction once."""
+    n = node(request)
+    tx = await flow.guard(request, request.path_params["tx"])
+    if tx.identity is None:
+        return RedirectResponse(f"/login/{tx.tx_id}/bankid", status_code=303)
+    taken = await n.store.transactions.take(tx.tx_id, new_id(16))
+    if taken is None or taken.identity is None:
+        raise PageError("err_tx_expired", status=410)
+    return await flow.complete(request, n, taken, taken.identity)

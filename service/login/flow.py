@@ -1,0 +1,105 @@
+"""The login transaction from start to finish, shared by every login method.
+
+``start`` binds a new transaction to the browser (a ``__Host-`` cookie) and shows the
+method choice; ``guard`` loads it for a login page, checking the browser and, on
+POST, the CSRF token; ``complete`` turns a proven identity into a new SSO session
+(new cookie value: no fixation) and sends the code to the e-service.
+"""
+
+from __future__ import annotations
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from service import metrics
+from service.crypto import digest, new_id, same
+from service.errors import PageError
+from service.login import loa
+from service.oidc.issue import code_response
+from service.oidc.logout import end_session
+from service.records import AuthRequest, Identity
+from service.state import Node, node
+from service.store.transactions import Transaction
+from service.web import http
+from service.web.render import page
+
+log = structlog.get_logger("idportal.login")
+
+
+async def start(request: Request, n: Node, req: AuthRequest, *, methods: tuple[str, ...],
+                step_up_from: str = "") -> Response:
+    secure = n.settings.cookie_secure
+    browser = http.get_cookie(request, http.BROWSER_COOKIE, secure=secure)
+    fresh = len(browser) < 32
+    if fresh:
+        browser = new_id(32)
+    tx = await n.store.transactions.create(req, browser=digest(browser), now=n.now(),
+                                           step_up_from=step_up_from)
+    response = RedirectResponse(f"/login/{tx.tx_id}", status_code=303)
+    if fresh:
+        http.set_cookie(response, http.BROWSER_COOKIE, browser, secure=secure)
+    return response
+
+
+async def guard(request: Request, tx_id: str, *, csrf: str | None = None) -> Transaction:
+    """The live transaction of this browser; with ``csrf`` given, it must match."""
+    n = node(request)
+    tx = await n.store.transactions.get(tx_id)
+    browser = http.get_cookie(request, http.BROWSER_COOKIE, secure=n.settings.cookie_secure)
+    if tx is None or tx.taken or not browser or not same(digest(browser), tx.browser):
+        raise PageError("err_tx_expired", status=410 if tx is None else 403)
+    if csrf is not None and not same(csrf, tx.csrf):
+        raise PageError("err_csrf", status=403)
+    return tx
+
+
+def methods_of(n: Node, tx: Transaction) -> tuple[str, ...]:
+    client = n.registry.get(tx.request.client_id)
+    floor = client.min_loa if client else loa.LOA3
+    required = loa.required_rank(tx.request.acr_values, floor)
+    return loa.methods_for(required if required is not None else loa.rank(loa.LOA3))
+
+
+def page_locale(request: Request, n: Node, tx: Transaction) -> str:
+    return http.locale(request, tx.request.ui_locales, n.settings.default_locale)
+
+
+async def choose(request: Request) -> Response:
+    """GET /login/{tx}: the methods that reach the level this e-service needs."""
+    n = node(request)
+    tx = await guard(request, request.path_params["tx"])
+    client = n.registry.get(tx.request.client_id)
+    loc = page_locale(request, n, tx)
+    return page("choose.html", locale=loc, request_id=http.request_id(request),
+                tx_id=tx.tx_id, csrf=tx.csrf, methods=methods_of(n, tx),
+                client_name=client.name if client else "", step_up=bool(tx.step_up_from),
+                switch_url=f"/login/{tx.tx_id}?lang={'en' if loc == 'sv' else 'sv'}")
+
+
+async def complete(request: Request, n: Node, tx: Transaction, identity: Identity) -> Response:
+    """The transaction is already taken (once); log the citizen in and answer the RP."""
+    if loa.rank(identity.acr) < _required(n, tx):
+        raise PageError("err_tx_expired", status=403)
+    secure = n.settings.cookie_secure
+    old_cookie = http.get_cookie(request, http.SESSION_COOKIE, secure=secure)
+    now = n.now()
+    old = await n.store.sessions.get(old_cookie, now=now) if old_cookie else None
+    carry = old if old and old.identity.personal_number == identity.personal_number else None
+    cookie, session = await n.store.sessions.create(identity, now=now, carry=carry)
+    response = await code_response(n, tx.request, session_cookie=cookie, session=session)
+    if old is not None:
+        # A step-up keeps the e-services of the old session; another person ends it.
+        await end_session(n, old_cookie, response, notify=carry is None)
+    http.set_cookie(response, http.SESSION_COOKIE, cookie, secure=secure)
+    metrics.LOGINS.labels(identity.method, "success").inc()
+    log.info("login", method=identity.method, outcome="success", acr=identity.acr,
+             client_id=tx.request.client_id, pnr=identity.personal_number,
+             step_up=bool(tx.step_up_from))
+    return response
+
+
+def _required(n: Node, tx: Transaction) -> int:
+    client = n.registry.get(tx.request.client_id)
+    required = loa.required_rank(tx.request.acr_values, client.min_loa if client else loa.LOA3)
+    return required if required is not None else loa.rank(loa.LOA3)

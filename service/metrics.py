@@ -1,0 +1,47 @@
+"""Prometheus metrics of one node (served on ``/metrics``)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "idportal_http_requests_total", "HTTP requests by route and status class",
+    ["route", "status"], registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "idportal_http_request_seconds", "HTTP request latency by route", ["route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+LOGINS = Counter(
+    "idportal_logins_total", "Login events by method and outcome", ["method", "outcome"],
+    registry=REGISTRY,
+)
+TOKENS = Counter(
+    "idportal_token_grants_total", "Token endpoint grants by type and outcome",
+    ["grant_type", "outcome"], registry=REGISTRY,
+)
+STORE_RETRIES = Counter(
+    "idportal_store_retries_total", "Store calls retried, by error kind", ["error"],
+    registry=REGISTRY,
+)
+STORE_UNAVAILABLE = Counter(
+    "idportal_store_unavailable_total", "Store calls that failed after the retry budget",
+    registry=REGISTRY,
+)
+FAILOVERS_SEEN = Counter(
+    "idportal_store_failovers_seen_total", "Times this node saw the Redis primary change",
+    registry=REGISTRY,
+)
+STORE_LATENCY = Histogram(
+    "idportal_store_call_seconds", "Latency of store calls incl. retries", ["op"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
+)
+BACKCHANNEL = Counter(
+    "idportal_backchannel_logout_total", "Back-channel logout deliveries by outcome",
+    ["outcome"], registry=REGISTRY,
+)
+READY = Gauge("idportal_ready", "1 when the node can serve", registry=REGISTRY)

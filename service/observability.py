@@ -1,0 +1,119 @@
+"""Logs and request ids.
+
+structlog is configured once; one JSON line per request (request id, route, client id,
+status, duration) and one per login event. A redaction processor drops codes, tokens,
+cookies, secrets and PINs, and masks personal numbers, wherever they appear in an event.
+The request id is the support reference on every error page (``X-Request-ID``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import sys
+import time
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service import metrics
+
+_SECRET_KEYS = {"code", "access_token", "refresh_token", "id_token", "token", "pin",
+                "password", "client_secret", "client_assertion", "cookie", "set-cookie",
+                "authorization", "code_verifier", "id_token_hint", "logout_token",
+                "qr_start_secret", "qrstartsecret", "secret"}
+_PNR = re.compile(r"\b(19|20)(\d{2})(\d{4})[-+]?(\d{2})(\d{2})\b")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9\-_.]{8,64}$")
+
+
+def mask_personal_numbers(text: str) -> str:
+    return _PNR.sub(lambda m: f"{m.group(1)}{m.group(2)}****-**{m.group(5)}", text)
+
+
+def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Drop secrets by key; mask personal numbers in every string value."""
+    for key in list(event):
+        if key.lower() in _SECRET_KEYS:
+            event[key] = "[redacted]"
+        elif isinstance(event[key], str):
+            event[key] = mask_personal_numbers(event[key])
+    return event
+
+
+def configure_logging(*, fmt: str = "json", level: str = "info") -> None:
+    renderer: Any = (structlog.processors.JSONRenderer() if fmt == "json"
+                     else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            getattr(logging, level.upper(), logging.INFO)),
+        logger_factory=structlog.WriteLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+
+
+def new_request_id() -> str:
+    return secrets.token_hex(8)
+
+
+class RequestContext:
+    """Pure ASGI middleware (not BaseHTTPMiddleware: it would break contextvars).
+
+    Binds the request id, logs one line per request, counts metrics."""
+
+    def __init__(self, app: ASGIApp, *, node: str) -> None:
+        self.app = app
+        self.node = node
+        self.log = structlog.get_logger("idportal.http")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = ""
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id, node=self.node)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route_name") or _route_of(scope)
+            metrics.REQUESTS.labels(route, f"{status // 100}xx").inc()
+            metrics.LATENCY.labels(route).observe(elapsed)
+            if route not in ("healthz", "readyz", "metrics"):
+                self.log.info("request", method=scope["method"], route=route, status=status,
+                              duration_ms=round(elapsed * 1000, 2))
+
+
+def _route_of(scope: Scope) -> str:
+    route = scope.get("route")
+    name = getattr(route, "name", None)
+    return str(name) if name else "unmatched"

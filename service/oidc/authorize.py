@@ -1,0 +1,78 @@
+"""``/authorize`` (OIDC Core §3.1.2): validate, then answer from the SSO session or
+start a login. GET and POST (§3.1.2.1)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from service.errors import AuthorizeError
+from service.login import flow, loa
+from service.oidc import authorize_checks
+from service.oidc.issue import code_response
+from service.oidc.tokens import InvalidToken, verify
+from service.personnummer import InvalidPersonalNumber, parse
+from service.records import AuthRequest, Session
+from service.state import Node, node
+from service.web import http
+
+
+async def authorize(request: Request) -> Response:
+    n = node(request)
+    if request.method == "POST":
+        params, repeated = await http.form(request, limit=n.settings.max_body_bytes)
+    else:
+        params, repeated = http.query(request)
+    req = authorize_checks.validate(params, repeated, n.registry)
+    client = n.registry.get(req.client_id)
+    assert client is not None
+    required = loa.required_rank(req.acr_values, client.min_loa)
+    assert required is not None
+    secure = n.settings.cookie_secure
+    cookie = http.get_cookie(request, http.SESSION_COOKIE, secure=secure)
+    now = n.now()
+    session = await n.store.sessions.get(cookie, now=now) if cookie else None
+    hint_sub = _id_token_hint_subject(n, params.get("id_token_hint", ""), req)
+
+    if session and _session_answers(n, session, req, required, hint_sub, now):
+        return await code_response(n, req, session_cookie=cookie, session=session)
+    if "none" in req.prompt:
+        error = "login_required" if session is None else "interaction_required"
+        raise AuthorizeError(error, "the citizen must log in", redirect_uri=req.redirect_uri,
+                             state=req.state)
+    return await flow.start(request, n, req, methods=loa.methods_for(required),
+                            step_up_from=session.identity.personal_number if session else "")
+
+
+def _session_answers(n: Node, session: Session, req: AuthRequest, required: int,
+                     hint_sub: str | None, now: int) -> bool:
+    if "login" in req.prompt:
+        return False
+    if req.max_age is not None and now - session.identity.auth_time > req.max_age:
+        return False
+    if not loa.satisfies(session.identity.acr, required):
+        return False
+    if hint_sub is not None and hint_sub != n.keys.current.subject(
+            session.identity.personal_number):
+        return False
+    if req.login_hint:
+        try:
+            if parse(req.login_hint).digits != session.identity.personal_number:
+                return False
+        except InvalidPersonalNumber:
+            pass
+    return True
+
+
+def _id_token_hint_subject(n: Node, hint: str, req: AuthRequest) -> str | None:
+    """The ``sub`` of a valid ``id_token_hint`` we issued (expired is fine, §3.1.2.1)."""
+    if not hint:
+        return None
+    try:
+        v = verify(n.keys.current, hint, issuer=n.settings.issuer, typ=None, now=n.now(),
+                   allow_expired=True)
+    except InvalidToken:
+        raise AuthorizeError("invalid_request", "id_token_hint is not valid",
+                             redirect_uri=req.redirect_uri, state=req.state) from None
+    sub = v.claims.get("sub")
+    return sub if isinstance(sub, str) else None

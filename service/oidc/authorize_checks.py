@@ -1,0 +1,200 @@
+"""Validation of an authorization request (OIDC Core §3.1.2.1, RFC 6749 §4.1.1,
+RFC 7636, RFC 9700): an ordered tuple of small named checks.
+
+The first checks establish the client and redirect URI; until they pass, an error
+never redirects (RFC 6749 §4.1.2.1: no open redirector). Each check reads the raw
+parameters and the draft it builds; all are pure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.errors import AuthorizeError
+from service.login import loa
+from service.oidc import pkce
+from service.oidc.clients import Client, Registry
+from service.records import AuthRequest
+
+MAX_VALUE = 2048
+SINGLE = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "prompt",
+          "max_age", "acr_values", "login_hint", "ui_locales", "code_challenge",
+          "code_challenge_method", "response_mode", "claims", "request", "request_uri",
+          "id_token_hint", "display")
+PROMPTS = {"none", "login", "consent", "select_account"}
+
+
+@dataclass
+class Draft:
+    params: dict[str, str]
+    repeated: set[str]
+    client: Client | None = None
+    redirect_uri: str = ""
+    state: str = ""
+    scope: tuple[str, ...] = ()
+    prompt: tuple[str, ...] = ()
+    max_age: int | None = None
+    acr_values: tuple[str, ...] = ()
+    claims: dict[str, Any] = field(default_factory=dict)
+    ui_locales: tuple[str, ...] = ()
+
+    def fail(self, error: str, description: str) -> AuthorizeError:
+        return AuthorizeError(error, description, redirect_uri=self.redirect_uri,
+                              state=self.state)
+
+
+Check = Callable[[Draft, Registry], None]
+
+
+def check_client(d: Draft, reg: Registry) -> None:
+    if "client_id" in d.repeated:
+        raise AuthorizeError("invalid_request", "client_id is repeated")
+    cid = d.params.get("client_id", "")
+    if not cid:
+        raise AuthorizeError("invalid_request", "client_id is missing")
+    d.client = reg.get(cid)
+    if d.client is None:
+        raise AuthorizeError("invalid_client", "unknown client_id")
+
+
+def check_redirect_uri(d: Draft, reg: Registry) -> None:
+    assert d.client is not None
+    if "redirect_uri" in d.repeated:
+        raise AuthorizeError("invalid_request", "redirect_uri is repeated")
+    uri = d.params.get("redirect_uri", "")
+    if not uri:
+        raise AuthorizeError("invalid_request", "redirect_uri is missing")
+    # Exact string match (RFC 9700 §2.1, OIDC Core §3.1.2.1).
+    if uri not in d.client.redirect_uris:
+        raise AuthorizeError("invalid_request", "redirect_uri is not registered for this client")
+    d.redirect_uri = uri
+    state = d.params.get("state", "")
+    if "state" not in d.repeated and len(state) <= MAX_VALUE:
+        d.state = state
+
+
+def check_parameters(d: Draft, reg: Registry) -> None:
+    if d.repeated:
+        raise d.fail("invalid_request", f"parameter repeated: {sorted(d.repeated)[0]}")
+    for name, value in d.params.items():
+        if len(value) > MAX_VALUE:
+            raise d.fail("invalid_request", f"parameter too long: {name[:40]}")
+
+
+def check_request_objects(d: Draft, reg: Registry) -> None:
+    if "request" in d.params:
+        raise d.fail("request_not_supported", "request objects are not supported")
+    if "request_uri" in d.params:
+        raise d.fail("request_uri_not_supported", "request_uri is not supported")
+
+
+def check_response_type(d: Draft, reg: Registry) -> None:
+    rt = d.params.get("response_type")
+    if not rt:
+        raise d.fail("invalid_request", "response_type is missing")
+    if rt != "code":
+        raise d.fail("unsupported_response_type", "only response_type=code is supported")
+    if d.params.get("response_mode", "query") != "query":
+        raise d.fail("invalid_request", "only response_mode=query is supported")
+
+
+def check_scope(d: Draft, reg: Registry) -> None:
+    assert d.client is not None
+    asked = d.params.get("scope", "").split()
+    if "openid" not in asked:
+        raise d.fail("invalid_scope", "scope must include openid")
+    # Scopes the e-service is not configured for are dropped, not refused (RFC 6749 §3.3).
+    d.scope = tuple(dict.fromkeys(s for s in asked if s in d.client.scopes))
+
+
+def check_pkce(d: Draft, reg: Registry) -> None:
+    challenge = d.params.get("code_challenge", "")
+    method = d.params.get("code_challenge_method", "")
+    if not challenge:
+        raise d.fail("invalid_request", "code_challenge is required (PKCE)")
+    if method != "S256":
+        raise d.fail("invalid_request", "code_challenge_method must be S256")
+    if not pkce.is_valid_challenge(challenge):
+        raise d.fail("invalid_request", "code_challenge is not a valid S256 challenge")
+
+
+def check_prompt(d: Draft, reg: Registry) -> None:
+    values = tuple(d.params.get("prompt", "").split())
+    if any(v not in PROMPTS for v in values):
+        raise d.fail("invalid_request", "unknown prompt value")
+    if "none" in values and len(values) > 1:
+        raise d.fail("invalid_request", "prompt=none cannot be combined")
+    d.prompt = values
+
+
+def check_max_age(d: Draft, reg: Registry) -> None:
+    raw = d.params.get("max_age")
+    if raw is None:
+        return
+    if not raw.isdigit() or len(raw) > 10:
+        raise d.fail("invalid_request", "max_age must be a non-negative integer")
+    d.max_age = int(raw)
+
+
+def check_claims_parameter(d: Draft, reg: Registry) -> None:
+    raw = d.params.get("claims")
+    if not raw:
+        return
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise d.fail("invalid_request", "claims is not valid JSON") from None
+    if not isinstance(value, dict) or not all(
+            isinstance(v, dict) for k, v in value.items() if k in ("id_token", "userinfo")):
+        raise d.fail("invalid_request", "claims must be a JSON object (OIDC Core §5.5)")
+    d.claims = {k: v for k, v in value.items() if k in ("id_token", "userinfo")}
+
+
+def check_acr(d: Draft, reg: Registry) -> None:
+    assert d.client is not None
+    d.acr_values = tuple(d.params.get("acr_values", "").split())
+    essential = d.claims.get("id_token", {}).get("acr")
+    if isinstance(essential, dict) and essential.get("essential"):
+        values = essential.get("values") or ([essential["value"]] if "value" in essential else [])
+        d.acr_values = d.acr_values or tuple(str(v) for v in values)
+    if loa.required_rank(d.acr_values, d.client.min_loa) is None:
+        raise d.fail("unmet_authentication_requirements",
+                     "none of the requested acr_values is supported")
+
+
+def check_locales(d: Draft, reg: Registry) -> None:
+    d.ui_locales = tuple(t.split("-")[0].lower() for t in d.params.get("ui_locales", "").split())
+
+
+CHECKS: tuple[Check, ...] = (
+    check_client,
+    check_redirect_uri,
+    check_parameters,
+    check_request_objects,
+    check_response_type,
+    check_scope,
+    check_pkce,
+    check_prompt,
+    check_max_age,
+    check_claims_parameter,
+    check_acr,
+    check_locales,
+)
+
+
+def validate(params: dict[str, str], repeated: set[str], registry: Registry) -> AuthRequest:
+    """Run every check in order; return the request or raise ``AuthorizeError``."""
+    d = Draft(params=params, repeated={r for r in repeated if r in SINGLE})
+    for check in CHECKS:
+        check(d, registry)
+    assert d.client is not None
+    return AuthRequest(
+        client_id=d.client.client_id, redirect_uri=d.redirect_uri, scope=d.scope,
+        code_challenge=params["code_challenge"], state=d.state,
+        nonce=params.get("nonce", ""), prompt=d.prompt, max_age=d.max_age,
+        acr_values=d.acr_values, login_hint=params.get("login_hint", ""),
+        ui_locales=d.ui_locales, claims=d.claims,
+    )

@@ -1,0 +1,53 @@
+"""Which claims an e-service gets (Swedish OIDC profile, oidc.se).
+
+A claim is released only if it was asked for (scope or ``claims`` parameter) and the
+e-service is configured for it. Pure functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.records import Identity
+
+PNR = "https://id.oidc.se/claim/personalIdentityNumber"
+COORDINATION = "https://id.oidc.se/claim/coordinationNumber"
+SCOPE_PERSON_INFO = "https://id.oidc.se/scope/naturalPersonInfo"
+SCOPE_PERSON_NUMBER = "https://id.oidc.se/scope/naturalPersonNumber"
+
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "openid": (),
+    "profile": ("given_name", "family_name", "name", "birthdate"),
+    SCOPE_PERSON_INFO: ("given_name", "family_name", "name", "birthdate"),
+    SCOPE_PERSON_NUMBER: (PNR, COORDINATION),
+}
+ALL_CLAIMS = tuple(sorted({c for cs in SCOPE_CLAIMS.values() for c in cs}))
+SCOPES = (*SCOPE_CLAIMS, "offline_access")
+
+
+def identity_claims(identity: Identity) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "given_name": identity.given_name,
+        "family_name": identity.family_name,
+        "name": identity.name,
+    }
+    if identity.birthdate:
+        claims["birthdate"] = identity.birthdate
+    # The profile: coordinationNumber never together with personalIdentityNumber.
+    claims[COORDINATION if identity.coordination_number else PNR] = identity.personal_number
+    return claims
+
+
+def requested(scope: tuple[str, ...], claims_param: dict[str, Any], target: str) -> set[str]:
+    """Names asked for by scope plus the ``claims`` parameter's ``target`` member
+    (``id_token`` or ``userinfo``; OIDC Core §5.5)."""
+    names = {c for s in scope for c in SCOPE_CLAIMS.get(s, ())}
+    member = claims_param.get(target)
+    if isinstance(member, dict):
+        names.update(k for k in member if isinstance(k, str))
+    return names
+
+
+def release(identity: Identity, names: set[str], allowed: frozenset[str]) -> dict[str, Any]:
+    available = identity_claims(identity)
+    return {k: v for k, v in available.items() if k in names and k in allowed}

@@ -1,0 +1,35 @@
+"""``/revoke`` (RFC 7009). A refresh token revokes its whole grant (and so every access
+token of it); an access token is revoked on its own. Unknown tokens answer 200 (§2.2)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from service.errors import TokenError
+from service.oidc import tokens as mint
+from service.oidc.token import NO_STORE, authenticated_client
+from service.oidc.tokens import InvalidToken, verify
+from service.state import node
+
+
+async def revoke(request: Request) -> Response:
+    n = node(request)
+    client, form = await authenticated_client(request, n)
+    token = form.get("token", "")
+    if not token:
+        raise TokenError("invalid_request", "token is required")
+    gid = mint.split_refresh_token(token)
+    if gid is not None:
+        grant = await n.store.tokens.refresh_grant(gid, token)
+        if grant is not None and grant.client_id == client.client_id:
+            await n.store.tokens.revoke_grants([gid])
+        return Response(status_code=200, headers=NO_STORE)
+    try:
+        v = verify(n.keys.current, token, issuer=n.settings.issuer, typ="at+jwt", now=n.now())
+    except InvalidToken:
+        return Response(status_code=200, headers=NO_STORE)
+    if v.claims.get("client_id") == client.client_id and isinstance(v.claims.get("jti"), str):
+        await n.store.tokens.revoke_access_token(str(v.claims["jti"]),
+                                                 int(v.claims["exp"]) - n.now() + 30)
+    return Response(status_code=200, headers=NO_STORE)

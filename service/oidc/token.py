@@ -1,0 +1,137 @@
+"""``/token`` (RFC 6749 §3.2, OIDC Core §3.1.3): authorization_code and refresh_token.
+
+A code is consumed once, atomically; a second use is refused and revokes what the
+first issued (RFC 6749 §4.1.2). Refresh tokens rotate; presenting a rotated one
+revokes the family (RFC 9700 §4.14.2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from service import metrics
+from service.crypto import digest, new_id
+from service.errors import TokenError
+from service.oidc import claims as claimsmod
+from service.oidc import pkce
+from service.oidc import tokens as mint
+from service.oidc.client_auth import authenticate
+from service.oidc.clients import Client
+from service.records import Grant
+from service.state import Node, node
+from service.web import http
+
+log = structlog.get_logger("idportal.token")
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def authenticated_client(request: Request, n: Node) -> tuple[Client, dict[str, str]]:
+    """Parse the form and authenticate the client (shared with revoke and introspect)."""
+    form, repeated = await http.form(request, limit=n.settings.max_body_bytes)
+    if repeated:
+        raise TokenError("invalid_request", f"parameter repeated: {sorted(repeated)[0]}")
+    now = n.now()
+    auth = authenticate(n.registry, authorization=request.headers.get("authorization", ""),
+                        form=form, audiences={n.settings.issuer, n.settings.issuer + "/token"},
+                        now=now)
+    if auth.assertion_jti and not await n.store.tokens.first_use_of_assertion(
+            auth.client.client_id, auth.assertion_jti,
+            max(auth.assertion_exp - now + 60, 60)):
+        raise TokenError("invalid_client", "client assertion was already used", status=401)
+    return auth.client, form
+
+
+async def token(request: Request) -> JSONResponse:
+    n = node(request)
+    client, form = await authenticated_client(request, n)
+    grant_type = form.get("grant_type", "")
+    if grant_type not in client.grant_types:
+        raise TokenError("unsupported_grant_type" if grant_type not in (
+            "authorization_code", "refresh_token") else "unauthorized_client",
+            "grant_type not allowed for this client")
+    try:
+        body = await (_code(n, client, form) if grant_type == "authorization_code"
+                      else _refresh(n, client, form))
+    except TokenError as exc:
+        metrics.TOKENS.labels(grant_type, exc.error).inc()
+        raise
+    metrics.TOKENS.labels(grant_type, "ok").inc()
+    return JSONResponse(body, headers=NO_STORE)
+
+
+async def _code(n: Node, client: Client, form: dict[str, str]) -> dict[str, Any]:
+    code, verifier = form.get("code", ""), form.get("code_verifier", "")
+    if not code or len(code) > 128 or not form.get("redirect_uri"):
+        raise TokenError("invalid_request", "code and redirect_uri are required")
+    if not verifier:
+        raise TokenError("invalid_request", "code_verifier is required (PKCE)")
+    outcome, grant = await n.store.tokens.consume_code(code, attempt=new_id(16))
+    if outcome == "reused" and grant is not None:
+        await n.store.tokens.revoke_grants([grant.grant_id])
+        log.warning("code_reuse", client_id=client.client_id, grant_client=grant.client_id)
+        raise TokenError("invalid_grant", "the code was already used; its tokens are revoked")
+    if outcome != "ok" or grant is None:
+        raise TokenError("invalid_grant", "the code is unknown or expired")
+    if grant.client_id != client.client_id:
+        raise TokenError("invalid_grant", "the code was issued to another client")
+    if grant.redirect_uri != form["redirect_uri"]:
+        raise TokenError("invalid_grant", "redirect_uri does not match the authorization request")
+    if not pkce.verify(verifier, grant.code_challenge):
+        raise TokenError("invalid_grant", "PKCE verification failed")
+    now = n.now()
+    record = Grant(grant_id=grant.grant_id, client_id=client.client_id, scope=grant.scope,
+                   sid=grant.sid, identity=grant.identity, acr=grant.acr,
+                   expires_at=now + n.settings.lifetimes.refresh_token, claims=grant.claims)
+    refresh = mint.refresh_token(record.grant_id) if "refresh_token" in client.grant_types else ""
+    await n.store.tokens.create_grant(record, refresh_digest=digest(refresh) if refresh else "",
+                                      now=now)
+    return _tokens(n, client, record, now=now, nonce=grant.nonce, refresh=refresh, code=code)
+
+
+async def _refresh(n: Node, client: Client, form: dict[str, str]) -> dict[str, Any]:
+    presented = form.get("refresh_token", "")
+    gid = mint.split_refresh_token(presented)
+    if gid is None:
+        raise TokenError("invalid_grant", "the refresh token is not valid")
+    new = mint.refresh_token(gid)
+    outcome, grant = await n.store.tokens.rotate_refresh(gid, presented, new, client.client_id)
+    if outcome == "reused":
+        log.warning("refresh_reuse", client_id=client.client_id)
+        raise TokenError("invalid_grant", "the refresh token was already used; "
+                                          "the token family is revoked")
+    if outcome != "ok" or grant is None:
+        raise TokenError("invalid_grant", "the refresh token is not valid")
+    if form.get("scope"):
+        asked = set(form["scope"].split())
+        if not asked <= set(grant.scope):
+            raise TokenError("invalid_scope", "a refresh cannot widen the scope")
+    return _tokens(n, client, grant, now=n.now(), nonce="", refresh=new, code="")
+
+
+def _tokens(n: Node, client: Client, grant: Grant, *, now: int, nonce: str, refresh: str,
+            code: str) -> dict[str, Any]:
+    ring = n.keys.current
+    lt = n.settings.lifetimes
+    sub = ring.subject(grant.identity.personal_number)
+    access, _ = mint.access_token(ring, issuer=n.settings.issuer, client_id=client.client_id,
+                                  sub=sub, scope=grant.scope, grant_id=grant.grant_id, now=now,
+                                  lifetime=lt.access_token, acr=grant.acr,
+                                  auth_time=grant.identity.auth_time)
+    released = claimsmod.release(grant.identity,
+                                 claimsmod.requested(grant.scope, grant.claims, "id_token"),
+                                 client.claims)
+    id_token = mint.id_token(ring, issuer=n.settings.issuer, client_id=client.client_id,
+                             sub=sub, alg=client.id_token_alg, now=now, lifetime=lt.id_token,
+                             auth_time=grant.identity.auth_time, acr=grant.acr, sid=grant.sid,
+                             nonce=nonce, access_token=access, code=code, claims=released,
+                             amr=(grant.identity.method,))
+    body: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
+                            "expires_in": lt.access_token, "id_token": id_token,
+                            "scope": " ".join(grant.scope)}
+    if refresh:
+        body["refresh_token"] = refresh
+    return body

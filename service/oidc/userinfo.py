@@ -1,0 +1,52 @@
+"""``/userinfo`` (OIDC Core §5.3): GET or POST, bearer token in the header or the form
+body (RFC 6750 §2.1, §2.2), never in the query."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from service.errors import BearerError
+from service.oidc import claims as claimsmod
+from service.oidc.tokens import InvalidToken, verify
+from service.records import Grant
+from service.state import Node, node
+from service.web import http
+
+
+async def bearer_grant(request: Request, n: Node, token: str) -> tuple[Grant, dict[str, object]]:
+    try:
+        v = verify(n.keys.current, token, issuer=n.settings.issuer, typ="at+jwt", now=n.now(),
+                   leeway=0)
+    except InvalidToken as exc:
+        raise BearerError("invalid_token", f"the access token is not valid: {exc}") from None
+    gid, jti = v.claims.get("gid"), v.claims.get("jti")
+    if not isinstance(gid, str) or not isinstance(jti, str):
+        raise BearerError("invalid_token", "the access token is not valid")
+    grant = await n.store.tokens.grant_for_access_token(gid, jti)
+    if grant is None:
+        raise BearerError("invalid_token", "the access token was revoked")
+    return grant, v.claims
+
+
+async def userinfo(request: Request) -> JSONResponse:
+    n = node(request)
+    header = request.headers.get("authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else ""
+    if request.method == "POST" and request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"):
+        form, _ = await http.form(request, limit=n.settings.max_body_bytes)
+        if form.get("access_token"):
+            if token:
+                raise BearerError("invalid_request", "use one way to send the token", status=400)
+            token = form["access_token"]
+    if not token:
+        raise BearerError("invalid_token", "no access token")
+    grant, _ = await bearer_grant(request, n, token)
+    client = n.registry.get(grant.client_id)
+    allowed = client.claims if client else frozenset()
+    body: dict[str, object] = {"sub": n.keys.current.subject(grant.identity.personal_number)}
+    body.update(claimsmod.release(grant.identity,
+                                  claimsmod.requested(grant.scope, grant.claims, "userinfo"),
+                                  allowed))
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})

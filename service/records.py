@@ -1,0 +1,114 @@
+"""The records kept in the session store, as plain frozen dataclasses with JSON forms.
+
+Pure data: no I/O. The store modules decide where and how long each one lives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+
+class _Json:
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), separators=(",", ":"))  # type: ignore[call-overload]
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Self:
+        data = json.loads(text)
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            if f.name == "identity" and isinstance(value, dict):
+                value = Identity.from_dict(value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            kwargs[f.name] = value
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity(_Json):
+    """Who proved who they are, how, and when."""
+
+    personal_number: str
+    given_name: str
+    family_name: str
+    method: str  # "bankid" | "pin"
+    acr: str
+    auth_time: int
+    birthdate: str = ""
+    coordination_number: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class AuthRequest(_Json):
+    """A validated authorization request (OIDC Core §3.1.2.1)."""
+
+    client_id: str
+    redirect_uri: str
+    scope: tuple[str, ...]
+    code_challenge: str
+    state: str = ""
+    nonce: str = ""
+    prompt: tuple[str, ...] = ()
+    max_age: int | None = None
+    acr_values: tuple[str, ...] = ()
+    login_hint: str = ""
+    ui_locales: tuple[str, ...] = ()
+    claims: dict[str, Any] = field(default_factory=dict)
+    response_mode: str = "query"
+
+
+@dataclass(frozen=True, slots=True)
+class CodeGrant(_Json):
+    """What an authorization code stands for, until it is redeemed."""
+
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    scope: tuple[str, ...]
+    nonce: str
+    sid: str
+    grant_id: str
+    identity: Identity
+    acr: str
+    claims: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant(_Json):
+    """An issued grant: what the refresh-token family and its access tokens stand for."""
+
+    grant_id: str
+    client_id: str
+    scope: tuple[str, ...]
+    sid: str
+    identity: Identity
+    acr: str
+    expires_at: int
+    claims: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Session(_Json):
+    """An SSO session. ``sid`` is public (logout tokens); the cookie value is secret."""
+
+    sid: str
+    identity: Identity
+    created: int
+    absolute_expiry: int
+    clients: tuple[str, ...] = ()
+    grants: tuple[str, ...] = ()

@@ -1,0 +1,63 @@
+"""What a running node holds: settings, store, clients, keys, BankID client, PIN
+register. Built once at start-up by the app factory; handlers read it from the app."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from starlette.requests import Request
+
+from service.login.bankid_client import BankIDClient
+from service.login.register import PinRegister
+from service.oidc import keys as keymod
+from service.oidc.clients import Registry
+from service.settings import Settings
+from service.store import Store
+
+
+@dataclass
+class Keys:
+    """The key ring, reloaded when the shared keys folder changes (rotation)."""
+
+    folder: Path
+    publish_for: int
+    ring: keymod.KeyRing | None = None
+
+    def reload_if_changed(self) -> None:
+        try:
+            mtime = self.folder.stat().st_mtime
+        except OSError:
+            return
+        if self.ring is None or mtime != self.ring.loaded_from_mtime:
+            self.ring = keymod.load(self.folder, publish_for=self.publish_for)
+
+    @property
+    def current(self) -> keymod.KeyRing:
+        if self.ring is None:
+            raise keymod.KeysMissing("keys are not loaded")
+        return self.ring
+
+
+@dataclass
+class Node:
+    settings: Settings
+    store: Store
+    registry: Registry
+    keys: Keys
+    bankid: BankIDClient
+    pins: PinRegister
+    http: httpx.AsyncClient
+    last_store_ok: float = 0.0
+    draining: bool = False
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def now(self) -> int:
+        return int(time.time())
+
+
+def node(request: Request) -> Node:
+    return request.app.state.node  # type: ignore[no-any-return]

@@ -1,0 +1,44 @@
+"""The session store: Redis behind Sentinel, one owner module per kind of key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.settings import Settings
+from service.store.client import StoreClient, connect
+from service.store.counters import PinCounters
+from service.store.retry import StoreUnavailable
+from service.store.sessions import Sessions
+from service.store.tokens import Tokens
+from service.store.transactions import Transactions
+
+__all__ = ["Store", "StoreUnavailable", "open_store"]
+
+
+@dataclass(frozen=True)
+class Store:
+    client: StoreClient
+    transactions: Transactions
+    sessions: Sessions
+    tokens: Tokens
+    pins: PinCounters
+
+    async def ping(self) -> bool:
+        return bool(await self.client.run("ping", lambda r: r.ping()))  # type: ignore[arg-type]
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def open_store(settings: Settings) -> Store:
+    client = StoreClient(connect(settings.redis), settings.redis)
+    lt = settings.lifetimes
+    sessions = Sessions(client, idle=lt.session_idle, absolute=lt.session_absolute)
+    return Store(
+        client=client,
+        transactions=Transactions(client, lt.login_transaction),
+        sessions=sessions,
+        tokens=Tokens(client, sessions, code_ttl=lt.authorization_code,
+                      used_marker_ttl=lt.used_code_marker),
+        pins=PinCounters(client, window=lt.pin_failure_window),
+    )

@@ -1,0 +1,91 @@
+"""SSO sessions: one hash per session, named by the digest of the cookie value.
+
+Fields: ``d`` the session (JSON), ``abs`` absolute expiry (epoch s), ``rp:<client_id>``
+for each e-service that got a code in it (back-channel logout), ``g:<grant_id>`` for
+each grant issued in it (revoked at logout). The idle timeout slides on every use;
+the absolute one never moves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio.client import Pipeline
+
+from service.crypto import digest, new_id
+from service.records import Identity, Session
+from service.store import keys, scripts
+from service.store.client import StoreClient
+
+
+class Sessions:
+    def __init__(self, client: StoreClient, *, idle: int, absolute: int) -> None:
+        self.client = client
+        self.idle = idle
+        self.absolute = absolute
+
+    async def create(self, identity: Identity, *, now: int,
+                     carry: Session | None = None) -> tuple[str, Session]:
+        """A new session with a new cookie value (never reuses one: no fixation).
+
+        ``carry``: a session of the same person being stepped up; its e-services and
+        grants move to the new session so logout still reaches them."""
+        cookie = new_id(32)
+        session = Session(sid=new_id(16), identity=identity, created=now,
+                          absolute_expiry=now + self.absolute)
+        key = keys.session(digest(cookie))
+
+        def build(pipe: Pipeline) -> None:
+            mapping = {"d": session.to_json(), "abs": str(session.absolute_expiry)}
+            if carry is not None:
+                mapping.update({f"rp:{c}": "1" for c in carry.clients})
+                mapping.update({f"g:{g}": "" for g in carry.grants})
+            pipe.hset(key, mapping=mapping)
+            pipe.expire(key, min(self.idle, self.absolute))
+
+        await self.client.confirmed("session_create", build)
+        return cookie, session
+
+    async def get(self, cookie: str, *, now: int) -> Session | None:
+        """The live session for this cookie, sliding its idle timeout; None if gone."""
+        if not _plausible(cookie):
+            return None
+        raw = await self.client.run(
+            "session_get",
+            lambda r: r.eval(scripts.TOUCH_SESSION, 1, keys.session(digest(cookie)),  # type: ignore[arg-type]
+                             now, self.idle))
+        return _parse(raw) if raw else None
+
+    def add_client(self, pipe: Pipeline, cookie: str, client_id: str, grant_id: str) -> None:
+        """Record (inside a confirmed batch) that an e-service got a grant in this session."""
+        pipe.hset(keys.session(digest(cookie)),
+                  mapping={f"rp:{client_id}": "1", f"g:{grant_id}": client_id})
+
+    async def end(self, cookie: str) -> Session | None:
+        """Log out: delete the session (confirmed on a replica) and return what it was."""
+        if not _plausible(cookie):
+            return None
+        key = keys.session(digest(cookie))
+
+        def build(pipe: Pipeline) -> None:
+            pipe.hgetall(key)
+            pipe.delete(key)
+
+        results = await self.client.confirmed("session_end", build)
+        fields = results[0]
+        return _parse([x for kv in fields.items() for x in kv]) if fields else None
+
+
+def _parse(raw: list[Any]) -> Session | None:
+    fields = dict(zip(raw[::2], raw[1::2], strict=True))
+    if "d" not in fields:
+        return None
+    base = Session.from_json(fields["d"])
+    clients = tuple(sorted(k[3:] for k in fields if k.startswith("rp:")))
+    grants = tuple(sorted(k[2:] for k in fields if k.startswith("g:")))
+    return Session(sid=base.sid, identity=base.identity, created=base.created,
+                   absolute_expiry=base.absolute_expiry, clients=clients, grants=grants)
+
+
+def _plausible(opaque: str) -> bool:
+    return 32 <= len(opaque) <= 64 and all(c.isalnum() or c in "-_" for c in opaque)

@@ -1,0 +1,111 @@
+"""Authorization codes, grants with their refresh-token families, revoked access tokens
+and seen client-assertion ids.
+
+Codes are consumed atomically (Lua, GETDEL semantics) and a replay finds the used
+marker and revokes the grant the first redemption created. Refresh tokens rotate; an
+old one presented again revokes the whole family.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from service.crypto import digest
+from service.records import CodeGrant, Grant
+from service.store import keys, scripts
+from service.store.client import StoreClient
+from service.store.sessions import Sessions
+
+CodeOutcome = Literal["ok", "reused", "missing"]
+RefreshOutcome = Literal["ok", "reused", "wrong_client", "missing"]
+
+
+class Tokens:
+    def __init__(self, client: StoreClient, sessions: Sessions, *, code_ttl: int,
+                 used_marker_ttl: int) -> None:
+        self.client = client
+        self.sessions = sessions
+        self.code_ttl = code_ttl
+        self.used_marker_ttl = used_marker_ttl
+
+    async def issue_code(self, code: str, grant: CodeGrant, *, session_cookie: str) -> None:
+        def build(pipe: Pipeline) -> None:
+            pipe.set(keys.code(digest(code)), grant.to_json(), ex=self.code_ttl)
+            self.sessions.add_client(pipe, session_cookie, grant.client_id, grant.grant_id)
+
+        await self.client.confirmed("code_issue", build)
+
+    async def consume_code(self, code: str, attempt: str) -> tuple[CodeOutcome, CodeGrant | None]:
+        d = digest(code)
+        raw = await self.client.confirmed_eval(
+            "code_consume", scripts.CONSUME_CODE, [keys.code(d), keys.code_used(d)],
+            [attempt, self.used_marker_ttl])
+        outcome: CodeOutcome = raw[0]
+        return outcome, (CodeGrant.from_json(raw[1]) if len(raw) > 1 else None)
+
+    async def create_grant(self, grant: Grant, *, refresh_digest: str, now: int) -> None:
+        key = keys.grant(grant.grant_id)
+
+        def build(pipe: Pipeline) -> None:
+            pipe.hset(key, mapping={"data": grant.to_json(), "client_id": grant.client_id,
+                                    "rt": refresh_digest})
+            pipe.expire(key, max(1, grant.expires_at - now))
+
+        await self.client.confirmed("grant_create", build)
+
+    async def rotate_refresh(self, grant_id: str, presented: str, new: str,
+                             client_id: str) -> tuple[RefreshOutcome, Grant | None]:
+        raw = await self.client.confirmed_eval(
+            "refresh_rotate", scripts.ROTATE_REFRESH,
+            [keys.grant(grant_id), keys.grant_used_tokens(grant_id)],
+            [digest(presented), digest(new), client_id])
+        outcome: RefreshOutcome = raw[0]
+        return outcome, (Grant.from_json(raw[1]) if len(raw) > 1 else None)
+
+    async def grant_for_access_token(self, grant_id: str, jti: str) -> Grant | None:
+        """The grant behind an access token, or None if it or the token was revoked."""
+        async def op(r: Redis) -> Grant | None:
+            pipe = r.pipeline(transaction=False)
+            pipe.hget(keys.grant(grant_id), "data")
+            pipe.exists(keys.revoked_access_token(jti))
+            data, revoked = await pipe.execute()
+            return None if revoked or not data else Grant.from_json(data)
+
+        return await self.client.run("grant_get", op)
+
+    async def refresh_grant(self, grant_id: str, presented: str) -> Grant | None:
+        """For introspection: the grant if ``presented`` is its current refresh token."""
+        async def op(r: Redis) -> Grant | None:
+            data, current = await r.hmget(keys.grant(grant_id), ["data", "rt"])  # type: ignore[misc]
+            if not data or current != digest(presented):
+                return None
+            return Grant.from_json(data)
+
+        return await self.client.run("grant_get", op)
+
+    async def revoke_grants(self, grant_ids: list[str] | tuple[str, ...]) -> None:
+        if not grant_ids:
+            return
+
+        def build(pipe: Pipeline) -> None:
+            for gid in grant_ids:
+                pipe.delete(keys.grant(gid), keys.grant_used_tokens(gid))
+
+        await self.client.confirmed("grant_revoke", build)
+
+    async def revoke_access_token(self, jti: str, ttl: int) -> None:
+        def build(pipe: Pipeline) -> None:
+            pipe.set(keys.revoked_access_token(jti), "1", ex=max(1, ttl))
+
+        await self.client.confirmed("access_token_revoke", build)
+
+    async def first_use_of_assertion(self, client_id: str, jti: str, ttl: int) -> bool:
+        """True the first time a client assertion's ``jti`` is seen (RFC 7523 §3 item 7)."""
+        done = await self.client.run(
+            "jti_remember",
+            lambda r: r.set(keys.client_assertion_jti(client_id, digest(jti)), "1",
+                            ex=max(1, ttl), nx=True))
+        return bool(done)

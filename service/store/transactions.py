@@ -1,0 +1,92 @@
+"""Pending login transactions: the validated authorization request, the browser it is
+bound to, its CSRF token, the BankID order, and the identity once proven."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from service.crypto import new_id
+from service.records import AuthRequest, Identity
+from service.store import keys, scripts
+from service.store.client import StoreClient
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    tx_id: str
+    request: AuthRequest
+    browser: str  # digest of the browser-binding cookie
+    csrf: str
+    created: int
+    order: str = ""  # BankID order (JSON), owned by login.bankid
+    identity: Identity | None = None
+    step_up_from: str = ""  # personal number of the session being stepped up
+    taken: bool = False
+
+    @classmethod
+    def from_fields(cls, tx_id: str, f: dict[str, str]) -> Transaction:
+        return cls(
+            tx_id=tx_id,
+            request=AuthRequest.from_json(f["req"]),
+            browser=f.get("browser", ""),
+            csrf=f.get("csrf", ""),
+            created=int(f.get("created", "0")),
+            order=f.get("order", ""),
+            identity=Identity.from_json(f["identity"]) if f.get("identity") else None,
+            step_up_from=f.get("step_up_from", ""),
+            taken="taken" in f,
+        )
+
+
+class Transactions:
+    def __init__(self, client: StoreClient, ttl: int) -> None:
+        self.client = client
+        self.ttl = ttl
+
+    async def create(self, request: AuthRequest, *, browser: str, now: int,
+                     step_up_from: str = "") -> Transaction:
+        tx = Transaction(tx_id=new_id(24), request=request, browser=browser,
+                         csrf=new_id(24), created=now, step_up_from=step_up_from)
+        mapping = {"req": request.to_json(), "browser": browser, "csrf": tx.csrf,
+                   "created": str(now), "step_up_from": step_up_from}
+        key = keys.transaction(tx.tx_id)
+
+        def build(pipe: object) -> None:
+            pipe.hset(key, mapping=mapping)  # type: ignore[attr-defined]
+            pipe.expire(key, self.ttl)  # type: ignore[attr-defined]
+
+        await self.client.confirmed("tx_create", build)
+        return tx
+
+    async def get(self, tx_id: str) -> Transaction | None:
+        if not _plausible(tx_id):
+            return None
+        fields: dict[str, str] = await self.client.run(
+            "tx_get", lambda r: r.hgetall(keys.transaction(tx_id)))  # type: ignore[arg-type,return-value]
+        if not fields or "req" not in fields:
+            return None
+        return Transaction.from_fields(tx_id, fields)
+
+    async def set_fields(self, tx_id: str, **fields: str) -> bool:
+        """Update fields of a live transaction (never re-creates an expired one)."""
+        args = [x for kv in fields.items() for x in kv]
+        done = await self.client.confirmed_eval(
+            "tx_update", scripts.UPDATE_TRANSACTION, [keys.transaction(tx_id)], args)
+        return bool(done)
+
+    async def take(self, tx_id: str, attempt: str) -> Transaction | None:
+        """Take the transaction for finishing the login: once, atomically."""
+        if not _plausible(tx_id):
+            return None
+        raw = await self.client.confirmed_eval(
+            "tx_take", scripts.TAKE_TRANSACTION, [keys.transaction(tx_id)], [attempt, 60])
+        if not raw:
+            return None
+        fields = dict(zip(raw[::2], raw[1::2], strict=True))
+        if fields.get("taken") != attempt:
+            return None
+        return Transaction.from_fields(tx_id, fields)
+
+
+def _plausible(opaque: str) -> bool:
+    return 16 <= len(opaque) <= 64 and all(c.isalnum() or c in "-_" for c in opaque)

@@ -1,0 +1,105 @@
+"""Request helpers at the edge: bounded parameter parsing, client address, cookies,
+locale. Everything that reads raw input does it here, with limits."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from service.errors import PageError
+from service.web import i18n
+
+MAX_PARAMS = 50
+SESSION_COOKIE = "__Host-idp_session"
+BROWSER_COOKIE = "__Host-idp_browser"
+DEV_PREFIX = "idp_"  # cookie names on a plain-http loopback issuer (no __Host- there)
+
+
+def _pairs(raw: str) -> list[tuple[str, str]]:
+    try:
+        pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=False,
+                          max_num_fields=MAX_PARAMS, errors="strict")
+    except (ValueError, UnicodeDecodeError):
+        raise PageError("err_bad_request", detail="malformed parameters") from None
+    return pairs
+
+
+def _collect(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], set[str]]:
+    params: dict[str, str] = {}
+    repeated: set[str] = set()
+    for k, v in pairs:
+        if "\x00" in k or "\x00" in v:
+            raise PageError("err_bad_request", detail="NUL in a parameter")
+        if k in params:
+            repeated.add(k)
+        else:
+            params[k] = v
+    return params, repeated
+
+
+def query(request: Request) -> tuple[dict[str, str], set[str]]:
+    return _collect(_pairs(request.url.query))
+
+
+async def form(request: Request, *, limit: int) -> tuple[dict[str, str], set[str]]:
+    """An ``application/x-www-form-urlencoded`` body, at most ``limit`` bytes."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/x-www-form-urlencoded":
+        raise PageError("err_bad_request", status=415,
+                        detail="expected application/x-www-form-urlencoded")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PageError("err_too_large", status=413)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PageError("err_bad_request", detail="body is not UTF-8") from None
+    return _collect(_pairs(text))
+
+
+def client_ip(request: Request, trusted_proxies: tuple[str, ...]) -> str:
+    peer = request.client.host if request.client else "127.0.0.1"
+    if peer in trusted_proxies:
+        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
+        try:
+            return str(ipaddress.ip_address(forwarded))
+        except ValueError:
+            pass
+    return peer
+
+
+def cookie_name(base: str, secure: bool) -> str:
+    return base if secure else DEV_PREFIX + base.removeprefix("__Host-idp_")
+
+
+def set_cookie(response: Response, base: str, value: str, *, secure: bool,
+               max_age: int | None = None) -> None:
+    """``__Host-`` cookies: Secure, Path=/, no Domain; HttpOnly; SameSite=Lax."""
+    response.set_cookie(cookie_name(base, secure), value, max_age=max_age, path="/",
+                        secure=secure, httponly=True, samesite="lax")
+
+
+def clear_cookie(response: Response, base: str, *, secure: bool) -> None:
+    response.delete_cookie(cookie_name(base, secure), path="/", secure=secure,
+                           httponly=True, samesite="lax")
+
+
+def get_cookie(request: Request, base: str, *, secure: bool) -> str:
+    value = request.cookies.get(cookie_name(base, secure), "")
+    return value if len(value) <= 128 else ""
+
+
+def locale(request: Request, preferred: tuple[str, ...], default: str) -> str:
+    chosen = request.query_params.get("lang", "")
+    if chosen in i18n.LOCALES:
+        return chosen
+    return i18n.pick_locale(preferred, request.headers.get("accept-language", "")[:200], default)
+
+
+def request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))

@@ -1,0 +1,117 @@
+"""Swedish and English texts for the pages (the BankID messages live with BankID)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+LOCALES = ("sv", "en")
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "sv": {
+        "product": "Stadens e-legitimering",
+        "choose_title": "Logga in",
+        "choose_lead": "Logga in till {client} med",
+        "method_bankid": "BankID",
+        "method_bankid_other": "Mobilt BankID på annan enhet",
+        "method_bankid_same": "BankID på den här enheten",
+        "method_pin": "Personnummer och PIN-kod",
+        "step_up_lead": "{client} kräver en starkare inloggning. Fortsätt med BankID.",
+        "bankid_title": "Logga in med BankID",
+        "qr_title": "QR-kod för BankID",
+        "qr_help": "Öppna BankID-appen och skanna QR-koden.",
+        "open_on_this_device": "Öppna BankID på den här enheten",
+        "check_again": "Kontrollera igen",
+        "new_qr": "Ny QR-kod",
+        "cancel": "Avbryt",
+        "pin_title": "Logga in med PIN-kod",
+        "personal_number": "Personnummer (ÅÅÅÅMMDD-NNNN)",
+        "pin": "PIN-kod",
+        "log_in": "Logga in",
+        "pin_failed": "Fel personnummer eller PIN-kod, eller så är PIN-inloggningen tillfälligt"
+                      " spärrad. Försök igen senare eller logga in med BankID.",
+        "invalid_personal_number": "Personnumret är inte giltigt: {detail}.",
+        "other_method": "Välj ett annat sätt att logga in",
+        "error_title": "Något gick fel",
+        "support_ref": "Ange referensen {ref} om du kontaktar supporten.",
+        "err_unknown_client": "Tjänsten som skickade dig hit är okänd för inloggningen.",
+        "err_bad_request": "Inloggningsförfrågan från tjänsten är felaktig: {detail}",
+        "err_tx_expired": "Inloggningen har gått ut eller är redan avslutad. Gå tillbaka till"
+                          " tjänsten och börja om.",
+        "err_csrf": "Formuläret kunde inte kontrolleras. Ladda om sidan och försök igen.",
+        "err_store": "Inloggningen är tillfälligt otillgänglig. Inget av det du gjort har"
+                     " gått förlorat. Försök igen om en liten stund.",
+        "err_bankid": "BankID kunde inte nås just nu. Försök igen om en liten stund.",
+        "err_not_found": "Sidan finns inte.",
+        "err_too_large": "Förfrågan är för stor.",
+        "err_method": "Metoden är inte tillåten för den här adressen.",
+        "err_internal": "Ett oväntat fel inträffade.",
+        "logged_out_title": "Du är utloggad",
+        "logged_out_lead": "Du är nu utloggad från stadens e-tjänster.",
+        "logout_confirm_title": "Logga ut?",
+        "logout_confirm_lead": "Vill du logga ut från alla stadens e-tjänster?",
+        "logout": "Logga ut",
+        "switch_language": "In English",
+    },
+    "en": {
+        "product": "City e-ID login",
+        "choose_title": "Log in",
+        "choose_lead": "Log in to {client} with",
+        "method_bankid": "BankID",
+        "method_bankid_other": "Mobile BankID on another device",
+        "method_bankid_same": "BankID on this device",
+        "method_pin": "Personal identity number and PIN",
+        "step_up_lead": "{client} needs a stronger login. Continue with BankID.",
+        "bankid_title": "Log in with BankID",
+        "qr_title": "QR code for BankID",
+        "qr_help": "Open the BankID app and scan the QR code.",
+        "open_on_this_device": "Open BankID on this device",
+        "check_again": "Check again",
+        "new_qr": "New QR code",
+        "cancel": "Cancel",
+        "pin_title": "Log in with PIN",
+        "personal_number": "Personal identity number (YYYYMMDD-NNNN)",
+        "pin": "PIN",
+        "log_in": "Log in",
+        "pin_failed": "Wrong personal identity number or PIN, or PIN login is temporarily"
+                      " locked. Try again later or log in with BankID.",
+        "invalid_personal_number": "The personal identity number is not valid: {detail}.",
+        "other_method": "Choose another way to log in",
+        "error_title": "Something went wrong",
+        "support_ref": "Quote the reference {ref} if you contact support.",
+        "err_unknown_client": "The service that sent you here is not known to the login.",
+        "err_bad_request": "The login request from the service is not valid: {detail}",
+        "err_tx_expired": "This login has expired or is already finished. Go back to the"
+                          " service and start again.",
+        "err_csrf": "The form could not be verified. Reload the page and try again.",
+        "err_store": "Login is temporarily unavailable. Nothing you did has been lost."
+                     " Please try again in a moment.",
+        "err_bankid": "BankID cannot be reached right now. Please try again in a moment.",
+        "err_not_found": "The page does not exist.",
+        "err_too_large": "The request is too large.",
+        "err_method": "The method is not allowed for this address.",
+        "err_internal": "An unexpected error occurred.",
+        "logged_out_title": "You are logged out",
+        "logged_out_lead": "You are now logged out of the city's e-services.",
+        "logout_confirm_title": "Log out?",
+        "logout_confirm_lead": "Do you want to log out of all the city's e-services?",
+        "logout": "Log out",
+        "switch_language": "På svenska",
+    },
+}
+
+
+def pick_locale(preferred: Iterable[str], accept_language: str, default: str) -> str:
+    """``ui_locales`` first, then Accept-Language, then the default."""
+    for tag in preferred:
+        if tag in LOCALES:
+            return tag
+    for part in accept_language.split(",")[:10]:
+        tag = part.split(";")[0].strip().split("-")[0].lower()
+        if tag in LOCALES:
+            return tag
+    return default
+
+
+def text(locale: str, key: str, **params: str) -> str:
+    template = CATALOGUE.get(locale, CATALOGUE["sv"]).get(key) or CATALOGUE["en"].get(key, key)
+    return template.format(**params) if params else template

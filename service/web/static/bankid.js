@@ -1,0 +1,68 @@
+// Progressive enhancement for the BankID page: the page works without this script
+// (buttons to check again / get a fresh QR code). With it: a new QR code every second,
+// /collect every 2 s, status announced through the aria-live region, and the order is
+// cancelled when the citizen leaves the page.
+(function () {
+  "use strict";
+  var form = document.getElementById("collect-form");
+  if (!form) { return; }
+  var tx = form.getAttribute("data-tx");
+  var interval = parseInt(form.getAttribute("data-interval"), 10) || 2000;
+  var csrf = form.querySelector("input[name=csrf]").value;
+  var status = document.getElementById("status");
+  var qr = document.getElementById("qr");
+  var done = false;
+  var n = 0;
+  var qrTimer = null;
+
+  if (qr) {
+    qrTimer = setInterval(function () {
+      n += 1;
+      qr.src = "/login/" + tx + "/bankid/qr.svg?n=" + n;
+    }, 1000);
+  }
+
+  function stop() {
+    done = true;
+    if (qrTimer) { clearInterval(qrTimer); }
+  }
+
+  function collect() {
+    if (done) { return; }
+    var body = new URLSearchParams();
+    body.set("csrf", csrf);
+    fetch("/login/" + tx + "/bankid/collect", {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: {"Accept": "application/json"}
+    }).then(function (r) { return r.json(); }).then(function (data) {
+      if (data.message && status.textContent !== data.message) {
+        status.textContent = data.message;
+      }
+      if (data.status === "complete" && data.next) {
+        stop();
+        window.location.assign(data.next);
+      } else if (data.status === "failed" || data.status === "error") {
+        stop();
+        if (qr) { qr.parentNode.hidden = true; }
+      } else {
+        setTimeout(collect, interval);
+  // A form the citizen submits (check again, cancel) is not "leaving the page".
+  Array.prototype.forEach.call(document.querySelectorAll("form"), function (f) {
+    f.addEventListener("submit", stop);
+  });
+      }
+    }).catch(function () { setTimeout(collect, interval); });
+  }
+  setTimeout(collect, interval);
+  // A form the citizen submits (check again, cancel) is not "leaving the page".
+  Array.prototype.forEach.call(document.querySelectorAll("form"), function (f) {
+    f.addEventListener("submit", stop);
+  });
+
+  window.addEventListener("pagehide", function () {
+    if (done) { return; }
+    var body = new URLSearchParams();
+    body.set("csrf", csrf);
+    navigator.sendBeacon("/login/" + tx + "/bankid/cancel", body);
+  });
+})();

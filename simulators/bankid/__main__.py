@@ -1,0 +1,53 @@
+"""``python -m simulators.bankid --bind 127.0.0.1:8444 [--certfile --keyfile --ca-certs]``
+
+With a CA file the simulator requires a client certificate signed by it (mutual TLS,
+as the real RP API does)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import ssl
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from simulators.bankid.app import create_app
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="bankid-simulator", description=__doc__)
+    p.add_argument("--bind", default="127.0.0.1:8444")
+    p.add_argument("--certfile", default="")
+    p.add_argument("--keyfile", default="")
+    p.add_argument("--ca-certs", default="", help="CA for client certificates (mTLS)")
+    p.add_argument("--order-ttl", type=float, default=180.0)
+    p.add_argument("--qr-max-age", type=float, default=10.0)
+    p.add_argument("--delay-ms", type=int, default=0, help="default approval delay")
+    a = p.parse_args()
+    if a.bind.rpartition(":")[0] not in ("127.0.0.1", "localhost"):
+        p.error("the simulator binds loopback only")
+    config = Config()
+    config.bind = [a.bind]
+    config.accesslog = None
+    if a.certfile:
+        config.certfile, config.keyfile = a.certfile, a.keyfile
+        if a.ca_certs:
+            config.ca_certs = a.ca_certs
+            config.verify_mode = ssl.CERT_REQUIRED
+    app = create_app(order_ttl_s=a.order_ttl, qr_max_age_s=a.qr_max_age,
+                     default_delay_ms=a.delay_ms)
+    stop = asyncio.Event()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

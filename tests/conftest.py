@@ -1,0 +1,117 @@
+"""Shared fixtures: a real redis-server, keys, settings, and the app wired to the
+BankID simulator in-process (integration tests), all on loopback."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from service.app import create_app
+from service.login.bankid_client import BankIDClient
+from service.login.register import load as load_register
+from service.oidc import clients as clientsmod
+from service.oidc import keys as keymod
+from service.settings import Settings, load_settings
+from service.state import Keys, Node
+from service.store import open_store
+from simulators.bankid.app import create_app as create_simulator
+from tests.helpers.redis_procs import single_redis
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+ISSUER = "https://idp.test"
+PNR = "198112189876"  # REFERENCE.md test vector; not in the PIN register
+PIN_CITIZEN = "194001011008"  # first citizen of the seeded register, PIN 1234
+
+
+@pytest.fixture(scope="session")
+def redis_proc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with single_redis(tmp_path_factory.mktemp("redis")) as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("keys")
+    keymod.generate(folder)
+    return folder
+
+
+def make_settings(keys_dir: Path, redis_url: str = "", **env: str) -> Settings:
+    base = {
+        "IDPORTAL_ISSUER": ISSUER,
+        "IDPORTAL_KEYS_DIR": str(keys_dir),
+        "IDPORTAL_CLIENTS_FILE": str(DATA / "clients.toml"),
+        "IDPORTAL_PIN__REGISTER_FILE": str(ROOT / "config" / "pin-register.toml"),
+        "IDPORTAL_REDIS__URL": redis_url,
+        "IDPORTAL_REDIS__WAIT_REPLICAS": "0",
+        "IDPORTAL_REDIS__RETRY_BUDGET_S": "2",
+        "IDPORTAL_BANKID__BASE_URL": "http://bankid.test/rp/v6.0",
+        "IDPORTAL_LOG_FORMAT": "json",
+    }
+    base.update({f"IDPORTAL_{k.upper()}": v for k, v in env.items()})
+    return load_settings(environ=base)
+
+
+@dataclasses.dataclass
+class World:
+    settings: Settings
+    node: Node
+    browser: httpx.AsyncClient  # the citizen's browser (cookies)
+    http: httpx.AsyncClient  # an e-service back end (no cookies kept)
+    phone: httpx.AsyncClient  # the BankID app (simulator phone API)
+    redis: redis.Redis
+    backchannel: list[tuple[str, str]]
+
+    def new_browser(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=self.browser._transport, base_url=ISSUER)
+
+
+def build_world(settings: Settings, sim_app: Any, backchannel: list[tuple[str, str]]) -> Node:
+    def rp_backend(request: httpx.Request) -> httpx.Response:
+        backchannel.append((str(request.url), request.content.decode()))
+        return httpx.Response(200)
+
+    return Node(
+        settings=settings,
+        store=open_store(settings),
+        registry=clientsmod.load(settings.clients_file),
+        keys=_keys(settings),
+        bankid=BankIDClient(settings.bankid, transport=httpx.ASGITransport(sim_app)),
+        pins=load_register(settings.pin.register_file, settings.pin),
+        http=httpx.AsyncClient(transport=httpx.MockTransport(rp_backend)),
+        last_store_ok=float("inf"),
+    )
+
+
+def _keys(settings: Settings) -> Keys:
+    k = Keys(Path(settings.keys_dir), publish_for=900)
+    k.reload_if_changed()
+    return k
+
+
+@pytest.fixture
+async def world(redis_proc: Any, keys_dir: Path, request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    overrides = getattr(request, "param", {}) or {}
+    settings = make_settings(keys_dir, f"redis://127.0.0.1:{redis_proc.port}/0", **overrides)
+    r = redis.Redis(port=redis_proc.port, decode_responses=True)
+    r.flushall()
+    sim = create_simulator()
+    backchannel: list[tuple[str, str]] = []
+    node = build_world(settings, sim, backchannel)
+    app = create_app(settings, node=node)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as browser, \
+            httpx.AsyncClient(transport=transport, base_url=ISSUER) as http, \
+            httpx.AsyncClient(transport=httpx.ASGITransport(sim), base_url="http://bankid.test") as phone:
+        yield World(settings, node, browser, http, phone, r, backchannel)
+    await node.store.close()
+    await node.bankid.close()
+    await node.http.aclose()
+    r.close()
