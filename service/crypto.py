@@ -14,9 +14,9 @@ def new_id(nbytes: int = 32) -> str:
 
 
 def digest(value: str) -> str:
-    """SHA-256 of a high-entropy secret, as stored in Redis: a dump of the store does
-    not hand out usable cookies, codes or tokens."""
-    return hashlib.sha256(value.encode()).hexdigest()
+    """SHA-256 of a high-entropy secret (first 192 bits, base64url), as stored in Redis:
+    a dump of the store does not hand out usable cookies, codes or tokens."""
+    return b64url(hashlib.sha256(value.encode()).digest()[:24])
 
 
 def same(a: str, b: str) -> bool:

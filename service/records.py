@@ -10,10 +10,34 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+# Short names in the stored JSON: every SSO session must fit in 1 KB of Redis memory.
+_SHORT = {"personal_number": "p", "given_name": "g", "family_name": "f", "method": "m",
+          "acr": "a", "auth_time": "t", "birthdate": "b", "coordination_number": "c",
+          "sid": "s", "identity": "i", "created": "cr", "absolute_expiry": "ax",
+          "clients": "cl", "grants": "gr", "client_id": "ci", "redirect_uri": "ru",
+          "code_challenge": "cc", "scope": "sc", "nonce": "n", "grant_id": "gi",
+          "claims": "cm", "expires_at": "ea", "state": "st", "prompt": "pr", "max_age": "ma",
+          "acr_values": "av", "login_hint": "lh", "ui_locales": "ul", "response_mode": "rm"}
+_LONG = {v: k for k, v in _SHORT.items()}
+
+
+def _compact(value: Any) -> Any:
+    if isinstance(value, _Json):
+        out = {}
+        for f in dataclasses.fields(value):  # type: ignore[arg-type]
+            v = getattr(value, f.name)
+            if v in ((), "", None, {}) or v is False:
+                continue  # defaults are not stored
+            out[_SHORT.get(f.name, f.name)] = _compact(v)
+        return out
+    if isinstance(value, tuple | list):
+        return [_compact(v) for v in value]
+    return value
+
 
 class _Json:
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), separators=(",", ":"))  # type: ignore[call-overload]
+        return json.dumps(_compact(self), separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Self:
@@ -22,6 +46,7 @@ class _Json:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
+        data = {_LONG.get(k, k): v for k, v in data.items()}
         kwargs: dict[str, Any] = {}
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             if f.name not in data:

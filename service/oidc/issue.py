@@ -18,7 +18,7 @@ async def code_response(node: Node, req: AuthRequest, *, session_cookie: str,
     grant = CodeGrant(
         client_id=req.client_id, redirect_uri=req.redirect_uri,
         code_challenge=req.code_challenge, scope=req.scope, nonce=req.nonce,
-        sid=session.sid, grant_id=new_id(24), identity=session.identity,
+        sid=session.sid, grant_id=new_id(16), identity=session.identity,
         acr=session.identity.acr, claims=req.claims,
     )
     await node.store.tokens.issue_code(code, grant, session_cookie=session_cookie)

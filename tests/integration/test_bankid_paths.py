@@ -1,0 +1,114 @@
+"""BankID: QR and same-device flows, every outcome, and a simulator that misbehaves."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PNR, World
+from tests.helpers import citizen
+
+pytestmark = pytest.mark.integration
+
+
+async def start_order(world: World, device: str = "other") -> tuple[str, str]:
+    resp, _ = await citizen.start(world.browser, "rp-basic")
+    url = resp.headers["location"]
+    page = await world.browser.get(url)
+    tx = citizen.TX.search(url)
+    assert tx
+    r = await world.browser.post(f"/login/{tx.group(1)}/bankid/start",
+                                 data={"csrf": citizen.csrf_of(page.text), "device": device})
+    assert r.status_code == 303
+    return tx.group(1), citizen.csrf_of(page.text)
+
+
+async def collect(world: World, tx: str, csrf: str) -> dict[str, str]:
+    r = await world.browser.post(f"/login/{tx}/bankid/collect", data={"csrf": csrf},
+                                 headers={"Accept": "application/json"})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def test_qr_login_completes_through_the_phone_camera(world: World) -> None:
+    resp, _ = await citizen.start(world.browser, "rp-basic")
+    final = await citizen.bankid_login(world.browser, world.phone, resp.headers["location"], PNR,
+                                       device="other")
+    assert final.status_code == 303 and "code=" in final.headers["location"]
+
+
+async def test_pending_order_shows_the_scan_message_in_the_citizens_language(world: World) -> None:
+    tx, csrf = await start_order(world)
+    body = await collect(world, tx, csrf)
+    assert body["status"] == "pending" and body["rfa"] == "SCAN_QR"
+    page = await world.browser.get(f"/login/{tx}/bankid?lang=en")
+    assert "Start the BankID app" in page.text and 'aria-live="polite"' in page.text
+    assert 'lang="en"' in page.text
+
+
+async def test_qr_svg_never_carries_the_secret(world: World) -> None:
+    tx, _ = await start_order(world)
+    svg = (await world.browser.get(f"/login/{tx}/bankid/qr.svg")).text
+    page = (await world.browser.get(f"/login/{tx}/bankid")).text
+    stored = world.redis.hget(f"idp:tx:{tx}", "order")
+    assert stored
+    import json
+    secret = json.loads(stored)["qr_start_secret"]
+    assert secret not in svg and secret not in page
+
+
+@pytest.mark.parametrize(("action", "rfa"), [("userCancel", "RFA6"), ("startFailed", "RFA17B"),
+                                            ("certificateErr", "RFA16")])
+async def test_failed_orders_show_their_rfa_message(world: World, action: str, rfa: str) -> None:
+    resp, _ = await citizen.start(world.browser, "rp-basic")
+    final = await citizen.bankid_login(world.browser, world.phone, resp.headers["location"], PNR,
+                                       device="other", action=action)
+    assert final.json()["status"] == "failed" and final.json()["rfa"] == rfa
+
+
+async def test_cancel_cancels_the_order_and_returns_to_the_method_choice(world: World) -> None:
+    tx, csrf = await start_order(world)
+    r = await world.browser.post(f"/login/{tx}/bankid/cancel", data={"csrf": csrf})
+    assert r.status_code == 303 and r.headers["location"] == f"/login/{tx}"
+    stats = (await world.phone.get("/control/stats")).json()
+    assert stats["cancel"] == 1 and stats["orders"] == 0
+
+
+async def test_maintenance_shows_rfa5_and_keeps_the_order(world: World) -> None:
+    tx, csrf = await start_order(world)
+    await world.phone.post("/control/mode", json={"mode": "maintenance"})
+    body = await collect(world, tx, csrf)
+    assert body["status"] == "pending" and body["rfa"] == "RFA5"
+    await world.phone.post("/control/mode", json={"mode": "normal"})
+    assert (await collect(world, tx, csrf))["rfa"] == "SCAN_QR"
+
+
+async def test_simulator_down_at_start_gives_a_clear_page_not_a_500(world: World) -> None:
+    await world.phone.post("/control/mode", json={"mode": "internalError"})
+    tx, _ = await start_order(world)
+    page = await world.browser.get(f"/login/{tx}/bankid")
+    assert page.status_code == 503 and "Internt tekniskt fel" in page.text
+
+
+async def test_garbage_from_bankid_is_survived(world: World) -> None:
+    await world.phone.post("/control/mode", json={"mode": "garbage"})
+    tx, _ = await start_order(world)
+    page = await world.browser.get(f"/login/{tx}/bankid")
+    assert page.status_code in (200, 503) and "RFA" not in page.text.split("<main")[0]
+    assert "Traceback" not in page.text
+
+
+async def test_collect_without_csrf_is_refused(world: World) -> None:
+    tx, _ = await start_order(world)
+    r = await world.browser.post(f"/login/{tx}/bankid/collect", data={"csrf": "x"})
+    assert r.status_code == 403
+
+
+async def test_finish_cannot_be_used_twice(world: World) -> None:
+    resp, _ = await citizen.start(world.browser, "rp-basic")
+    url = resp.headers["location"]
+    final = await citizen.bankid_login(world.browser, world.phone, url, PNR)
+    assert final.status_code == 303
+    tx = citizen.TX.search(url)
+    assert tx
+    again = await world.browser.get(f"/login/{tx.group(1)}/finish")
+    assert again.status_code in (403, 410)

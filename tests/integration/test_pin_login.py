@@ -1,0 +1,89 @@
+"""PIN login: argon2id register, throttling, lockout, no user enumeration."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PIN_CITIZEN, World
+from tests.helpers import citizen
+
+pytestmark = pytest.mark.integration
+
+
+async def login_url(world: World) -> str:
+    resp, _ = await citizen.start(world.browser, "rp-basic")
+    return str(resp.headers["location"])
+
+
+async def test_right_pin_logs_in_at_loa2(world: World) -> None:
+    resp, flow = await citizen.start(world.browser, "rp-basic")
+    final = await citizen.pin_login(world.browser, resp.headers["location"], PIN_CITIZEN, "1234")
+    assert final.status_code == 303
+    tok = await citizen.redeem(world.http, flow, citizen.query_of(final.headers["location"])["code"])
+    claims = citizen.decode(tok.json()["id_token"], await citizen.jwks(world.http))
+    assert claims["acr"] == "http://id.elegnamnden.se/loa/1.0/loa2"
+    assert claims["amr"] == ["pin"]
+
+
+async def test_wrong_pin_and_unknown_person_get_the_same_answer(world: World) -> None:
+    url = await login_url(world)
+    wrong = await citizen.pin_login(world.browser, url, PIN_CITIZEN, "9999")
+    unknown = await citizen.pin_login(world.browser, url, "198112180040", "1234")
+    assert wrong.status_code == unknown.status_code == 401
+
+    def message(text: str) -> str:
+        return text.split('role="alert"')[1].split("</p>")[0]
+
+    assert message(wrong.text) == message(unknown.text)
+
+
+async def test_invalid_personal_number_is_reported_before_any_pin_check(world: World) -> None:
+    url = await login_url(world)
+    r = await citizen.pin_login(world.browser, url, "198112189875", "1234")
+    assert r.status_code == 400 and "check digit" in r.text
+    assert not list(world.redis.scan_iter("idp:pinfail:*"))
+
+
+async def test_five_misses_lock_the_pin_from_that_address_even_with_the_right_pin(world: World) -> None:
+    url = await login_url(world)
+    for _ in range(5):
+        assert (await citizen.pin_login(world.browser, url, PIN_CITIZEN, "0000")).status_code == 401
+    locked = await citizen.pin_login(world.browser, url, PIN_CITIZEN, "1234")
+    assert locked.status_code == 401
+    # The lock is bounded in time: counters carry the failure window as their TTL.
+    for key in world.redis.scan_iter("idp:pinfail:*"):
+        assert 0 < world.redis.ttl(key) <= world.settings.lifetimes.pin_failure_window
+
+
+async def test_lock_lifts_when_the_window_passes(world: World) -> None:
+    url = await login_url(world)
+    for _ in range(5):
+        await citizen.pin_login(world.browser, url, PIN_CITIZEN, "0000")
+    for key in world.redis.scan_iter("idp:pinfail:*"):
+        world.redis.delete(key)  # what the TTL does after the window
+    assert (await citizen.pin_login(world.browser, url, PIN_CITIZEN, "1234")).status_code == 303
+
+
+async def test_pin_form_without_csrf_token_is_refused(world: World) -> None:
+    url = await login_url(world)
+    tx = citizen.TX.search(url)
+    assert tx
+    await world.browser.get(url)
+    r = await world.browser.post(f"/login/{tx.group(1)}/pin",
+                                 data={"personal_number": PIN_CITIZEN, "pin": "1234"})
+    assert r.status_code == 403 and "Ange referensen" in r.text
+
+
+async def test_login_page_from_another_browser_is_refused(world: World) -> None:
+    url = await login_url(world)
+    async with world.new_browser() as other:
+        r = await other.get(url)
+        assert r.status_code == 403
+
+
+async def test_successful_pin_clears_the_counters_for_that_person(world: World) -> None:
+    url = await login_url(world)
+    await citizen.pin_login(world.browser, url, PIN_CITIZEN, "0000")
+    assert (await citizen.pin_login(world.browser, url, PIN_CITIZEN, "1234")).status_code == 303
+    keys = [k for k in world.redis.scan_iter("idp:pinfail:person*")]
+    assert keys == []

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.oidc import clients
+from service.settings import SettingsError, load_settings
+
+
+def test_settings_report_every_problem_at_once() -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings(environ={"IDPORTAL_ISSUER": "ftp://x", "IDPORTAL_REDIS__WAIT_REPLICAS": "x",
+                               "IDPORTAL_NOPE": "1", "IDPORTAL_LIFETIMES__ID_TOKEN": "900"})
+    text = str(err.value)
+    for part in ("issuer", "redis.wait_replicas", "nope: unknown", "lifetimes.id_token"):
+        assert part in text
+
+
+def test_settings_read_toml_and_env_overrides(tmp_path: Path) -> None:
+    f = tmp_path / "idp.toml"
+    f.write_text('issuer = "https://login.example"\nkeys_dir = "k"\n[redis]\n'
+                 'sentinels = ["127.0.0.1:1", "127.0.0.1:2"]\n')
+    s = load_settings(str(f), environ={"IDPORTAL_REDIS__SERVICE_NAME": "x"})
+    assert s.issuer == "https://login.example"
+    assert s.keys_dir == str(tmp_path / "k")
+    assert s.redis.sentinels == ("127.0.0.1:1", "127.0.0.1:2")
+    assert s.redis.service_name == "x"
+
+
+def test_plain_http_issuer_is_only_allowed_on_loopback() -> None:
+    with pytest.raises(SettingsError):
+        load_settings(environ={"IDPORTAL_ISSUER": "http://login.example"})
+    assert load_settings(environ={"IDPORTAL_ISSUER": "http://127.0.0.1:8080"})
+
+
+def test_settings_are_frozen() -> None:
+    s = load_settings(environ={})
+    with pytest.raises(AttributeError):
+        s.issuer = "x"  # type: ignore[misc]
+
+
+def test_clients_check_lists_every_problem() -> None:
+    text = """
+[[client]]
+client_id = "a"
+redirect_uris = ["http://evil.example/cb", "https://ok.example/cb#frag"]
+secret_sha256 = "nothex"
+scopes = ["openid", "bogus"]
+min_loa = "loa9"
+[[client]]
+client_id = "b"
+redirect_uris = ["https://b.example/cb"]
+token_endpoint_auth_method = "private_key_jwt"
+"""
+    with pytest.raises(clients.ClientsError) as err:
+        clients.parse(text)
+    problems = err.value.problems
+    assert any("plain http" in p for p in problems)
+    assert any("fragment" in p for p in problems)
+    assert any("secret_sha256" in p for p in problems)
+    assert any("bogus" in p for p in problems)
+    assert any("min_loa" in p for p in problems)
+    assert any("needs jwks" in p for p in problems)
+
+
+def test_client_secret_check_is_against_the_stored_hash() -> None:
+    secret, digest = clients.new_secret()
+    reg = clients.parse(f'[[client]]\nclient_id = "a"\nredirect_uris = ["https://a.example/cb"]\n'
+                        f'secret_sha256 = "{digest}"\n')
+    client = reg.get("a")
+    assert client is not None
+    assert client.check_secret(secret)
+    assert not client.check_secret(secret + "x")
+    assert not client.check_secret("")
+
+
+def test_shipped_clients_file_is_valid() -> None:
+    reg = clients.load(Path(__file__).resolve().parents[2] / "config" / "clients.toml")
+    assert {"mina-sidor", "bygglov"} <= set(reg.clients)

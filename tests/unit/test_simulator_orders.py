@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+
+from service.login import qr
+from simulators.bankid.orders import OrderBook, ScanError
+
+NAMES = ("Anna", "Andersson")
+
+
+def test_order_completes_after_the_approval_delay() -> None:
+    book = OrderBook()
+    o = book.create("127.0.0.1", "", now=0)
+    book.open_autostart(o.auto_start_token, "198112189876", NAMES, "approve", 2.0, now=1)
+    assert book.get(o.order_ref, now=2).hint == "userSign"  # type: ignore[union-attr]
+    assert book.get(o.order_ref, now=3.1).status == "complete"  # type: ignore[union-attr]
+
+
+def test_scan_checks_hmac_and_age() -> None:
+    book = OrderBook(qr_max_age_s=5)
+    o = book.create("127.0.0.1", "", now=100)
+    good = qr.payload(o.qr_start_token, o.qr_start_secret, 3)
+    with pytest.raises(ScanError):
+        book.scan(good[:-1] + ("0" if good[-1] != "0" else "1"), "198112189876", NAMES,
+                  "approve", 0, now=103)
+    with pytest.raises(ScanError):
+        book.scan(good, "198112189876", NAMES, "approve", 0, now=120)
+    assert book.scan(good, "198112189876", NAMES, "approve", 0, now=104).status == "complete"
+
+
+def test_orders_expire_and_cancel_removes_them() -> None:
+    book = OrderBook(order_ttl_s=10)
+    o = book.create("127.0.0.1", "", now=0)
+    assert book.get(o.order_ref, now=11).hint == "expiredTransaction"  # type: ignore[union-attr]
+    assert book.cancel(o.order_ref) and book.get(o.order_ref, now=0) is None
+
+
+def test_a_second_order_for_the_same_person_is_already_in_progress() -> None:
+    book = OrderBook()
+    book.create("127.0.0.1", "198112189876", now=0)
+    with pytest.raises(ValueError, match="alreadyInProgress"):
+        book.create("127.0.0.1", "198112189876", now=1)
+
+
+def test_required_person_refuses_another_person() -> None:
+    book = OrderBook()
+    o = book.create("127.0.0.1", "198112189876", now=0)
+    out = book.open_autostart(o.auto_start_token, "198112180040", NAMES, "approve", 0, now=1)
+    assert out.status == "failed"
