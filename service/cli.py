@@ -28,8 +28,9 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"refusing to bind {host}: pass --allow-any-address to listen beyond loopback",
               file=sys.stderr)
         return 2
-    asyncio.run(serve.run(settings, bind=args.bind, certfile=args.certfile,
-                          keyfile=args.keyfile, drain_s=args.drain, access_log=args.access_log))
+    with asyncio.Runner(loop_factory=serve.loop_factory()) as runner:
+        runner.run(serve.run(settings, bind=args.bind, certfile=args.certfile,
+                             keyfile=args.keyfile, drain_s=args.drain, access_log=args.access_log))
     return 0
 
 

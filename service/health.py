@@ -50,7 +50,7 @@ async def watch(n: Node) -> None:
     """Background: ping the store (short timeout, no retry budget) and reload keys."""
     while True:
         try:
-            await asyncio.wait_for(n.store.client.redis.ping(), timeout=1.0)  # type: ignore[misc]
+            await asyncio.wait_for(n.store.client.redis.ping(), timeout=1.0)
             n.last_store_ok = time.monotonic()
         except Exception as exc:  # any failure only means "not reached this time"
             log.warning("store_ping_failed", error=type(exc).__name__)

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable
 
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
 
 from service.app import build_node, create_app
 from service.settings import Settings
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when installed (a dependency): measurably less CPU per request."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency
+        return None
+    return uvloop.new_event_loop  # type: ignore[no-any-return]
 
 
 async def run(settings: Settings, *, bind: str, certfile: str = "", keyfile: str = "",

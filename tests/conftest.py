@@ -12,6 +12,7 @@ import httpx
 import pytest
 import redis
 
+from ha import procs
 from service.app import create_app
 from service.login.bankid_client import BankIDClient
 from service.login.register import load as load_register
@@ -20,7 +21,6 @@ from service.oidc import keys as keymod
 from service.settings import Settings, load_settings
 from service.state import Keys, Node
 from service.store import open_store
-from simulators.bankid.app import create_app as create_simulator
 from tests.helpers.redis_procs import single_redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,13 +37,29 @@ def redis_proc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
+def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The BankID simulator as a real process (plain http on loopback): its base URL."""
+    folder = tmp_path_factory.mktemp("sim")
+    port = procs.free_port()
+    p = procs.spawn("bankid-simulator", [procs.python(), "-m", "simulators.bankid", "--bind",
+                                         f"127.0.0.1:{port}"], log=folder / "sim.log", port=port,
+                    cwd=ROOT)
+    try:
+        procs.wait_port(port, proc=p, timeout=20)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        procs.stop(p)
+
+
+@pytest.fixture(scope="session")
 def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("keys")
     keymod.generate(folder)
     return folder
 
 
-def make_settings(keys_dir: Path, redis_url: str = "", **env: str) -> Settings:
+def make_settings(keys_dir: Path, redis_url: str = "", sim: str = "http://127.0.0.1:9",
+                  **env: str) -> Settings:
     base = {
         "IDPORTAL_ISSUER": ISSUER,
         "IDPORTAL_KEYS_DIR": str(keys_dir),
@@ -52,7 +68,7 @@ def make_settings(keys_dir: Path, redis_url: str = "", **env: str) -> Settings:
         "IDPORTAL_REDIS__URL": redis_url,
         "IDPORTAL_REDIS__WAIT_REPLICAS": "0",
         "IDPORTAL_REDIS__RETRY_BUDGET_S": "2",
-        "IDPORTAL_BANKID__BASE_URL": "http://bankid.test/rp/v6.0",
+        "IDPORTAL_BANKID__BASE_URL": f"{sim}/rp/v6.0",
         "IDPORTAL_LOG_FORMAT": "json",
     }
     base.update({f"IDPORTAL_{k.upper()}": v for k, v in env.items()})
@@ -73,7 +89,7 @@ class World:
         return httpx.AsyncClient(transport=self.browser._transport, base_url=ISSUER)
 
 
-def build_world(settings: Settings, sim_app: Any, backchannel: list[tuple[str, str]]) -> Node:
+def build_world(settings: Settings, backchannel: list[tuple[str, str]]) -> Node:
     def rp_backend(request: httpx.Request) -> httpx.Response:
         backchannel.append((str(request.url), request.content.decode()))
         return httpx.Response(200)
@@ -83,7 +99,7 @@ def build_world(settings: Settings, sim_app: Any, backchannel: list[tuple[str, s
         store=open_store(settings),
         registry=clientsmod.load(settings.clients_file),
         keys=_keys(settings),
-        bankid=BankIDClient(settings.bankid, transport=httpx.ASGITransport(sim_app)),
+        bankid=BankIDClient(settings.bankid),
         pins=load_register(settings.pin.register_file, settings.pin),
         http=httpx.AsyncClient(transport=httpx.MockTransport(rp_backend)),
         last_store_ok=float("inf"),
@@ -97,19 +113,21 @@ def _keys(settings: Settings) -> Keys:
 
 
 @pytest.fixture
-async def world(redis_proc: Any, keys_dir: Path, request: pytest.FixtureRequest) -> AsyncIterator[World]:
+async def world(redis_proc: Any, keys_dir: Path, simulator: str,
+                request: pytest.FixtureRequest) -> AsyncIterator[World]:
     overrides = getattr(request, "param", {}) or {}
-    settings = make_settings(keys_dir, f"redis://127.0.0.1:{redis_proc.port}/0", **overrides)
+    settings = make_settings(keys_dir, f"redis://127.0.0.1:{redis_proc.port}/0", simulator,
+                             **overrides)
     r = redis.Redis(port=redis_proc.port, decode_responses=True)
     r.flushall()
-    sim = create_simulator()
+    httpx.post(simulator + "/control/reset", json={})
     backchannel: list[tuple[str, str]] = []
-    node = build_world(settings, sim, backchannel)
+    node = build_world(settings, backchannel)
     app = create_app(settings, node=node)
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as browser, \
             httpx.AsyncClient(transport=transport, base_url=ISSUER) as http, \
-            httpx.AsyncClient(transport=httpx.ASGITransport(sim), base_url="http://bankid.test") as phone:
+            httpx.AsyncClient(base_url=simulator) as phone:
         yield World(settings, node, browser, http, phone, r, backchannel)
     await node.store.close()
     await node.bankid.close()

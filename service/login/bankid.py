@@ -208,12 +208,14 @@ async def _cancel_quietly(n: Node, order_ref: str) -> None:
 
 
 async def finish(request: Request) -> Response:
-    """GET /login/{tx}/finish: the order completed; take the transaction once."""
+    """GET /login/{tx}/finish: the order completed; take the transaction once (the
+    browser binding is checked inside the atomic take)."""
     n = node(request)
-    tx = await flow.guard(request, request.path_params["tx"])
-    if tx.identity is None:
-        return RedirectResponse(f"/login/{tx.tx_id}/bankid", status_code=303)
-    taken = await n.store.transactions.take(tx.tx_id, new_id(16))
+    tx_id = request.path_params["tx"]
+    taken = await n.store.transactions.take(tx_id, new_id(16), flow.browser_digest(request, n),
+                                            require="identity")
+    if taken == "notready":
+        return RedirectResponse(f"/login/{tx_id}/bankid", status_code=303)
     if taken is None or taken.identity is None:
         raise PageError("err_tx_expired", status=410)
     return await flow.complete(request, n, taken, taken.identity)

@@ -42,6 +42,11 @@ async def start(request: Request, n: Node, req: AuthRequest, *, methods: tuple[s
     return response
 
 
+def browser_digest(request: Request, n: Node) -> str:
+    browser = http.get_cookie(request, http.BROWSER_COOKIE, secure=n.settings.cookie_secure)
+    return digest(browser) if browser else ""
+
+
 async def guard(request: Request, tx_id: str, *, csrf: str | None = None) -> Transaction:
     """The live transaction of this browser; with ``csrf`` given, it must match."""
     n = node(request)
@@ -86,8 +91,9 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     now = n.now()
     old = await n.store.sessions.get(old_cookie, now=now) if old_cookie else None
     carry = old if old and old.identity.personal_number == identity.personal_number else None
-    cookie, session = await n.store.sessions.create(identity, now=now, carry=carry)
-    response = await code_response(n, tx.request, session_cookie=cookie, session=session)
+    cookie, session, write_session = n.store.sessions.prepare(identity, now=now, carry=carry)
+    response = await code_response(n, tx.request, session_cookie=cookie, session=session,
+                                   also=write_session)
     if old is not None:
         # A step-up keeps the e-services of the old session; another person ends it.
         await end_session(n, old_cookie, response, notify=carry is None)

@@ -86,8 +86,8 @@ async def submit(request: Request) -> Response:
         return _form_page(request, n, tx, status=401, personal_number=pnr.digits,
                           error=i18n.text(loc, "pin_failed"))
     await n.store.pins.clear(pnr.digits, ip)
-    taken = await n.store.transactions.take(tx.tx_id, new_id(16))
-    if taken is None:
+    taken = await n.store.transactions.take(tx.tx_id, new_id(16), tx.browser)
+    if taken is None or taken == "notready":
         raise PageError("err_tx_expired", status=410)
     identity = Identity(personal_number=pnr.digits, given_name=citizen.given_name,
                         family_name=citizen.family_name, method="pin",

@@ -3,8 +3,10 @@ mint a code for an authenticated session and redirect back to the e-service (303
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
+from redis.asyncio.client import Pipeline
 from starlette.responses import RedirectResponse
 
 from service.crypto import new_id
@@ -13,7 +15,8 @@ from service.state import Node
 
 
 async def code_response(node: Node, req: AuthRequest, *, session_cookie: str,
-                        session: Session) -> RedirectResponse:
+                        session: Session, also: Callable[[Pipeline], None] | None = None
+                        ) -> RedirectResponse:
     code = new_id(32)
     grant = CodeGrant(
         client_id=req.client_id, redirect_uri=req.redirect_uri,
@@ -21,7 +24,7 @@ async def code_response(node: Node, req: AuthRequest, *, session_cookie: str,
         sid=session.sid, grant_id=new_id(16), identity=session.identity,
         acr=session.identity.acr, claims=req.claims,
     )
-    await node.store.tokens.issue_code(code, grant, session_cookie=session_cookie)
+    await node.store.tokens.issue_code(code, grant, session_cookie=session_cookie, also=also)
     params = {"code": code, "iss": node.settings.issuer}
     if req.state:
         params["state"] = req.state

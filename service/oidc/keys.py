@@ -54,7 +54,7 @@ class KeyRing:
         return jwt.encode(header, claims, key, algorithms=[alg])
 
     def jwks(self) -> dict[str, Any]:
-        return self.published.as_dict(private=False)
+        return dict(self.published.as_dict(private=False))
 
     def subject(self, personal_number: str) -> str:
         """A stable, opaque ``sub``: never the personal number (Swedish OIDC profile)."""
@@ -132,9 +132,9 @@ def load(folder: Path, *, publish_for: int, now: int | None = None) -> KeyRing:
         raise KeysMissing(f"no keys folder {folder}: run 'idportal keys generate'")
     files = read_files(folder)
     signing: dict[str, ECKey | RSAKey] = {}
-    published = []
+    published: list[Any] = []
     for kf in sorted(files, key=lambda k: k.created):
-        key = (ECKey if kf.alg == "ES256" else RSAKey).import_key(kf.jwk)  # type: ignore[attr-defined]
+        key = (ECKey if kf.alg == "ES256" else RSAKey).import_key(kf.jwk)
         if kf.retired_at is None:
             signing[kf.alg] = key
             published.append(key)

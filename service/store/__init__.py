@@ -24,7 +24,7 @@ class Store:
     pins: PinCounters
 
     async def ping(self) -> bool:
-        return bool(await self.client.run("ping", lambda r: r.ping()))  # type: ignore[arg-type]
+        return bool(await self.client.run("ping", lambda r: r.ping()))
 
     async def close(self) -> None:
         await self.client.close()

@@ -48,13 +48,14 @@ def connect(cfg: RedisSettings) -> Redis:
         common["password"] = cfg.password
     if cfg.sentinels:
         nodes = [(a.rpartition(":")[0], int(a.rpartition(":")[2])) for a in cfg.sentinels]
-        sentinel = Sentinel(
+        sentinel = Sentinel(  # type: ignore[no-untyped-call]
             nodes,
             sentinel_kwargs={"socket_timeout": cfg.socket_timeout_s,
                              "socket_connect_timeout": cfg.socket_timeout_s,
                              "retry": _no_client_retry()},
         )
-        return sentinel.master_for(cfg.service_name, **common)
+        master: Redis = sentinel.master_for(cfg.service_name, **common)
+        return master
     return Redis.from_url(cfg.url, **common)
 
 

@@ -59,6 +59,12 @@ async def call_with_retry(
             await on_retry(exc)
 
     try:
+        return await op()  # the common case: no failover, no tenacity machinery
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        await on_retry(exc)
+    try:
         async for attempt in AsyncRetrying(
             stop=stop_after_delay(budget_s),
             wait=wait_random_exponential(multiplier=0.05, max=0.5),

@@ -8,6 +8,7 @@ the absolute one never moves.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio.client import Pipeline
@@ -30,21 +31,29 @@ class Sessions:
 
         ``carry``: a session of the same person being stepped up; its e-services and
         grants move to the new session so logout still reaches them."""
+        cookie, session, build = self.prepare(identity, now=now, carry=carry)
+        await self.client.confirmed("session_create", build)
+        return cookie, session
+
+    def prepare(self, identity: Identity, *, now: int, carry: Session | None = None
+                ) -> tuple[str, Session, Callable[[Pipeline], None]]:
+        """As ``create``, but returns the commands for a confirmed batch of the caller's
+        (a login writes its session and first code with one WAIT)."""
         cookie = new_id(32)
         session = Session(sid=new_id(16), identity=identity, created=now,
                           absolute_expiry=now + self.absolute)
         key = keys.session(digest(cookie))
 
         def build(pipe: Pipeline) -> None:
-            mapping = {"d": session.to_json(), "abs": str(session.absolute_expiry)}
+            mapping: dict[Any, Any] = {
+                "d": session.to_json(), "abs": str(session.absolute_expiry)}
             if carry is not None:
                 mapping.update({f"rp:{c}": "1" for c in carry.clients})
                 mapping.update({f"g:{g}": "" for g in carry.grants})
             pipe.hset(key, mapping=mapping)
             pipe.expire(key, min(self.idle, self.absolute))
 
-        await self.client.confirmed("session_create", build)
-        return cookie, session
+        return cookie, session, build
 
     async def get(self, cookie: str, *, now: int) -> Session | None:
         """The live session for this cookie, sliding its idle timeout; None if gone."""
@@ -52,7 +61,7 @@ class Sessions:
             return None
         raw = await self.client.run(
             "session_get",
-            lambda r: r.eval(scripts.TOUCH_SESSION, 1, keys.session(digest(cookie)),  # type: ignore[arg-type]
+            lambda r: r.eval(scripts.TOUCH_SESSION, 1, keys.session(digest(cookie)),
                              now, self.idle))
         return _parse(raw) if raw else None
 

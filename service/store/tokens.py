@@ -8,6 +8,7 @@ old one presented again revokes the whole family.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from redis.asyncio import Redis
@@ -31,8 +32,13 @@ class Tokens:
         self.code_ttl = code_ttl
         self.used_marker_ttl = used_marker_ttl
 
-    async def issue_code(self, code: str, grant: CodeGrant, *, session_cookie: str) -> None:
+    async def issue_code(self, code: str, grant: CodeGrant, *, session_cookie: str,
+                         also: Callable[[Pipeline], None] | None = None) -> None:
+        """Store the code and note the e-service in the session; ``also`` adds commands
+        to the same confirmed batch (a new session's)."""
         def build(pipe: Pipeline) -> None:
+            if also is not None:
+                also(pipe)
             pipe.set(keys.code(digest(code)), grant.to_json(), ex=self.code_ttl)
             self.sessions.add_client(pipe, session_cookie, grant.client_id, grant.grant_id)
 
@@ -79,7 +85,7 @@ class Tokens:
     async def refresh_grant(self, grant_id: str, presented: str) -> Grant | None:
         """For introspection: the grant if ``presented`` is its current refresh token."""
         async def op(r: Redis) -> Grant | None:
-            data, current = await r.hmget(keys.grant(grant_id), ["data", "rt"])  # type: ignore[misc]
+            data, current = await r.hmget(keys.grant(grant_id), ["data", "rt"])
             if not data or current != digest(presented):
                 return None
             return Grant.from_json(data)

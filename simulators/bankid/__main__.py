@@ -1,7 +1,10 @@
-"""``python -m simulators.bankid --bind 127.0.0.1:8444 [--certfile --keyfile --ca-certs]``
+"""``python -m simulators.bankid --bind 127.0.0.1:8444 [--certfile --keyfile --ca-certs]
+[--phone-bind 127.0.0.1:8445]``
 
-With a CA file the simulator requires a client certificate signed by it (mutual TLS,
-as the real RP API does)."""
+With a CA file the TLS listener requires a client certificate signed by it (mutual TLS,
+as the real RP API does). The phone and control APIs are also served on the plain
+``--phone-bind`` listener, where the RP API is refused: only the TLS listener with a
+verified client certificate serves ``/rp/v6.0``."""
 
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ def main() -> None:
     p.add_argument("--certfile", default="")
     p.add_argument("--keyfile", default="")
     p.add_argument("--ca-certs", default="", help="CA for client certificates (mTLS)")
+    p.add_argument("--phone-bind", default="",
+                   help="plain-http listener for the phone and control APIs (host:port)")
     p.add_argument("--order-ttl", type=float, default=180.0)
     p.add_argument("--qr-max-age", type=float, default=10.0)
     p.add_argument("--delay-ms", type=int, default=0, help="default approval delay")
@@ -31,13 +36,17 @@ def main() -> None:
     config = Config()
     config.bind = [a.bind]
     config.accesslog = None
+    if a.phone_bind:
+        if a.phone_bind.rpartition(":")[0] not in ("127.0.0.1", "localhost"):
+            p.error("the simulator binds loopback only")
+        config.insecure_bind = [a.phone_bind]
     if a.certfile:
         config.certfile, config.keyfile = a.certfile, a.keyfile
         if a.ca_certs:
             config.ca_certs = a.ca_certs
             config.verify_mode = ssl.CERT_REQUIRED
     app = create_app(order_ttl_s=a.order_ttl, qr_max_age_s=a.qr_max_age,
-                     default_delay_ms=a.delay_ms)
+                     default_delay_ms=a.delay_ms, rp_requires_tls=bool(a.ca_certs))
     stop = asyncio.Event()
 
     async def run() -> None:

@@ -60,10 +60,15 @@ async def _body(request: Request) -> dict[str, Any] | JSONResponse:
 
 
 def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
-               default_delay_ms: int = 0) -> Starlette:
+               default_delay_ms: int = 0, rp_requires_tls: bool = False) -> Starlette:
     book = OrderBook(order_ttl_s=order_ttl_s, qr_max_age_s=qr_max_age_s)
     mode = Mode()
     stats = {"auth": 0, "collect": 0, "cancel": 0, "phone": 0}
+
+    def refuse_plain(request: Request) -> Response | None:
+        if rp_requires_tls and request.url.scheme != "https":
+            return _error("unauthorized", "the RP API needs mutual TLS", 401)
+        return None
 
     async def failure_mode() -> Response | None:
         if mode.mode == "maintenance":
@@ -80,6 +85,8 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
 
     async def auth(request: Request) -> Response:
         stats["auth"] += 1
+        if (refused := refuse_plain(request)) is not None:
+            return refused
         data = await _body(request)
         if isinstance(data, Response):
             return data
@@ -108,6 +115,8 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
 
     async def collect(request: Request) -> Response:
         stats["collect"] += 1
+        if (refused := refuse_plain(request)) is not None:
+            return refused
         data = await _body(request)
         if isinstance(data, Response):
             return data
@@ -134,6 +143,8 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
 
     async def cancel(request: Request) -> Response:
         stats["cancel"] += 1
+        if (refused := refuse_plain(request)) is not None:
+            return refused
         data = await _body(request)
         if isinstance(data, Response):
             return data

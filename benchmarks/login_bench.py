@@ -1,0 +1,194 @@
+"""Benchmark: complete logins per second on one idportal node process.
+
+Starts its own redis-server (primary + one replica, so every confirmed write pays for
+WAIT as in production), the BankID simulator approving at once, and one node (Hypercorn
+by default, or Uvicorn to show the cost of the server), pinned: node on CPU 0, the rest
+on CPU 1. Drives whole logins with benchmarks/driver.py and prints and saves (JSON):
+logins/s, per fully used node core, p50/p95/p99, HTTP requests and Redis commands per
+login, and Redis memory per SSO session.
+
+    python -m benchmarks.login_bench [--server hypercorn|uvicorn] [--modes bankid,pin,refresh]
+        [--vus 32] [--warmup 5] [--duration 20] [--out benchmarks/results/NAME.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from benchmarks import driver
+from ha import procs, stack
+from service.testpeople import personal_number
+
+CLK = os.sysconf("SC_CLK_TCK")
+SECRET = "bench-secret-0123456789abcdef0123456789"
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLK
+    except OSError:
+        return 0.0
+
+
+def pin(pid: int, cpus: str) -> None:
+    subprocess.run(["taskset", "-acp", cpus, str(pid)], check=False, capture_output=True)
+
+
+def commandstats(r: redis.Redis) -> int:
+    info = r.info("commandstats")
+    return sum(int(v["calls"]) for k, v in info.items()
+               if k.startswith("cmdstat_") and k not in ("cmdstat_info", "cmdstat_ping"))
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return round(s[min(len(s) - 1, int(p / 100 * len(s)))] * 1000, 1)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--server", choices=["hypercorn", "uvicorn"], default="hypercorn")
+    ap.add_argument("--modes", default="bankid,pin,refresh")
+    ap.add_argument("--vus", type=int, default=32)
+    ap.add_argument("--warmup", type=float, default=5)
+    ap.add_argument("--duration", type=float, default=20)
+    ap.add_argument("--run-dir", default="run/bench")
+    ap.add_argument("--out", default="")
+    ap.add_argument("--profile", default="", help="run the node under cProfile, write stats here")
+    a = ap.parse_args()
+    run_dir = Path(a.run_dir).resolve()
+    binary = procs.require_binary("redis-server", "redis-server")
+    rport, rport2, sim_port, node_port = procs.free_ports(4)
+    started: list[procs.Proc] = []
+    results: dict[str, Any] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "server": a.server,
+        "vus": a.vus, "warmup_s": a.warmup, "duration_s": a.duration,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "modes": {},
+    }
+    try:
+        m = stack.prepare(run_dir)
+        r1 = procs.spawn("redis", procs.redis_argv(binary, rport, run_dir / "r1", aof=False),
+                         log=run_dir / "redis.log", port=rport)
+        started.append(r1)
+        procs.wait_port(rport, proc=r1)
+        r2 = procs.spawn("replica", procs.redis_argv(binary, rport2, run_dir / "r2", aof=False,
+                                                     replica_of=rport),
+                         log=run_dir / "replica.log", port=rport2)
+        started.append(r2)
+        procs.wait_port(rport2, proc=r2)
+        procs.wait_replication(rport, 1)
+        sim = procs.spawn("sim", [procs.python(), "-m", "simulators.bankid", "--bind",
+                                  f"127.0.0.1:{sim_port}"], log=run_dir / "sim.log", port=sim_port,
+                          cwd=stack.REPO)
+        started.append(sim)
+        clients = run_dir / "clients.toml"
+        clients.write_text(f'''[[client]]
+client_id = "bench"
+secret_sha256 = "{hashlib.sha256(SECRET.encode()).hexdigest()}"
+redirect_uris = ["http://127.0.0.1:9999/cb"]
+scopes = ["openid", "profile", "https://id.oidc.se/scope/naturalPersonNumber"]
+claims = ["given_name", "family_name", "name", "https://id.oidc.se/claim/personalIdentityNumber"]
+''')
+        issuer = f"http://127.0.0.1:{node_port}"
+        settings = run_dir / "bench.toml"
+        settings.write_text(f'''issuer = "{issuer}"
+keys_dir = "{m.keys_dir}"
+clients_file = "{clients}"
+log_level = "warning"
+[redis]
+url = "redis://127.0.0.1:{rport}/0"
+wait_replicas = 1
+[bankid]
+base_url = "http://127.0.0.1:{sim_port}/rp/v6.0"
+[pin]
+register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
+''')
+        if a.server == "hypercorn":
+            argv = [procs.python(), "-m", "service.cli", "--config", str(settings), "serve",
+                    "--bind", f"127.0.0.1:{node_port}"]
+        else:
+            argv = [procs.python(), "-m", "uvicorn", "service.asgi:app", "--host", "127.0.0.1",
+                    "--port", str(node_port), "--no-access-log", "--log-level", "warning"]
+        if a.profile:
+            argv = [argv[0], "-m", "cProfile", "-o", str(Path(a.profile).resolve()), *argv[1:]]
+        node = procs.spawn("node", argv, log=run_dir / "node.log", port=node_port,
+                           env={"IDPORTAL_CONFIG": str(settings)}, cwd=stack.REPO)
+        started.append(node)
+        stack.wait_http(f"{issuer}/readyz", None, proc=node)
+        procs.wait_port(sim_port, proc=sim)
+        pin(node.pid, "0")
+        for p in (r1.pid, r2.pid, sim.pid, os.getpid()):
+            pin(p, "1")
+        rc = redis.Redis(port=rport)
+        target = driver.Target(base=issuer, phone=f"http://127.0.0.1:{sim_port}", client_id="bench",
+                               secret=SECRET, redirect_uri="http://127.0.0.1:9999/cb",
+                               pnrs=[personal_number(i) for i in range(20)])
+        for mode in a.modes.split(","):
+            rc.flushall()
+            marks: dict[str, float] = {}
+
+            def measure_start() -> None:
+                marks.update(t=time.monotonic(), node=cpu_seconds(node.pid),
+                             redis=cpu_seconds(r1.pid) + cpu_seconds(r2.pid),
+                             sim=cpu_seconds(sim.pid), me=cpu_seconds(os.getpid()),
+                             cmds=commandstats(rc))
+
+            stats = asyncio.run(driver.run(target, mode=mode, vus=a.vus, warmup=a.warmup,
+                                           duration=a.duration, on_measure_start=measure_start))
+            elapsed = a.duration
+            node_cores = (cpu_seconds(node.pid) - marks["node"]) / elapsed
+            cmds = commandstats(rc) - marks["cmds"]
+            sessions = [k for k in rc.scan_iter("idp:sess:*", count=1000)][:200]
+            mem = [rc.memory_usage(k) or 0 for k in sessions]
+            res = {
+                "ok": stats.ok, "errors": stats.errors,
+                "per_s": round(stats.ok / elapsed, 1),
+                "per_node_core": round(stats.ok / elapsed / node_cores, 1) if node_cores else 0,
+                "p50_ms": pct(stats.latencies, 50), "p95_ms": pct(stats.latencies, 95),
+                "p99_ms": pct(stats.latencies, 99),
+                "http_requests_per_op": round(stats.requests / max(stats.ok, 1), 2),
+                "phone_requests_per_op": round(stats.phone_requests / max(stats.ok, 1), 2),
+                "redis_commands_per_op": round(cmds / max(stats.ok, 1), 1),
+                "node_cores": round(node_cores, 2),
+                "redis_cores": round((cpu_seconds(r1.pid) + cpu_seconds(r2.pid) - marks["redis"]) / elapsed, 2),
+                "simulator_cores": round((cpu_seconds(sim.pid) - marks["sim"]) / elapsed, 2),
+                "driver_cores": round((cpu_seconds(os.getpid()) - marks["me"]) / elapsed, 2),
+                "redis_bytes_per_session": round(statistics.mean(mem)) if mem else None,
+            }
+            results["modes"][mode] = res
+            print(f"{a.server:9} {mode:8} {res['per_s']:7.1f}/s  per node core {res['per_node_core']:7.1f}"
+                  f"  p50 {res['p50_ms']:6.1f}  p95 {res['p95_ms']:6.1f}  p99 {res['p99_ms']:6.1f} ms"
+                  f"  http/op {res['http_requests_per_op']}  redis cmds/op {res['redis_commands_per_op']}"
+                  f"  node {res['node_cores']} cores  errors {sum(stats.errors.values())}"
+                  f"  session {res['redis_bytes_per_session']} B", flush=True)
+        rc.close()
+    finally:
+        for p in reversed(started):
+            procs.stop(p)
+    out = Path(a.out or f"benchmarks/results/login-{a.server}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"saved {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

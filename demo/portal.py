@@ -1,0 +1,152 @@
+"""A demo e-service ("Mina sidor", "Bygglov") that logs citizens in through idportal
+with a standard OpenID Connect client library (Authlib's Starlette client): discovery,
+code flow with PKCE S256, ID token validation, userinfo, RP-initiated logout and a
+back-channel logout endpoint.
+
+    python -m demo.portal --client-id mina-sidor --port 8601 --issuer https://127.0.0.1:8443 \\
+        --ca run/dev/pki/ca.pem --secret <secret> | --private-jwk FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import json
+import secrets
+import signal
+import ssl
+import warnings
+from pathlib import Path
+from typing import Any
+
+import authlib.deprecate
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+# Authlib warns that its httpx integration will move to httpx2; the demo is fine on httpx.
+warnings.filterwarnings("ignore", category=authlib.deprecate.AuthlibDeprecationWarning)
+from authlib.integrations.starlette_client import OAuth, OAuthError  # noqa: E402
+from authlib.oauth2.rfc7523 import PrivateKeyJWT  # noqa: E402
+
+SCOPE = "openid profile https://id.oidc.se/scope/naturalPersonNumber"
+
+
+def create_app(*, client_id: str, name: str, issuer: str, base_url: str, ca: str,
+               secret: str = "", private_jwk: dict[str, Any] | None = None) -> Starlette:
+    oauth = OAuth()
+    kwargs: dict[str, Any] = {"scope": SCOPE, "code_challenge_method": "S256",
+                              "verify": ssl.create_default_context(cafile=ca)}
+    extra: dict[str, Any] = {}
+    if private_jwk is not None:
+        kwargs["token_endpoint_auth_method"] = "private_key_jwt"
+        extra["client_auth_methods"] = [PrivateKeyJWT(issuer + "/token")]
+        secret = json.dumps(private_jwk)
+    oauth.register("idp", client_id=client_id, client_secret=secret,
+                   server_metadata_url=issuer + "/.well-known/openid-configuration",
+                   client_kwargs=kwargs, **extra)
+    logged_out_sids: set[str] = set()
+
+    def page(body: str) -> HTMLResponse:
+        return HTMLResponse(f"<!doctype html><html lang=sv><meta charset=utf-8>"
+                            f"<title>{html.escape(name)}</title><h1>{html.escape(name)}</h1>{body}")
+
+    async def home(request: Request) -> Response:
+        user = request.session.get("user")
+        if user and user.get("sid") in logged_out_sids:
+            request.session.clear()
+            user = None
+        if not user:
+            return page("<p>Du är inte inloggad.</p><p><a href='/login'>Logga in</a></p>")
+        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                       for k, v in user.items() if k != "id_token")
+        return page(f"<p>Välkommen, {html.escape(user.get('given_name', ''))}!</p>"
+                    f"<table>{rows}</table><p><a href='/logout'>Logga ut</a></p>")
+
+    async def login(request: Request) -> Response:
+        return await oauth.idp.authorize_redirect(request, base_url + "/callback",  # type: ignore[no-any-return]
+                                                  nonce=secrets.token_urlsafe(16))
+
+    async def callback(request: Request) -> Response:
+        try:
+            token = await oauth.idp.authorize_access_token(request)
+        except OAuthError as exc:
+            return page(f"<p>Inloggningen misslyckades: {html.escape(str(exc.error))}</p>")
+        claims = dict(token.get("userinfo") or {})
+        info = await oauth.idp.userinfo(token=token)
+        claims.update(dict(info))
+        claims["id_token"] = token["id_token"]
+        request.session["user"] = {k: v for k, v in claims.items()
+                                   if isinstance(v, str | int)}
+        return RedirectResponse("/", status_code=303)
+
+    async def logout(request: Request) -> Response:
+        user = request.session.pop("user", None) or {}
+        return await oauth.idp.logout_redirect(  # type: ignore[no-any-return]
+            request, post_logout_redirect_uri=base_url + "/",
+            id_token_hint=user.get("id_token"))
+
+    async def backchannel(request: Request) -> Response:
+        form = await request.form()
+        token = str(form.get("logout_token", ""))
+        try:
+            from joserfc import jwt
+            from joserfc.jwk import KeySet
+
+            metadata = await oauth.idp.load_server_metadata()
+            jwks = await oauth.idp.fetch_jwk_set()
+            claims = jwt.decode(token, KeySet.import_key_set(jwks), algorithms=["ES256", "RS256"]).claims
+            if claims.get("iss") != metadata["issuer"] or claims.get("aud") != client_id:
+                return Response(status_code=400)
+        except Exception:
+            return Response(status_code=400)
+        logged_out_sids.add(str(claims.get("sid")))
+        return Response(status_code=200)
+
+    return Starlette(routes=[
+        Route("/", home), Route("/login", login), Route("/callback", callback),
+        Route("/logout", logout), Route("/backchannel-logout", backchannel, methods=["POST"]),
+    ], middleware=[Middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32),
+                              https_only=True, same_site="lax",
+                              session_cookie="demo_" + client_id)])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="demo-portal")
+    p.add_argument("--client-id", required=True)
+    p.add_argument("--name", default="")
+    p.add_argument("--issuer", required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--ca", required=True)
+    p.add_argument("--certfile", required=True)
+    p.add_argument("--keyfile", required=True)
+    p.add_argument("--secret", default="")
+    p.add_argument("--private-jwk", default="")
+    a = p.parse_args()
+    jwk = json.loads(Path(a.private_jwk).read_text()) if a.private_jwk else None
+    base = f"https://127.0.0.1:{a.port}"
+    app = create_app(client_id=a.client_id, name=a.name or a.client_id, issuer=a.issuer,
+                     base_url=base, ca=a.ca, secret=a.secret, private_jwk=jwk)
+    config = Config()
+    config.bind = [f"127.0.0.1:{a.port}"]
+    config.certfile, config.keyfile = a.certfile, a.keyfile
+    config.accesslog = None
+    stop = asyncio.Event()
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

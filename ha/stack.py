@@ -1,0 +1,124 @@
+"""The pieces every local deployment needs (dev run, HA cluster, e2e tests): TLS
+material, signing keys, a settings file, and starting the simulator, auth nodes and
+demo e-services as real processes on loopback."""
+
+from __future__ import annotations
+
+import ssl
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from ha import pki, procs
+from service.oidc import keys as keymod
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_SECRET = "demo-mina-sidor-secret-NOT-FOR-PRODUCTION-7f3a9c"  # public demo material
+
+
+@dataclass(frozen=True)
+class Material:
+    run_dir: Path
+    ca: pki.Issued
+    server: pki.Issued  # 127.0.0.1 / localhost
+    rp_client: pki.Issued  # idportal's client certificate toward the BankID RP API
+    keys_dir: Path
+
+
+def prepare(run_dir: Path) -> Material:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    folder = run_dir / "pki"
+    ca = pki.make_ca(folder)
+    server = (pki.Issued(folder / "server.pem", folder / "server-key.pem")
+              if (folder / "server.pem").exists()
+              else pki.issue(ca, folder, "server", cn="127.0.0.1"))
+    rp = (pki.Issued(folder / "rp-client.pem", folder / "rp-client-key.pem")
+          if (folder / "rp-client.pem").exists()
+          else pki.issue(ca, folder, "rp-client", cn="idportal RP", server=False, client=True))
+    keys_dir = run_dir / "keys"
+    keymod.generate(keys_dir)
+    return Material(run_dir, ca, server, rp, keys_dir)
+
+
+def write_settings(m: Material, *, issuer: str, redis_url: str = "",
+                   sentinels: tuple[str, ...] = (), wait_replicas: int = 0,
+                   bankid_port: int, trusted_proxies: tuple[str, ...] = (),
+                   clients_file: Path | None = None, name: str = "idportal.toml") -> Path:
+    lines = [
+        f'issuer = "{issuer}"',
+        f'keys_dir = "{m.keys_dir}"',
+        f'clients_file = "{clients_file or REPO / "config" / "clients.toml"}"',
+        f"trusted_proxies = {list(trusted_proxies)!r}".replace("'", '"'),
+        "", "[redis]",
+        f'url = "{redis_url}"' if redis_url else f"sentinels = {list(sentinels)!r}".replace("'", '"'),
+        f"wait_replicas = {wait_replicas}",
+        "", "[bankid]",
+        f'base_url = "https://127.0.0.1:{bankid_port}/rp/v6.0"',
+        f'client_cert = "{m.rp_client.cert}"',
+        f'client_key = "{m.rp_client.key}"',
+        f'ca_file = "{m.ca.cert}"',
+        "", "[pin]",
+        f'register_file = "{REPO / "config" / "pin-register.toml"}"',
+    ]
+    path = m.run_dir / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def start_simulator(m: Material, port: int, phone_port: int, *, delay_ms: int = 0) -> procs.Proc:
+    """RP API on ``port`` (mutual TLS); phone and control API on ``phone_port`` (http)."""
+    p = procs.spawn("bankid-simulator", [
+        procs.python(), "-m", "simulators.bankid", "--bind", f"127.0.0.1:{port}",
+        "--certfile", str(m.server.cert), "--keyfile", str(m.server.key),
+        "--ca-certs", str(m.ca.cert), "--delay-ms", str(delay_ms),
+        "--phone-bind", f"127.0.0.1:{phone_port}"],
+        log=m.run_dir / "logs" / "bankid-simulator.log", port=port, cwd=REPO)
+    return p
+
+
+def start_node(m: Material, settings_file: Path, port: int, *, name: str, tls: bool = True,
+               drain_s: float = 0.0) -> procs.Proc:
+    argv = [procs.python(), "-m", "service.cli", "--config", str(settings_file), "serve",
+            "--bind", f"127.0.0.1:{port}", "--drain", str(drain_s)]
+    if tls:
+        argv += ["--certfile", str(m.server.cert), "--keyfile", str(m.server.key)]
+    return procs.spawn(name, argv, log=m.run_dir / "logs" / f"{name}.log", port=port,
+                       env={"IDPORTAL_NODE_NAME": name}, cwd=REPO)
+
+
+def start_demo(m: Material, *, client_id: str, name: str, port: int, issuer: str) -> procs.Proc:
+    argv = [procs.python(), "-m", "demo.portal", "--client-id", client_id, "--name", name,
+            "--issuer", issuer, "--port", str(port), "--ca", str(m.ca.cert),
+            "--certfile", str(m.server.cert), "--keyfile", str(m.server.key)]
+    if client_id == "bygglov":
+        argv += ["--private-jwk", str(REPO / "config" / "demo" / "bygglov-private-jwk.json")]
+    else:
+        argv += ["--secret", DEMO_SECRET]
+    return procs.spawn(f"demo-{client_id}", argv, log=m.run_dir / "logs" / f"demo-{client_id}.log",
+                       port=port, cwd=REPO)
+
+
+def ssl_context(m: Material, *, client: bool = False) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=str(m.ca.cert))
+    if client:
+        ctx.load_cert_chain(str(m.rp_client.cert), str(m.rp_client.key))
+    return ctx
+
+
+def wait_http(url: str, ctx: ssl.SSLContext | None, *, timeout: float = 20.0,
+              proc: procs.Proc | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        if proc is not None and not proc.alive():
+            raise procs.ProcError(f"{proc.name} exited; see {proc.log}")
+        try:
+            with urllib.request.urlopen(url, timeout=1, context=ctx) as resp:  # noqa: S310
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, OSError) as exc:
+            last = str(exc)
+        time.sleep(0.1)
+    raise procs.ProcError(f"{url} not healthy after {timeout} s ({last})")
