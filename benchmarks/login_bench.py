@@ -145,7 +145,7 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
             rc.flushall()
             marks: dict[str, float] = {}
 
-            def measure_start() -> None:
+            def measure_start(marks: dict[str, float] = marks) -> None:
                 marks.update(t=time.monotonic(), node=cpu_seconds(node.pid),
                              redis=cpu_seconds(r1.pid) + cpu_seconds(r2.pid),
                              sim=cpu_seconds(sim.pid), me=cpu_seconds(os.getpid()),
@@ -168,7 +168,8 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                 "phone_requests_per_op": round(stats.phone_requests / max(stats.ok, 1), 2),
                 "redis_commands_per_op": round(cmds / max(stats.ok, 1), 1),
                 "node_cores": round(node_cores, 2),
-                "redis_cores": round((cpu_seconds(r1.pid) + cpu_seconds(r2.pid) - marks["redis"]) / elapsed, 2),
+                "redis_cores": round(
+                    (cpu_seconds(r1.pid) + cpu_seconds(r2.pid) - marks["redis"]) / elapsed, 2),
                 "simulator_cores": round((cpu_seconds(sim.pid) - marks["sim"]) / elapsed, 2),
                 "driver_cores": round((cpu_seconds(os.getpid()) - marks["me"]) / elapsed, 2),
                 "redis_bytes_per_session": round(statistics.mean(mem)) if mem else None,

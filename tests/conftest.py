@@ -120,7 +120,8 @@ async def world(redis_proc: Any, keys_dir: Path, simulator: str,
                              **overrides)
     r = redis.Redis(port=redis_proc.port, decode_responses=True)
     r.flushall()
-    httpx.post(simulator + "/control/reset", json={})
+    async with httpx.AsyncClient() as c:
+        await c.post(simulator + "/control/reset", json={})
     backchannel: list[tuple[str, str]] = []
     node = build_world(settings, backchannel)
     app = create_app(settings, node=node)

@@ -70,8 +70,9 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 async def test_whole_code_flow_over_real_processes(running: Stack) -> None:
-    async with httpx.AsyncClient(base_url=running.issuer, verify=ssl.create_default_context(cafile=running.ca)) as browser, \
-            httpx.AsyncClient(base_url=running.issuer, verify=ssl.create_default_context(cafile=running.ca)) as rp, \
+    tls = ssl.create_default_context(cafile=running.ca)
+    async with httpx.AsyncClient(base_url=running.issuer, verify=tls) as browser, \
+            httpx.AsyncClient(base_url=running.issuer, verify=tls) as rp, \
             httpx.AsyncClient(base_url=running.phone) as phone:
         resp, flow = await citizen.start(browser, "rp-basic",
                                          redirect_uri=running.demo + "/callback",
@@ -103,7 +104,8 @@ async def test_whole_code_flow_over_real_processes(running: Stack) -> None:
 
 
 async def test_demo_eservice_logs_in_with_a_standard_oidc_library(running: Stack) -> None:
-    async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=running.ca), follow_redirects=False) as browser, \
+    tls = ssl.create_default_context(cafile=running.ca)
+    async with httpx.AsyncClient(verify=tls, follow_redirects=False) as browser, \
             httpx.AsyncClient(base_url=running.phone) as phone:
         r = await browser.get(running.demo + "/login")
         assert r.status_code == 302

@@ -29,7 +29,8 @@ def sentinels(tmp_path: Path) -> Iterator[SentinelSet]:
 
 
 @pytest.fixture
-async def ha_world(sentinels: SentinelSet, keys_dir: Path, simulator: str) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient, httpx.AsyncClient]]:
+async def ha_world(sentinels: SentinelSet, keys_dir: Path,
+                   simulator: str) -> AsyncIterator[tuple[httpx.AsyncClient, ...]]:
     settings = make_settings(keys_dir, "", simulator,
                              redis__sentinels=",".join(sentinels.sentinel_addrs),
                              redis__wait_replicas="1", redis__retry_budget_s="15")
