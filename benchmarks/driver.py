@@ -157,8 +157,7 @@ class Driver:
         body = json.loads(text)
         if body.get("status") != "complete":
             raise StepError(f"collect {body.get('status')}")
-        resp, _ = await self.req(b, "GET", body["next"], expect=303)
-        return await self._tokens(self._code(resp.headers["location"], state), verifier)
+        return await self._tokens(self._code(body["next"], state), verifier)
 
     async def pin_login(self, pnr: str) -> dict[str, Any]:
         b = Browser()

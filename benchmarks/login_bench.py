@@ -112,7 +112,7 @@ claims = ["given_name", "family_name", "name", "https://id.oidc.se/claim/persona
         settings.write_text(f'''issuer = "{issuer}"
 keys_dir = "{m.keys_dir}"
 clients_file = "{clients}"
-log_level = "warning"
+log_level = "info"
 [redis]
 url = "redis://127.0.0.1:{rport}/0"
 wait_replicas = 1

@@ -24,7 +24,7 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency
         return None
-    return uvloop.new_event_loop  # type: ignore[no-any-return]
+    return uvloop.new_event_loop
 
 
 async def run(settings: Settings, *, bind: str, certfile: str = "", keyfile: str = "",

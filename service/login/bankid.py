@@ -1,5 +1,5 @@
 """BankID login pages (RP API v6): start an order, show the animated QR code or the
-autostart link, collect, cancel, finish.
+autostart link, collect (which finishes the login when the order completes), cancel.
 
 The page works without JavaScript (buttons to check again and for a fresh QR code)
 and better with it (``bankid.js``: QR every second, collect every 2 s, cancel on
@@ -116,52 +116,61 @@ async def qr_svg(request: Request) -> Response:
 
 
 async def collect(request: Request) -> Response:
-    """One /collect for this order. JSON for the script, a redirect without it."""
+    """One /collect for this order. JSON for the script, a redirect without it.
+
+    When the order completes, the login is finished in the same request: the answer
+    carries the new session cookie and sends the citizen on to the e-service."""
     n, tx, _ = await _tx(request, post=True)
     wants_json = request.headers.get("accept", "").startswith("application/json")
     loc = flow.page_locale(request, n, tx)
     state = _order(tx)
     if state is None or not state.order_ref:
         return _answer(wants_json, tx, state, loc, next_url=f"/login/{tx.tx_id}")
+    identity = tx.identity
     if state.status == "pending":
-        state = await _collect_once(n, tx, state)
-    if state.status == "complete":
-        next_url = f"/login/{tx.tx_id}/finish"
-        return _answer(wants_json, tx, state, loc, next_url=next_url, finish=True)
+        state, identity = await _collect_once(n, tx, state)
+    if state.status == "complete" and identity is not None:
+        taken = await n.store.transactions.take(tx.tx_id, new_id(16), tx.browser)
+        if taken is None:
+            raise PageError("err_tx_expired", status=410)
+        done = await flow.complete(request, n, taken, identity)
+        if not wants_json:
+            return done
+        answer = _answer(True, tx, state, loc, next_url=done.headers["location"], finish=True)
+        answer.raw_headers += [(k, v) for k, v in done.raw_headers if k == b"set-cookie"]
+        answer.background = done.background
+        return answer
     return _answer(wants_json, tx, state, loc, next_url=f"/login/{tx.tx_id}/bankid")
 
 
-async def _collect_once(n: Node, tx: Transaction, state: OrderState) -> OrderState:
+async def _collect_once(n: Node, tx: Transaction, state: OrderState
+                        ) -> tuple[OrderState, Identity | None]:
     qr_mode = state.device == "other"
     try:
         result = await n.bankid.collect(state.order_ref)
     except BankIDError as exc:
         if exc.code in ("maintenance", "unreachable", "requestTimeout"):
             # Transient: keep the order pending, show RFA5 until it answers again.
-            return OrderState(**{**asdict(state), "rfa": "RFA5"})
+            return OrderState(**{**asdict(state), "rfa": "RFA5"}), None
         new = OrderState(**{**asdict(state), "status": "failed", "hint": exc.code,
                             "rfa": msgs.code_for_error(exc.code)})
         await n.store.transactions.set_fields(tx.tx_id, order=new.to_json())
-        return new
+        return new, None
     rfa = msgs.code_for(result.status, result.hint_code, qr=qr_mode)
-    fields: dict[str, str] = {}
-    if result.status == "complete":
+    identity = None
+    status = result.status
+    if status == "complete":
         identity = _identity(result.user)
         if identity is None:
             rfa, status = "RFA22", "failed"
-        else:
-            status = "complete"
-            fields["identity"] = identity.to_json()
-    else:
-        status = result.status
     new = OrderState(**{**asdict(state), "status": status, "hint": result.hint_code, "rfa": rfa})
-    if new != state:
-        fields["order"] = new.to_json()
-        await n.store.transactions.set_fields(tx.tx_id, **fields)
+    if new != state and status != "complete":
+        # A completed order is finished in this request; nothing to remember for it.
+        await n.store.transactions.set_fields(tx.tx_id, order=new.to_json())
     if status == "failed":
         metrics.LOGINS.labels("bankid", f"failed_{result.hint_code or 'unknown'}"[:40]).inc()
         log.info("login", method="bankid", outcome="failed", hint=result.hint_code)
-    return new
+    return new, identity
 
 
 def _identity(user: dict[str, str]) -> Identity | None:
@@ -205,17 +214,3 @@ async def _cancel_quietly(n: Node, order_ref: str) -> None:
         await n.bankid.cancel(order_ref)
     except BankIDError as exc:
         log.info("bankid_cancel_failed", error=exc.code)
-
-
-async def finish(request: Request) -> Response:
-    """GET /login/{tx}/finish: the order completed; take the transaction once (the
-    browser binding is checked inside the atomic take)."""
-    n = node(request)
-    tx_id = request.path_params["tx"]
-    taken = await n.store.transactions.take(tx_id, new_id(16), flow.browser_digest(request, n),
-                                            require="identity")
-    if taken == "notready":
-        return RedirectResponse(f"/login/{tx_id}/bankid", status_code=303)
-    if taken is None or taken.identity is None:
-        raise PageError("err_tx_expired", status=410)
-    return await flow.complete(request, n, taken, taken.identity)

@@ -87,7 +87,7 @@ async def submit(request: Request) -> Response:
                           error=i18n.text(loc, "pin_failed"))
     await n.store.pins.clear(pnr.digits, ip)
     taken = await n.store.transactions.take(tx.tx_id, new_id(16), tx.browser)
-    if taken is None or taken == "notready":
+    if taken is None:
         raise PageError("err_tx_expired", status=410)
     identity = Identity(personal_number=pnr.digits, given_name=citizen.given_name,
                         family_name=citizen.family_name, method="pin",

@@ -57,15 +57,13 @@ redis.call('EXPIRE', KEYS[1], ttl)
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: transaction. ARGV: attempt id, seconds to keep the taken marker, browser digest,
-# a field that must be present (e.g. the proven identity) or ''.
+# KEYS: transaction. ARGV: attempt id, seconds to keep the taken marker, browser digest.
 # Takes a login transaction once, only for the browser it is bound to: a retry with the
 # same attempt id gets it again, any other caller gets nothing. Returns the fields or nil.
 TAKE_TRANSACTION = """
 local v = redis.call('HGETALL', KEYS[1])
 if #v == 0 then return false end
 if redis.call('HGET', KEYS[1], 'browser') ~= ARGV[3] then return false end
-if ARGV[4] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[4]) == 0 then return {'notready'} end
 local taken = redis.call('HGET', KEYS[1], 'taken')
 if taken and taken ~= ARGV[1] then return false end
 if not taken then

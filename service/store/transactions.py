@@ -4,7 +4,6 @@ bound to, its CSRF token, the BankID order, and the identity once proven."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from service.crypto import new_id
 from service.records import AuthRequest, Identity
@@ -75,20 +74,15 @@ class Transactions:
             "tx_update", scripts.UPDATE_TRANSACTION, [keys.transaction(tx_id)], args)
         return bool(done)
 
-    async def take(self, tx_id: str, attempt: str, browser: str, *,
-                   require: str = "") -> Transaction | Literal["notready"] | None:
+    async def take(self, tx_id: str, attempt: str, browser: str) -> Transaction | None:
         """Take the transaction for finishing the login: once, atomically, and only for
-        the browser (digest of its binding cookie) that started it. With ``require``,
-        only once that field is set ("notready" before)."""
+        the browser (digest of its binding cookie) that started it."""
         if not _plausible(tx_id) or not browser:
             return None
         raw = await self.client.confirmed_eval(
-            "tx_take", scripts.TAKE_TRANSACTION, [keys.transaction(tx_id)],
-            [attempt, 60, browser, require])
+            "tx_take", scripts.TAKE_TRANSACTION, [keys.transaction(tx_id)], [attempt, 60, browser])
         if not raw:
             return None
-        if raw == ["notready"]:
-            return "notready"
         fields = dict(zip(raw[::2], raw[1::2], strict=True))
         if fields.get("taken") != attempt:
             return None

@@ -101,7 +101,8 @@ async def bankid_login(browser: httpx.AsyncClient, phone: httpx.AsyncClient, log
             break
     if body["status"] != "complete":
         return resp
-    return await browser.get(body["next"])
+    # The completing /collect set the session cookie and names the e-service's redirect.
+    return httpx.Response(303, headers={"location": body["next"]}, request=resp.request)
 
 
 async def pin_login(browser: httpx.AsyncClient, login_url: str, pnr: str,

@@ -103,12 +103,21 @@ async def test_collect_without_csrf_is_refused(world: World) -> None:
     assert r.status_code == 403
 
 
-async def test_finish_cannot_be_used_twice(world: World) -> None:
+async def test_a_completed_login_cannot_be_collected_again(world: World) -> None:
     resp, _ = await citizen.start(world.browser, "rp-basic")
     url = resp.headers["location"]
+    page = await world.browser.get(url)
     final = await citizen.bankid_login(world.browser, world.phone, url, PNR)
     assert final.status_code == 303
     tx = citizen.TX.search(url)
     assert tx
-    again = await world.browser.get(f"/login/{tx.group(1)}/finish")
+    again = await world.browser.post(f"/login/{tx.group(1)}/bankid/collect",
+                                     data={"csrf": citizen.csrf_of(page.text)})
     assert again.status_code in (403, 410)
+
+
+async def test_completing_collect_sets_the_session_cookie_for_the_script(world: World) -> None:
+    resp, _ = await citizen.start(world.browser, "rp-basic")
+    final = await citizen.bankid_login(world.browser, world.phone, resp.headers["location"], PNR)
+    assert final.headers["location"].startswith("https://rp.test/cb?code=")
+    assert world.browser.cookies.get("__Host-idp_session")
