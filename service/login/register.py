@@ -7,10 +7,12 @@ person (a dummy hash) as for a wrong PIN: same answer, same time.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -36,11 +38,26 @@ def hasher(cfg: PinSettings) -> PasswordHasher:
                           parallelism=cfg.argon2_parallelism)
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 class PinRegister:
     def __init__(self, citizens: dict[str, Citizen], ph: PasswordHasher) -> None:
         self.citizens = citizens
         self.ph = ph
         self._dummy = ph.hash("not-a-pin-0000")
+        # One hash per core at a time: 19 MiB each, more in parallel only thrash the
+        # caches and the logins queue behind each other anyway.
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def _slots(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(_cores())
+        return self._limiter
 
     def _verify(self, personal_number: str, pin: str) -> Citizen | None:
         citizen = self.citizens.get(personal_number)
@@ -52,11 +69,12 @@ class PinRegister:
 
     async def verify(self, personal_number: str, pin: str) -> Citizen | None:
         """The citizen if the PIN is right; None for a wrong PIN or an unknown person."""
-        return await anyio.to_thread.run_sync(self._verify, personal_number, pin)
+        return await anyio.to_thread.run_sync(self._verify, personal_number, pin,
+                                              limiter=self._slots())
 
     async def burn(self) -> None:
         """Spend one verification's time without a result (locked-out attempts)."""
-        await anyio.to_thread.run_sync(self._verify, "", "x")
+        await anyio.to_thread.run_sync(self._verify, "", "x", limiter=self._slots())
 
 
 def load(path: str | Path, cfg: PinSettings) -> PinRegister:
