@@ -182,8 +182,8 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                   f"  session {res['redis_bytes_per_session']} B", flush=True)
         rc.close()
     finally:
-        for p in reversed(started):
-            procs.stop(p)
+        for proc in reversed(started):
+            procs.stop(proc)
     out = Path(a.out or f"benchmarks/results/login-{a.server}-{time.strftime('%Y%m%d-%H%M%S')}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")

@@ -90,15 +90,15 @@ def _pins(args: argparse.Namespace) -> int:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from ha import devrun
+    import ha.devrun
 
-    return devrun.main(args)
+    return ha.devrun.main(args)
 
 
 def _cluster(args: argparse.Namespace) -> int:
-    from ha import cluster
+    import ha.cluster
 
-    return cluster.main(args)
+    return ha.cluster.main(args)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -54,6 +54,7 @@ async def guard(request: Request, tx_id: str, *, csrf: str | None = None) -> Tra
     browser = http.get_cookie(request, http.BROWSER_COOKIE, secure=n.settings.cookie_secure)
     if tx is None or tx.taken or not browser or not same(digest(browser), tx.browser):
         raise PageError("err_tx_expired", status=410 if tx is None else 403)
+    structlog.contextvars.bind_contextvars(client_id=tx.request.client_id)
     if csrf is not None and not same(csrf, tx.csrf):
         raise PageError("err_csrf", status=403)
     return tx

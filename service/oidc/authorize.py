@@ -3,6 +3,7 @@ start a login. GET and POST (§3.1.2.1)."""
 
 from __future__ import annotations
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,6 +24,7 @@ async def authorize(request: Request) -> Response:
         params, repeated = await http.form(request, limit=n.settings.max_body_bytes)
     else:
         params, repeated = http.query(request)
+    structlog.contextvars.bind_contextvars(client_id=params.get("client_id", "")[:100])
     req = authorize_checks.validate(params, repeated, n.registry)
     client = n.registry.get(req.client_id)
     assert client is not None

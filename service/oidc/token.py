@@ -38,6 +38,7 @@ async def authenticated_client(request: Request, n: Node) -> tuple[Client, dict[
     auth = authenticate(n.registry, authorization=request.headers.get("authorization", ""),
                         form=form, audiences={n.settings.issuer, n.settings.issuer + "/token"},
                         now=now)
+    structlog.contextvars.bind_contextvars(client_id=auth.client.client_id)
     if auth.assertion_jti and not await n.store.tokens.first_use_of_assertion(
             auth.client.client_id, auth.assertion_jti,
             max(auth.assertion_exp - now + 60, 60)):

@@ -3,6 +3,7 @@ body (RFC 6750 §2.1, §2.2), never in the query."""
 
 from __future__ import annotations
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -23,6 +24,7 @@ async def bearer_grant(request: Request, n: Node, token: str) -> tuple[Grant, di
     gid, jti = v.claims.get("gid"), v.claims.get("jti")
     if not isinstance(gid, str) or not isinstance(jti, str):
         raise BearerError("invalid_token", "the access token is not valid")
+    structlog.contextvars.bind_contextvars(client_id=str(v.claims.get("client_id", ""))[:100])
     grant = await n.store.tokens.grant_for_access_token(gid, jti)
     if grant is None:
         raise BearerError("invalid_token", "the access token was revoked")

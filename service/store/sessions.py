@@ -66,9 +66,13 @@ class Sessions:
         return _parse(raw) if raw else None
 
     def add_client(self, pipe: Pipeline, cookie: str, client_id: str, grant_id: str) -> None:
-        """Record (inside a confirmed batch) that an e-service got a grant in this session."""
-        pipe.hset(keys.session(digest(cookie)),
-                  mapping={f"rp:{client_id}": "1", f"g:{grant_id}": client_id})
+        """Record (inside a confirmed batch) that an e-service got a grant in this session.
+
+        Should the session have expired a moment before, HSET would make a new key with
+        no TTL; EXPIRE NX gives such an orphan one (a live session keeps its own)."""
+        key = keys.session(digest(cookie))
+        pipe.hset(key, mapping={f"rp:{client_id}": "1", f"g:{grant_id}": client_id})
+        pipe.expire(key, self.idle, nx=True)
 
     async def end(self, cookie: str) -> Session | None:
         """Log out: delete the session (confirmed on a replica) and return what it was."""

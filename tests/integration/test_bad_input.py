@@ -138,3 +138,24 @@ async def test_health_and_metrics_answer(world: World) -> None:
     await citizen.start(world.browser, "rp-basic")
     m = (await world.http.get("/metrics")).text
     assert "idportal_http_requests_total" in m and "idportal_store_retries_total" in m
+
+
+async def test_request_log_line_names_route_client_status_and_never_secrets(world: World) -> None:
+    import structlog
+
+    from service.observability import redact
+
+    with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars,
+                                                    redact]) as logs:
+        resp, flow = await citizen.start(world.browser, "rp-basic")
+        final = await citizen.pin_login(world.browser, resp.headers["location"], "194001011008", "1234")
+        code = citizen.query_of(final.headers["location"])["code"]
+        await citizen.redeem(world.http, flow, code)
+    lines = [e for e in logs if e["event"] == "request"]
+    assert {"authorize", "pin_submit", "token"} <= {e["route"] for e in lines}
+    assert all(e.get("client_id") == "rp-basic" for e in lines if e["route"] in ("authorize", "token"))
+    assert all("status" in e and "duration_ms" in e for e in lines)
+    assert code not in repr(logs)
+    login = [e for e in logs if e["event"] == "login"]
+    assert login and login[0]["method"] == "pin" and login[0]["outcome"] == "success"
+    assert "194001011008" not in repr(login)

@@ -1,0 +1,389 @@
+"""``idportal cluster up | down | status``: the local HA cluster on 127.0.0.1.
+
+Redis primary + 2 replicas (AOF, ``min-replicas-to-write 1``), 3 Sentinels (quorum 2),
+N auth nodes under Hypercorn, HAProxy in front (TLS, health checks on ``/readyz``), the
+BankID simulator behind mutual TLS and the two demo e-services. Ports, logs, pids and
+the state file live under one run directory; ``down`` stops everything by pid.
+
+``status --json`` is a documented interface (drills and load tests read it)::
+
+    {"issuer": "https://127.0.0.1:8443", "stats_url": ..., "phone_url": ...,
+     "bankid_url": ..., "ca_file": ..., "sentinels": ["127.0.0.1:26380", ...],
+     "service_name": "idportal", "primary": "127.0.0.1:6380", "run_dir": ...,
+     "nodes": [{"name": "node-1", "url": "http://127.0.0.1:9001"}, ...],
+     "demos": {"mina-sidor": "https://127.0.0.1:8601", ...},
+     "processes": [{"name", "role", "pid", "port", "alive", "healthy", "detail"}, ...],
+     "healthy": true}
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import subprocess
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis
+from jinja2 import Environment, FileSystemLoader
+
+from ha import pki, procs, stack
+
+SERVICE = "idportal"
+TEMPLATES = Path(__file__).parent / "templates"
+DRAIN_S = 1.5  # > HAProxy's fall 2 x inter 500 ms: a stopping node is out before it stops
+
+
+@dataclass
+class Layout:
+    https: int = 8443
+    stats: int = 8404
+    bankid: int = 8444
+    phone: int = 8445
+    redis: tuple[int, ...] = (6380, 6381, 6382)
+    sentinels: tuple[int, ...] = (26380, 26381, 26382)
+    nodes: tuple[int, ...] = (9001, 9002, 9003)
+    demos: dict[str, int] = field(default_factory=lambda: {"mina-sidor": 8601, "bygglov": 8602})
+
+    @classmethod
+    def fixed(cls, n_nodes: int) -> Layout:
+        return cls(nodes=tuple(9001 + i for i in range(n_nodes)))
+
+    @classmethod
+    def free(cls, n_nodes: int, *, demos: bool = False) -> Layout:
+        p = procs.free_ports(10 + n_nodes)
+        return cls(https=p[0], stats=p[1], bankid=p[2], phone=p[3], redis=tuple(p[4:7]),
+                   sentinels=tuple(p[7:10]), nodes=tuple(p[10:10 + n_nodes]),
+                   demos={} if not demos else dict(zip(("mina-sidor", "bygglov"),
+                                                       procs.free_ports(2), strict=True)))
+
+
+@dataclass
+class Member:
+    name: str
+    role: str  # redis | sentinel | node | haproxy | simulator | demo
+    port: int
+    pid: int
+    argv: list[str]
+    log: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def proc(self) -> procs.Proc:
+        return procs.Proc(self.name, self.pid, self.port, Path(self.log))
+
+
+@dataclass
+class Cluster:
+    run_dir: Path
+    layout: Layout
+    members: list[Member] = field(default_factory=list)
+    issuer: str = ""
+    ca_file: str = ""
+    settings_file: str = ""
+
+    # --- persistence -------------------------------------------------------------
+    @property
+    def state_file(self) -> Path:
+        return self.run_dir / "cluster.json"
+
+    def save(self) -> None:
+        data = {"layout": asdict(self.layout), "members": [asdict(m) for m in self.members],
+                "issuer": self.issuer, "ca_file": self.ca_file,
+                "settings_file": self.settings_file}
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.replace(self.state_file)
+
+    @classmethod
+    def load(cls, run_dir: Path) -> Cluster | None:
+        path = run_dir / "cluster.json"
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        lay = data["layout"]
+        layout = Layout(**{**lay, "redis": tuple(lay["redis"]), "sentinels": tuple(lay["sentinels"]),
+                           "nodes": tuple(lay["nodes"])})
+        return cls(run_dir, layout, [Member(**m) for m in data["members"]], data["issuer"],
+                   data["ca_file"], data["settings_file"])
+
+    def member(self, name: str) -> Member:
+        return next(m for m in self.members if m.name == name)
+
+    def by_role(self, role: str) -> list[Member]:
+        return [m for m in self.members if m.role == role]
+
+    # --- processes ---------------------------------------------------------------
+    def start(self, name: str, role: str, port: int, argv: list[str], *,
+              env: dict[str, str] | None = None) -> Member:
+        log = self.run_dir / "logs" / f"{name}.log"
+        p = procs.spawn(name, argv, log=log, port=port, env=env, cwd=stack.REPO)
+        m = Member(name, role, port, p.pid, argv, str(log), env or {})
+        self.members = [x for x in self.members if x.name != name] + [m]
+        self.save()
+        return m
+
+    def restart(self, name: str) -> Member:
+        """Start a stopped member again with its recorded command line."""
+        old = self.member(name)
+        if old.proc().alive():
+            procs.stop(old.proc())
+        return self.start(old.name, old.role, old.port, old.argv, env=old.env)
+
+    def stop_all(self) -> None:
+        order = ["demo", "haproxy", "node", "simulator", "sentinel", "redis"]
+        for role in order:
+            for m in self.by_role(role):
+                procs.stop(m.proc())
+
+    # --- Redis topology ----------------------------------------------------------
+    def primary_port(self) -> int | None:
+        for s in self.by_role("sentinel"):
+            with contextlib.suppress(redis.RedisError, OSError):
+                c = redis.Redis(port=s.port, socket_timeout=0.5, socket_connect_timeout=0.5)
+                try:
+                    addr = c.sentinel_get_master_addr_by_name(SERVICE)
+                finally:
+                    c.close()
+                if isinstance(addr, tuple | list) and addr:
+                    return int(addr[1])
+        return None
+
+    def redis_member(self, port: int) -> Member:
+        return next(m for m in self.by_role("redis") if m.port == port)
+
+
+def _ssl(c: Cluster) -> Any:
+    import ssl
+
+    return ssl.create_default_context(cafile=c.ca_file)
+
+
+def _http_ok(url: str, ctx: Any = None, timeout: float = 1.0) -> tuple[bool, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=ctx) as resp:  # noqa: S310
+            return resp.status == 200, str(resp.status)
+    except Exception as exc:  # any failure is "not healthy"; say which
+        return False, type(exc).__name__
+
+
+def _redis_role(port: int) -> tuple[bool, str]:
+    try:
+        c = redis.Redis(port=port, socket_timeout=0.5, socket_connect_timeout=0.5)
+        try:
+            info = c.info("replication")
+        finally:
+            c.close()
+        return True, str(info.get("role"))
+    except (redis.RedisError, OSError) as exc:
+        return False, type(exc).__name__
+
+
+def health(c: Cluster) -> list[dict[str, Any]]:
+    out = []
+    for m in c.members:
+        alive = m.proc().alive()
+        ok, detail = False, "not running"
+        if alive:
+            if m.role == "redis":
+                ok, detail = _redis_role(m.port)
+            elif m.role == "sentinel":
+                ok, detail = _redis_role(m.port)
+                detail = "sentinel" if ok else detail
+            elif m.role == "node":
+                ok, detail = _http_ok(f"http://127.0.0.1:{m.port}/readyz")
+            elif m.role == "haproxy":
+                ok, detail = _http_ok(f"http://127.0.0.1:{c.layout.stats}/stats;csv")
+            elif m.role == "simulator":
+                ok, detail = _http_ok(f"http://127.0.0.1:{c.layout.phone}/healthz")
+            elif m.role == "demo":
+                ok, detail = _http_ok(f"https://127.0.0.1:{m.port}/", _ssl(c))
+        out.append({"name": m.name, "role": m.role, "pid": m.pid, "port": m.port,
+                    "alive": alive, "healthy": ok, "detail": detail})
+    return out
+
+
+def describe(c: Cluster) -> dict[str, Any]:
+    primary = c.primary_port()
+    members = health(c)
+    return {
+        "issuer": c.issuer,
+        "stats_url": f"http://127.0.0.1:{c.layout.stats}/stats",
+        "phone_url": f"http://127.0.0.1:{c.layout.phone}",
+        "bankid_url": f"https://127.0.0.1:{c.layout.bankid}/rp/v6.0",
+        "ca_file": c.ca_file,
+        "sentinels": [f"127.0.0.1:{p}" for p in c.layout.sentinels],
+        "service_name": SERVICE,
+        "primary": f"127.0.0.1:{primary}" if primary else None,
+        "run_dir": str(c.run_dir),
+        "nodes": [{"name": m.name, "url": f"http://127.0.0.1:{m.port}"} for m in c.by_role("node")],
+        "demos": {m.name.removeprefix("demo-"): f"https://127.0.0.1:{m.port}"
+                  for m in c.by_role("demo")},
+        "processes": members,
+        "healthy": all(m["healthy"] for m in members),
+    }
+
+
+# --- up ------------------------------------------------------------------------------
+
+def render_haproxy(c: Cluster, certificate: Path) -> Path:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False,  # noqa: S701 - not HTML
+                      keep_trailing_newline=True)
+    text = env.get_template("haproxy.cfg.j2").render(
+        run_dir=c.run_dir, https_port=c.layout.https, stats_port=c.layout.stats,
+        certificate=certificate,
+        nodes=[{"name": f"node-{i + 1}", "port": p} for i, p in enumerate(c.layout.nodes)])
+    path = c.run_dir / "haproxy.cfg"
+    path.write_text(text)
+    return path
+
+
+def haproxy_argv(binary: str, cfg: Path) -> list[str]:
+    # Master-worker mode: SIGUSR2 to the master reloads without dropping connections.
+    return [binary, "-W", "-db", "-f", str(cfg)]
+
+
+def _wait(cond: Any, what: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise procs.ProcError(f"{what} not ready after {timeout} s")
+
+
+def up(run_dir: Path, layout: Layout, *, quiet: bool = False) -> Cluster:
+    """Start everything (or find it already running) and wait until it is healthy."""
+    run_dir = run_dir.resolve()
+    existing = Cluster.load(run_dir)
+    if existing is not None and any(m.proc().alive() for m in existing.members):
+        return existing
+    redis_bin = procs.require_binary("redis-server", "redis-server")
+    haproxy_bin = procs.require_binary("haproxy", "haproxy")
+    c = Cluster(run_dir, layout)
+    try:
+        m = stack.prepare(run_dir)
+        c.ca_file = str(m.ca.cert)
+        c.issuer = f"https://127.0.0.1:{layout.https}"
+        p0 = layout.redis[0]
+        for i, port in enumerate(layout.redis):
+            argv = procs.redis_argv(redis_bin, port, run_dir / f"redis-{i}", aof=True,
+                                    replica_of=None if i == 0 else p0, min_replicas=1)
+            c.start(f"redis-{i}", "redis", port, argv)
+        for port in layout.redis:
+            procs.wait_port(port, proc=c.member(f"redis-{layout.redis.index(port)}").proc())
+        procs.wait_replication(p0, len(layout.redis) - 1)
+        for i, port in enumerate(layout.sentinels):
+            conf = procs.sentinel_conf(run_dir / f"sentinel-{i}" / "sentinel.conf", port=port,
+                                       primary_port=p0, service=SERVICE)
+            c.start(f"sentinel-{i}", "sentinel", port, [redis_bin, str(conf), "--sentinel"])
+        sim = stack.start_simulator(m, layout.bankid, layout.phone)
+        c.members.append(Member(sim.name, "simulator", layout.bankid, sim.pid,
+                                [str(a) for a in (sim.popen.args if sim.popen else [])],  # type: ignore[union-attr]
+                                str(sim.log)))
+        c.save()
+        settings = stack.write_settings(
+            m, issuer=c.issuer, sentinels=tuple(f"127.0.0.1:{p}" for p in layout.sentinels),
+            wait_replicas=1, bankid_port=layout.bankid, trusted_proxies=("127.0.0.1",))
+        c.settings_file = str(settings)
+        for i, port in enumerate(layout.nodes):
+            name = f"node-{i + 1}"
+            argv = [procs.python(), "-m", "service.cli", "--config", str(settings), "serve",
+                    "--bind", f"127.0.0.1:{port}", "--drain", str(DRAIN_S)]
+            c.start(name, "node", port, argv, env={"IDPORTAL_NODE_NAME": name})
+        for s in c.by_role("sentinel"):
+            procs.wait_port(s.port, proc=s.proc())
+        for n in c.by_role("node"):
+            stack.wait_http(f"http://127.0.0.1:{n.port}/readyz", None, proc=n.proc(), timeout=30)
+        cert = pki.bundle(m.server, run_dir / "pki" / "haproxy.pem")
+        cfg = render_haproxy(c, cert)
+        check = subprocess.run([haproxy_bin, "-c", "-f", str(cfg)], capture_output=True,
+                                     text=True, check=False)
+        if check.returncode != 0:
+            raise procs.ProcError(f"haproxy config invalid: {check.stdout}{check.stderr}")
+        c.start("haproxy", "haproxy", layout.https, haproxy_argv(haproxy_bin, cfg))
+        stack.wait_http(f"{c.issuer}/readyz", stack.ssl_context(m), proc=c.member("haproxy").proc())
+        labels = {"mina-sidor": "Mina sidor", "bygglov": "Bygglov"}
+        for cid, port in layout.demos.items():
+            d = stack.start_demo(m, client_id=cid, name=labels.get(cid, cid), port=port,
+                                 issuer=c.issuer)
+            c.members.append(Member(d.name, "demo", port, d.pid,
+                                    [str(a) for a in (d.popen.args if d.popen else [])],  # type: ignore[union-attr]
+                                    str(d.log)))
+        c.save()
+        procs.wait_port(layout.phone, proc=c.member("bankid-simulator").proc())
+        for demo in c.by_role("demo"):
+            procs.wait_port(demo.port, proc=demo.proc())
+        _wait(lambda: c.primary_port() == p0, "Sentinel", 15)
+        return c
+    except BaseException:
+        c.stop_all()
+        with contextlib.suppress(OSError):
+            c.state_file.unlink()
+        raise
+
+
+def down(run_dir: Path) -> int:
+    c = Cluster.load(run_dir.resolve())
+    if c is None:
+        return 0
+    c.stop_all()
+    left = [m.name for m in c.members if m.proc().alive()]
+    if left:
+        for m in c.members:
+            procs.signal_pid(m.pid, signal.SIGKILL)
+    c.state_file.unlink()
+    return len(c.members)
+
+
+def main(args: argparse.Namespace) -> int:
+    run_dir = Path(args.run_dir)
+    if args.action == "up":
+        before = Cluster.load(run_dir.resolve())
+        already = before is not None and any(m.proc().alive() for m in before.members)
+        try:
+            c = up(run_dir, Layout.fixed(args.nodes))
+        except procs.ProcError as exc:
+            print(f"cluster up failed (everything started was stopped again): {exc}")
+            return 1
+        info = describe(c)
+        if args.json:
+            print(json.dumps(info, indent=1))
+            return 0
+        print(("idportal cluster was already running." if already else "idportal cluster is up.")
+              + f"""
+
+  Citizen, start here:   {info['demos'].get('mina-sidor', '')}/   (Mina sidor: PIN or BankID)
+                         {info['demos'].get('bygglov', '')}/   (Bygglov: needs BankID, SSO / step-up)
+  BankID "phone":        {info['phone_url']}/phone   (approve the waiting order)
+  PIN test citizen:      194001011008 with PIN 1234
+  Issuer (HAProxy):      {info['issuer']}/.well-known/openid-configuration
+  HAProxy stats:         {info['stats_url']}
+  TLS CA to trust:       {info['ca_file']}
+  Logs:                  {run_dir.resolve() / 'logs'}
+  Redis primary:         {info['primary']}   Sentinels: {', '.join(info['sentinels'])}
+
+  idportal cluster status    idportal drill KIND    idportal cluster down""")
+        return 0
+    if args.action == "down":
+        n = down(run_dir)
+        print(f"stopped {n} processes" if n else "no cluster was running")
+        return 0
+    found = Cluster.load(run_dir.resolve())
+    if found is None:
+        print(json.dumps({"running": False}) if args.json else "no cluster is running")
+        return 1
+    info = describe(found)
+    if args.json:
+        print(json.dumps(info, indent=1))
+    else:
+        print(f"issuer {info['issuer']}   primary {info['primary']}")
+        for p in info["processes"]:
+            mark = "ok  " if p["healthy"] else ("DOWN" if not p["alive"] else "SICK")
+            print(f"  {mark} {p['name']:18} {p['role']:9} pid {p['pid']:>7}  port {p['port']:>5}"
+                  f"  {p['detail']}")
+    return 0 if info["healthy"] else 1
