@@ -24,6 +24,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 
+from ha.drills.browser import Browser
+
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 AUTOSTART = re.compile(r"autostarttoken=([^&\"]+)")
 
@@ -57,25 +59,6 @@ class Target:
     pin: str = "1234"
 
 
-class Browser:
-    """One citizen's browser: a cookie dict (names are unique per host here)."""
-
-    def __init__(self) -> None:
-        self.cookies: dict[str, str] = {}
-
-    def absorb(self, resp: aiohttp.ClientResponse) -> None:
-        for header in resp.headers.getall("set-cookie", []):
-            pair = header.split(";", 1)[0]
-            name, _, value = pair.partition("=")
-            if "max-age=0" in header.lower() or not value:
-                self.cookies.pop(name.strip(), None)
-            else:
-                self.cookies[name.strip()] = value.strip().strip('"')
-
-    def header(self) -> dict[str, str]:
-        return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())} if self.cookies else {}
-
-
 class Driver:
     def __init__(self, session: aiohttp.ClientSession, target: Target, stats: Stats) -> None:
         self.s = session
@@ -95,7 +78,7 @@ class Driver:
             if self.stats.recording:
                 self.stats.requests += 1
             if browser is not None:
-                browser.absorb(resp)
+                browser.absorb(resp.headers.getall("set-cookie", []))
             if resp.status != expect:
                 raise StepError(f"{url.split('?')[0][:30]} {resp.status}")
             return resp, text

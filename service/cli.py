@@ -6,6 +6,7 @@
     idportal pins hash | pins seed --out FILE
     idportal dev                      one node + Redis + BankID simulator (see README)
     idportal cluster up|down|status   the local HA cluster (ha/)
+    idportal drill KIND               a failover drill under load, with a report
 """
 
 from __future__ import annotations
@@ -101,6 +102,12 @@ def _cluster(args: argparse.Namespace) -> int:
     return ha.cluster.main(args)
 
 
+def _drill(args: argparse.Namespace) -> int:
+    import ha.drills.runner
+
+    return ha.drills.runner.main(args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="idportal", description="The city's one login.")
     p.add_argument("--config", help="TOML settings file (default: $IDPORTAL_CONFIG)")
@@ -144,6 +151,20 @@ def parser() -> argparse.ArgumentParser:
     cl.add_argument("--run-dir", default="run/cluster")
     cl.add_argument("--json", action="store_true")
     cl.set_defaults(func=_cluster)
+
+    dr = sub.add_parser("drill", help="a failover drill under load against the running cluster")
+    dr.add_argument("kind", choices=["redis-primary-kill", "redis-primary-freeze", "replica-kill",
+                                     "sentinel-kill", "sentinel-and-replica-kill", "node-kill",
+                                     "two-nodes-kill", "node-freeze", "haproxy-reload",
+                                     "rolling-restart", "primary-partition"])
+    dr.add_argument("--load", type=int, default=6, help="concurrent citizens (default %(default)s)")
+    dr.add_argument("--duration", type=float, default=20.0, help="seconds of load (default %(default)s)")
+    dr.add_argument("--approval-delay", type=float, default=0.0,
+                    help="seconds each citizen takes to approve in the BankID app")
+    dr.add_argument("--report", default="ha/reports", help="folder for JSON, Markdown and PNG")
+    dr.add_argument("--run-dir", default="run/cluster")
+    dr.add_argument("--strict", action="store_true", help="also fail when a goal is not met")
+    dr.set_defaults(func=_drill)
     return p
 
 

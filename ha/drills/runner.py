@@ -1,0 +1,104 @@
+"""``idportal drill KIND [--load N] [--duration S] [--report DIR]``: run a bounded load of
+journeys against the running cluster, inject one fault, heal it, check, report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import redis
+
+from ha import cluster as clustermod
+from ha.drills import checks, faults, journeys
+from ha.drills.history import History
+from ha.drills.observe import Watch
+from ha.drills.report import Report, build, evaluate_goals, write
+
+
+async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: float = 20.0,
+                warmup: float = 3.0, approval_s: float = 0.0) -> tuple[Report, History]:
+    if kind not in faults.KINDS:
+        raise ValueError(f"unknown drill {kind!r}; one of {', '.join(faults.KINDS)}")
+    info = clustermod.describe(c)
+    target = journeys.target_from_status(info)
+    h = History()
+    stop = asyncio.Event()
+    load_task = asyncio.create_task(journeys.run_load(target, h, citizens=load, stop=stop,
+                                                      approval_s=approval_s))
+    await asyncio.sleep(warmup)
+    fault_at = time.monotonic()
+    notes: list[str] = []
+    try:
+        fault = await asyncio.to_thread(faults.inject, c, kind)
+    except faults.Skipped as exc:
+        stop.set()
+        await load_task
+        r = build(kind, load, h, fault_at=fault_at, healed_at=fault_at, detected_at=None,
+                  targets=[], checks=checks.Checks())
+        r.skipped = str(exc)
+        return r, h
+    watch = Watch(c, fault.watch, fault.targets).start()
+    if kind == "rolling-restart":
+        await asyncio.to_thread(faults.rolling_restart, c)
+    else:
+        await asyncio.sleep(fault.hold_s)
+        await asyncio.to_thread(fault.heal)
+    healed_at = time.monotonic()
+    await asyncio.sleep(max(2.0, duration - (healed_at - h.t0)))
+    stop.set()
+    await load_task
+    watch.stop()
+    await asyncio.to_thread(settle, c, fault.targets, notes)
+    result = await checks.run(target, h.artifacts)
+    r = build(kind, load, h, fault_at=fault_at, healed_at=healed_at,
+              detected_at=watch.detected_at, targets=fault.targets, checks=result)
+    r.notes = notes
+    evaluate_goals(r)
+    return r, h
+
+
+def settle(c: clustermod.Cluster, targets: list[str], notes: list[str], timeout: float = 20) -> None:
+    """Wait until the cluster is whole again; an old primary must be a replica now."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(p["healthy"] for p in clustermod.health(c)):
+            break
+        time.sleep(0.25)
+    else:
+        notes.append("cluster not fully healthy 20 s after healing")
+    primary = c.primary_port()
+    for name in targets:
+        m = c.member(name)
+        if m.role != "redis" or m.port == primary:
+            continue
+        try:
+            r = redis.Redis(port=m.port, socket_timeout=1)
+            role = r.info("replication")["role"]
+            offset_ok = True
+            r.close()
+        except redis.RedisError as exc:
+            role, offset_ok = f"unreachable ({type(exc).__name__})", False
+        notes.append(f"{name} (old primary or killed replica) is now: {role}")
+        if role != "slave" or not offset_ok:
+            notes.append(f"WARNING: {name} did not rejoin as a replica")
+
+
+def main(args: argparse.Namespace) -> int:
+    c = clustermod.Cluster.load(Path(args.run_dir).resolve())
+    if c is None:
+        print("no cluster is running here: start it with 'idportal cluster up'")
+        return 2
+    report, history = asyncio.run(drill(c, args.kind, load=args.load, duration=args.duration,
+                                        approval_s=args.approval_delay))
+    paths = write(report, history, Path(args.report))
+    print(Path(paths["markdown"]).read_text())
+    print(json.dumps({k: str(v) for k, v in paths.items()}))
+    if report.skipped:
+        return 0
+    goals_missed = [k for k, v in report.goals.items() if not v["met"]]
+    if goals_missed:
+        print("goals not met: " + ", ".join(goals_missed))
+    return 0 if report.passed and not (args.strict and goals_missed) else 1
