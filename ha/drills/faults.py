@@ -32,6 +32,12 @@ class Fault:
     hold_s: float = 6.0  # how long the fault stands before it is healed
 
 
+def _thaw(pid: int) -> Callable[[], None]:
+    def heal() -> None:
+        procs.signal_pid(pid, signal.SIGCONT)
+    return heal
+
+
 def _kill(c: Cluster, name: str) -> None:
     procs.signal_pid(c.member(name).pid, signal.SIGKILL)
 
@@ -103,7 +109,7 @@ def inject(c: Cluster, kind: str) -> Fault:
         pid = c.member(name).pid
         procs.signal_pid(pid, signal.SIGSTOP)
         return Fault(kind, [name], "sentinel-primary",
-                     lambda: procs.signal_pid(pid, signal.SIGCONT) and None, hold_s=FREEZE_S)
+                     _thaw(pid), hold_s=FREEZE_S)
     if kind == "primary-partition":
         name = _primary(c)
         apply, remove = _partition(c.member(name).port)
@@ -136,7 +142,7 @@ def inject(c: Cluster, kind: str) -> Fault:
         pid = c.member(name).pid
         procs.signal_pid(pid, signal.SIGSTOP)
         return Fault(kind, [name], "haproxy",
-                     lambda: procs.signal_pid(pid, signal.SIGCONT) and None, hold_s=FREEZE_S)
+                     _thaw(pid), hold_s=FREEZE_S)
     if kind == "haproxy-reload":
         # Master-worker mode: SIGUSR2 makes the master load the config again and start
         # new workers; the old ones finish their connections.

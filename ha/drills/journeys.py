@@ -174,8 +174,8 @@ class Citizen:
             raise StepFailed("refresh")
         if logout:
             cookie = b.cookies[SESSION_COOKIE]
-            q = urlencode({"id_token_hint": tokens["id_token"]})
-            await self._req("logout", "GET", f"{self.t.issuer}/end_session?{q}", browser=b)
+            hint = urlencode({"id_token_hint": tokens["id_token"]})
+            await self._req("logout", "GET", f"{self.t.issuer}/end_session?{hint}", browser=b)
             self.h.artifacts.logged_out.append((time.monotonic(), cookie))
 
 

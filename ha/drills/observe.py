@@ -59,7 +59,7 @@ class Watch:
                     continue
                 r = redis.Redis(port=s.port, socket_timeout=0.5, decode_responses=True)
                 try:
-                    entries = (r.sentinel_slaves(SERVICE) + r.sentinel_sentinels(SERVICE))
+                    entries = [*r.sentinel_slaves(SERVICE), *r.sentinel_sentinels(SERVICE)]  # type: ignore[misc]
                 finally:
                     r.close()
                 for e in entries:

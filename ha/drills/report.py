@@ -53,7 +53,9 @@ def _p99(ops: list[Op]) -> float:
 
 def build(kind: str, load: int, h: History, *, fault_at: float, healed_at: float,
           detected_at: float | None, targets: list[str], checks: Checks) -> Report:
-    rel = lambda t: round(t - h.t0, 3)  # noqa: E731
+    def rel(t: float) -> float:
+        return round(t - h.t0, 3)
+
     done = [o for o in h.ops if o.end]
     failed = Counter(o.step for o in done if o.outcome == "fail")
     unknown = Counter(o.step for o in done if o.outcome == "unknown")
@@ -139,12 +141,14 @@ def markdown(r: Report) -> str:
     if r.skipped:
         return "\n".join([*lines, f"Skipped: {r.skipped}", ""])
     c = r.checks
+    detected = ("Sentinel names a new primary" if "primary" in r.kind or "partition" in r.kind
+                else "marked down")
     lines += [
         f"Load: {r.load} concurrent citizens doing whole journeys for {r.duration_s:.0f} s. "
         f"Fault on {', '.join(r.targets)} at {r.fault_at_s:.1f} s, healed at {r.healed_at_s:.1f} s.",
         "",
         "| figure | value |", "|---|---|",
-        f"| detection (fault → {'Sentinel new primary' if 'primary' in r.kind or 'partition' in r.kind else 'marked down'}) | "
+        f"| detection (fault → {detected}) | "
         f"{'n/a' if r.detection_s is None else f'{r.detection_s:.2f} s'} |",
         f"| recovery (fault → last failed or slow operation) | {r.recovery_s:.2f} s |",
         f"| longest write during the fault | {r.write_pause_s:.2f} s |",
