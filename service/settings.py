@@ -9,6 +9,7 @@ Relative paths in the file are taken from the file's folder.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 import typing
@@ -101,7 +102,7 @@ class Settings:
     log_format: str = "json"
     log_level: str = "info"
     # Only behind HAProxy: take the client address from X-Forwarded-For when the
-    # direct peer is one of these addresses.
+    # direct peer is one of these addresses or networks.
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
     backchannel_timeout_s: float = 3.0
@@ -219,6 +220,11 @@ def _check(s: Settings, problems: list[str]) -> None:
         host, _, port = addr.rpartition(":")
         if not host or not port.isdigit():
             problems.append(f"redis.sentinels: {addr!r} is not host:port")
+    for net in s.trusted_proxies:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            problems.append(f"trusted_proxies: {net!r} is not an address or network")
     if s.redis.retry_budget_s <= 0:
         problems.append("redis.retry_budget_s: must be positive")
     lt = s.lifetimes

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ha import procs
 from ha.cluster import Cluster
@@ -30,6 +30,7 @@ class Fault:
     watch: str  # what detection watches: "sentinel-primary", "haproxy", "sentinel-sdown", ""
     heal: Callable[[], None]
     hold_s: float = 6.0  # how long the fault stands before it is healed
+    at: float = field(default_factory=time.monotonic)  # when the fault took effect
 
 
 def _thaw(pid: int) -> Callable[[], None]:

@@ -40,6 +40,7 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
                   targets=[], checks=checks.Checks())
         r.skipped = str(exc)
         return r, h
+    fault_at = fault.at  # after any preparation (e.g. installing iptables)
     watch = Watch(c, fault.watch, fault.targets).start()
     if kind == "rolling-restart":
         await asyncio.to_thread(faults.rolling_restart, c)
@@ -74,16 +75,24 @@ def settle(c: clustermod.Cluster, targets: list[str], notes: list[str], timeout:
         m = c.member(name)
         if m.role != "redis" or m.port == primary:
             continue
-        try:
-            r = redis.Redis(port=m.port, socket_timeout=1)
-            role = r.info("replication")["role"]
-            offset_ok = True
-            r.close()
-        except redis.RedisError as exc:
-            role, offset_ok = f"unreachable ({type(exc).__name__})", False
+        role = _role(m.port)
+        while role != "slave" and time.monotonic() < deadline + 10:
+            time.sleep(0.25)  # Sentinel demotes a returning old primary within seconds
+            role = _role(m.port)
         notes.append(f"{name} (old primary or killed replica) is now: {role}")
-        if role != "slave" or not offset_ok:
+        if role != "slave":
             notes.append(f"WARNING: {name} did not rejoin as a replica")
+
+
+def _role(port: int) -> str:
+    try:
+        r = redis.Redis(port=port, socket_timeout=1)
+        try:
+            return str(r.info("replication")["role"])
+        finally:
+            r.close()
+    except redis.RedisError as exc:
+        return f"unreachable ({type(exc).__name__})"
 
 
 def main(args: argparse.Namespace) -> int:

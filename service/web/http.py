@@ -62,9 +62,19 @@ async def form(request: Request, *, limit: int) -> tuple[dict[str, str], set[str
     return _collect(_pairs(text))
 
 
+def _trusted(peer: str, trusted_proxies: tuple[str, ...]) -> bool:
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(net, strict=False) for net in trusted_proxies)
+
+
 def client_ip(request: Request, trusted_proxies: tuple[str, ...]) -> str:
+    """The citizen's address: the peer, or the last X-Forwarded-For hop when the peer is
+    a trusted proxy (an address or network in ``trusted_proxies``)."""
     peer = request.client.host if request.client else "127.0.0.1"
-    if peer in trusted_proxies:
+    if trusted_proxies and _trusted(peer, trusted_proxies):
         forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
         try:
             return str(ipaddress.ip_address(forwarded))

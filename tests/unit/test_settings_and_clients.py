@@ -78,3 +78,23 @@ def test_client_secret_check_is_against_the_stored_hash() -> None:
 def test_shipped_clients_file_is_valid() -> None:
     reg = clients.load(Path(__file__).resolve().parents[2] / "config" / "clients.toml")
     assert {"mina-sidor", "bygglov"} <= set(reg.clients)
+
+
+def test_trusted_proxies_accept_networks_and_refuse_garbage() -> None:
+    assert load_settings(environ={"IDPORTAL_TRUSTED_PROXIES": "127.0.0.1,10.0.0.0/8"})
+    with pytest.raises(SettingsError, match="trusted_proxies"):
+        load_settings(environ={"IDPORTAL_TRUSTED_PROXIES": "not-an-ip"})
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
+    from starlette.requests import Request
+
+    from service.web.http import client_ip
+
+    def req(peer: str) -> Request:
+        return Request({"type": "http", "client": (peer, 1), "headers": [
+            (b"x-forwarded-for", b"203.0.113.9, 198.51.100.7")]})
+
+    assert client_ip(req("10.1.2.3"), ("10.0.0.0/8",)) == "198.51.100.7"
+    assert client_ip(req("192.0.2.1"), ("10.0.0.0/8",)) == "192.0.2.1"
+    assert client_ip(req("10.1.2.3"), ()) == "10.1.2.3"

@@ -1,0 +1,87 @@
+"""The HA suite: a real cluster (3 Redis, 3 Sentinels, 3 nodes under Hypercorn, HAProxy,
+the BankID simulator) on free loopback ports, and drills under a small load."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ha import cluster as clustermod
+from ha.drills.report import write
+from ha.drills.runner import drill
+
+pytestmark = pytest.mark.ha
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[clustermod.Cluster]:
+    run_dir = tmp_path_factory.mktemp("cluster")
+    try:
+        yield clustermod.up(run_dir, clustermod.Layout.free(3))
+    finally:
+        clustermod.down(run_dir)
+
+
+def test_cluster_status_describes_every_process_and_the_primary(cluster: clustermod.Cluster) -> None:
+    info = clustermod.describe(cluster)
+    assert info["healthy"], info["processes"]
+    roles = sorted(p["role"] for p in info["processes"])
+    assert roles.count("redis") == 3 and roles.count("sentinel") == 3 and roles.count("node") == 3
+    assert info["primary"] == f"127.0.0.1:{cluster.layout.redis[0]}"
+    assert info["issuer"].startswith("https://127.0.0.1:") and len(info["sentinels"]) == 3
+
+
+def test_up_twice_is_harmless(cluster: clustermod.Cluster) -> None:
+    again = clustermod.up(cluster.run_dir, cluster.layout)
+    assert [m.pid for m in again.members] == [m.pid for m in cluster.members]
+
+
+async def run(cluster: clustermod.Cluster, kind: str, tmp_path: Path) -> dict[str, object]:
+    report, history = await drill(cluster, kind, load=4, duration=12, warmup=2)
+    paths = write(report, history, tmp_path)
+    assert paths["png"].stat().st_size > 1000 and paths["markdown"].exists()
+    assert report.checks["sessions_checked"] > 0 and report.checks["codes_checked"] > 0
+    assert report.checks["lost_sessions"] == 0
+    assert report.checks["resurrected_logouts"] == 0
+    assert report.checks["double_redemptions"] == 0
+    assert report.checks["refresh_reuse_accepted"] == 0
+    return {"report": report}
+
+
+async def test_redis_primary_kill_loses_nothing_and_no_journey_fails(
+        cluster: clustermod.Cluster, tmp_path: Path) -> None:
+    old = cluster.primary_port()
+    r = (await run(cluster, "redis-primary-kill", tmp_path))["report"]
+    assert r.journeys_failed == 0, r.journeys_failed_by_step  # type: ignore[attr-defined]
+    assert r.detection_s is not None  # type: ignore[attr-defined]
+    assert cluster.primary_port() != old
+
+
+async def test_node_kill_is_detected_quickly_and_loses_nothing(
+        cluster: clustermod.Cluster, tmp_path: Path) -> None:
+    r = (await run(cluster, "node-kill", tmp_path))["report"]
+    assert r.detection_s is not None and r.detection_s < 2.0  # type: ignore[attr-defined]
+    # At most the requests in flight on the killed node fail.
+    assert sum(r.ops_failed.values()) <= 4  # type: ignore[attr-defined]
+
+
+async def test_sentinel_and_replica_kill_loses_nothing(cluster: clustermod.Cluster,
+                                                        tmp_path: Path) -> None:
+    r = (await run(cluster, "sentinel-and-replica-kill", tmp_path))["report"]
+    assert r.journeys_failed == 0  # type: ignore[attr-defined]
+
+
+async def test_frozen_primary_is_replaced_and_rejoins_as_a_replica(
+        cluster: clustermod.Cluster, tmp_path: Path) -> None:
+    r = (await run(cluster, "redis-primary-freeze", tmp_path))["report"]
+    assert any("is now: slave" in n for n in r.notes), r.notes  # type: ignore[attr-defined]
+    assert not any("WARNING" in n for n in r.notes)  # type: ignore[attr-defined]
+
+
+def test_down_leaves_nothing_running(cluster: clustermod.Cluster) -> None:
+    members = list(cluster.members)
+    clustermod.down(cluster.run_dir)
+    assert not any(m.proc().alive() for m in members)
+    assert clustermod.Cluster.load(cluster.run_dir) is None
