@@ -144,7 +144,7 @@ class Cluster:
     def primary_port(self) -> int | None:
         for s in self.by_role("sentinel"):
             with contextlib.suppress(redis.RedisError, OSError):
-                c = redis.Redis(port=s.port, socket_timeout=0.5, socket_connect_timeout=0.5)
+                c = procs.redis_client(s.port)
                 try:
                     addr = c.sentinel_get_master_addr_by_name(SERVICE)
                 finally:
@@ -173,7 +173,7 @@ def _http_ok(url: str, ctx: Any = None, timeout: float = 1.0) -> tuple[bool, str
 
 def _redis_role(port: int) -> tuple[bool, str]:
     try:
-        c = redis.Redis(port=port, socket_timeout=0.5, socket_connect_timeout=0.5)
+        c = procs.redis_client(port)
         try:
             info = c.info("replication")
         finally:
@@ -288,7 +288,8 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False) -> Cluster:
         c.save()
         settings = stack.write_settings(
             m, issuer=c.issuer, sentinels=tuple(f"127.0.0.1:{p}" for p in layout.sentinels),
-            wait_replicas=1, bankid_port=layout.bankid, trusted_proxies=("127.0.0.1",))
+            wait_replicas=1, bankid_port=layout.bankid, trusted_proxies=("127.0.0.1",),
+            max_pin_failures_per_ip=100_000)
         c.settings_file = str(settings)
         for i, port in enumerate(layout.nodes):
             name = f"node-{i + 1}"

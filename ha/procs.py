@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 LOOPBACK = "127.0.0.1"
 
@@ -188,11 +189,24 @@ def sentinel_conf(path: Path, *, port: int, primary_port: int, service: str = "i
     return path
 
 
+def redis_client(port: int, *, timeout: float = 0.5, decode: bool = False) -> Any:
+    """A synchronous client for tooling (status, drills, tests): short timeouts and no
+    retries. redis-py's default retries a refused connection three times with backoff,
+    which made one dead Sentinel stall a drill's event loop for 4 s."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis(host=LOOPBACK, port=port, socket_timeout=timeout,
+                       socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0),
+                       decode_responses=decode)
+
+
 def wait_replication(port: int, replicas: int, *, timeout: float = 15.0) -> None:
     """Until the primary on ``port`` reports ``replicas`` connected, online replicas."""
     import redis
 
-    client = redis.Redis(host=LOOPBACK, port=port, socket_timeout=1)
+    client = redis_client(port, timeout=1)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:

@@ -45,7 +45,13 @@ def prepare(run_dir: Path) -> Material:
 def write_settings(m: Material, *, issuer: str, redis_url: str = "",
                    sentinels: tuple[str, ...] = (), wait_replicas: int = 0,
                    bankid_port: int, trusted_proxies: tuple[str, ...] = (),
-                   clients_file: Path | None = None, name: str = "idportal.toml") -> Path:
+                   clients_file: Path | None = None, name: str = "idportal.toml",
+                   max_pin_failures_per_ip: int = 0) -> Path:
+    """The settings file every node of one deployment reads.
+
+    ``max_pin_failures_per_ip``: on loopback every citizen of a load test comes from one
+    address, so the local cluster raises the per-address PIN limit (production keeps
+    the default)."""
     lines = [
         f'issuer = "{issuer}"',
         f'keys_dir = "{m.keys_dir}"',
@@ -62,6 +68,8 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
         "", "[pin]",
         f'register_file = "{REPO / "config" / "pin-register.toml"}"',
     ]
+    if max_pin_failures_per_ip:
+        lines.append(f"max_failures_per_ip = {max_pin_failures_per_ip}")
     path = m.run_dir / name
     path.write_text("\n".join(lines) + "\n")
     return path

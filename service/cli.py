@@ -7,6 +7,8 @@
     idportal dev                      one node + Redis + BankID simulator (see README)
     idportal cluster up|down|status   the local HA cluster (ha/)
     idportal drill KIND               a failover drill under load, with a report
+    idportal load SCENARIO            Locust citizen journeys against the cluster
+    idportal capacity                 the knee, and nodes needed for a peak
 """
 
 from __future__ import annotations
@@ -108,6 +110,18 @@ def _drill(args: argparse.Namespace) -> int:
     return ha.drills.runner.main(args)
 
 
+def _load(args: argparse.Namespace) -> int:
+    import loadtests.run
+
+    return loadtests.run.main(args)
+
+
+def _capacity(args: argparse.Namespace) -> int:
+    import loadtests.capacity
+
+    return loadtests.capacity.main(args)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="idportal", description="The city's one login.")
     p.add_argument("--config", help="TOML settings file (default: $IDPORTAL_CONFIG)")
@@ -165,6 +179,34 @@ def parser() -> argparse.ArgumentParser:
     dr.add_argument("--run-dir", default="run/cluster")
     dr.add_argument("--strict", action="store_true", help="also fail when a goal is not met")
     dr.set_defaults(func=_drill)
+
+    ld = sub.add_parser("load", help="a headless Locust run of citizen journeys against the cluster")
+    ld.add_argument("scenario", choices=["peak", "bankid", "sso", "pin", "stepup", "refresh", "logout"])
+    ld.add_argument("--users", type=int, default=20, help="peak concurrent users (default %(default)s)")
+    ld.add_argument("--duration", type=float, default=60.0, help="seconds; the run stops itself")
+    ld.add_argument("--shape", default="constant",
+                    choices=["constant", "ramp", "spike", "soak", "step"])
+    ld.add_argument("--approval-delay", default="0",
+                    help="seconds the citizen takes in the BankID app: 0, 10 or a range 5-20")
+    ld.add_argument("--processes", type=int, default=1, help="Locust worker processes")
+    ld.add_argument("--slo", default="", help="SLO file (default loadtests/slo.toml)")
+    ld.add_argument("--out", default="loadtests/results/latest")
+    ld.add_argument("--run-dir", default="run/cluster")
+    ld.set_defaults(func=_load)
+
+    cp = sub.add_parser("capacity", help="find the knee and plan nodes for a peak")
+    cp.add_argument("--scenario", default="peak")
+    cp.add_argument("--steps", default="2,4,8,12,16,24,32", help="users per step")
+    cp.add_argument("--step-duration", type=float, default=20.0)
+    cp.add_argument("--population", type=int, default=600_000, help="people who may log in")
+    cp.add_argument("--peak-hour-share", type=float, default=0.03,
+                    help="share of the population logging in during the peak hour")
+    cp.add_argument("--peak-factor", type=float, default=3.0,
+                    help="busiest minute against the peak hour's average")
+    cp.add_argument("--growth", type=float, default=1.2, help="next year's peak against this year's")
+    cp.add_argument("--out", default="loadtests/results/capacity")
+    cp.add_argument("--run-dir", default="run/cluster")
+    cp.set_defaults(func=_capacity)
     return p
 
 

@@ -48,6 +48,7 @@ async def metrics_endpoint(request: Request) -> Response:
 
 async def watch(n: Node) -> None:
     """Background: ping the store (short timeout, no retry budget) and reload keys."""
+    structlog.contextvars.bind_contextvars(node=n.settings.node_name)
     while True:
         try:
             await asyncio.wait_for(n.store.client.redis.ping(), timeout=1.0)

@@ -52,6 +52,25 @@ def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The whole HA cluster on free loopback ports, shared by the HA and load tests.
+    Its teardown checks that ``down`` leaves nothing running."""
+    from ha import cluster as clustermod
+
+    run_dir = tmp_path_factory.mktemp("cluster")
+    started = None
+    try:
+        started = clustermod.up(run_dir, clustermod.Layout.free(3))
+        yield started
+    finally:
+        members = list(clustermod.Cluster.load(run_dir).members) if clustermod.Cluster.load(
+            run_dir) else []
+        clustermod.down(run_dir)
+        assert not any(m.proc().alive() for m in members), "cluster down left processes"
+        assert clustermod.Cluster.load(run_dir) is None
+
+
+@pytest.fixture(scope="session")
 def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("keys")
     keymod.generate(folder)

@@ -10,8 +10,7 @@ import threading
 import time
 import urllib.request
 
-import redis
-
+from ha import procs
 from ha.cluster import SERVICE, Cluster
 
 
@@ -57,9 +56,9 @@ class Watch:
             for s in self.c.by_role("sentinel"):
                 if s.name in self.targets:
                     continue
-                r = redis.Redis(port=s.port, socket_timeout=0.5, decode_responses=True)
+                r = procs.redis_client(s.port, decode=True)
                 try:
-                    entries = [*r.sentinel_slaves(SERVICE), *r.sentinel_sentinels(SERVICE)]  # type: ignore[misc]
+                    entries = [*r.sentinel_slaves(SERVICE), *r.sentinel_sentinels(SERVICE)]
                 finally:
                     r.close()
                 for e in entries:

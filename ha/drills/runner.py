@@ -12,6 +12,7 @@ from pathlib import Path
 import redis
 
 from ha import cluster as clustermod
+from ha import procs
 from ha.drills import checks, faults, journeys
 from ha.drills.history import History
 from ha.drills.observe import Watch
@@ -41,7 +42,7 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
         r.skipped = str(exc)
         return r, h
     fault_at = fault.at  # after any preparation (e.g. installing iptables)
-    watch = Watch(c, fault.watch, fault.targets).start()
+    watch = (await asyncio.to_thread(Watch, c, fault.watch, fault.targets)).start()
     if kind == "rolling-restart":
         await asyncio.to_thread(faults.rolling_restart, c)
     else:
@@ -86,7 +87,7 @@ def settle(c: clustermod.Cluster, targets: list[str], notes: list[str], timeout:
 
 def _role(port: int) -> str:
     try:
-        r = redis.Redis(port=port, socket_timeout=1)
+        r = procs.redis_client(port, timeout=1)
         try:
             return str(r.info("replication")["role"])
         finally:

@@ -3,7 +3,6 @@ the BankID simulator) on free loopback ports, and drills under a small load."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,15 +12,6 @@ from ha.drills.report import write
 from ha.drills.runner import drill
 
 pytestmark = pytest.mark.ha
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[clustermod.Cluster]:
-    run_dir = tmp_path_factory.mktemp("cluster")
-    try:
-        yield clustermod.up(run_dir, clustermod.Layout.free(3))
-    finally:
-        clustermod.down(run_dir)
 
 
 def test_cluster_status_describes_every_process_and_the_primary(cluster: clustermod.Cluster) -> None:
@@ -78,10 +68,3 @@ async def test_frozen_primary_is_replaced_and_rejoins_as_a_replica(
     r = (await run(cluster, "redis-primary-freeze", tmp_path))["report"]
     assert any("is now: slave" in n for n in r.notes), r.notes  # type: ignore[attr-defined]
     assert not any("WARNING" in n for n in r.notes)  # type: ignore[attr-defined]
-
-
-def test_down_leaves_nothing_running(cluster: clustermod.Cluster) -> None:
-    members = list(cluster.members)
-    clustermod.down(cluster.run_dir)
-    assert not any(m.proc().alive() for m in members)
-    assert clustermod.Cluster.load(cluster.run_dir) is None

@@ -33,7 +33,7 @@ class SentinelSet:
             if not s.alive():
                 continue
             with contextlib.suppress(redis.RedisError):
-                c = redis.Redis(port=s.port, socket_timeout=0.5)
+                c = procs.redis_client(s.port)
                 addr = c.sentinel_get_master_addr_by_name(self.service)
                 c.close()
                 if addr:
@@ -46,7 +46,7 @@ class SentinelSet:
             with contextlib.suppress(RuntimeError):
                 port = self.current_primary_port()
                 if port != old_port:
-                    c = redis.Redis(port=port, socket_timeout=0.5)
+                    c = procs.redis_client(port)
                     with contextlib.suppress(redis.RedisError):
                         if c.info("replication")["role"] == "master":
                             c.close()
@@ -118,7 +118,7 @@ def _wait_sentinels_know_replicas(s: SentinelSet, replicas: int, timeout: float 
         ok = 0
         for sp in s.sentinels:
             with contextlib.suppress(redis.RedisError):
-                c = redis.Redis(port=sp.port, socket_timeout=0.5)
+                c = procs.redis_client(sp.port)
                 info = c.sentinel_master(s.service)
                 if int(info.get("num-slaves", 0)) >= replicas and int(
                         info.get("num-other-sentinels", 0)) >= len(s.sentinels) - 1:

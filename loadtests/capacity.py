@@ -1,0 +1,224 @@
+"""``idportal capacity``: step the offered load up until an SLO breaks, find the knee
+(the highest sustained journeys/s within SLO), and plan nodes and Redis for a peak.
+
+Each step is its own bounded headless Locust run at a constant number of users. The
+planner's model, with its assumptions printed beside the result:
+
+    peak journeys/s = population × peak-hour share ÷ 3600 × peak factor × growth
+    nodes           = ceil(peak ÷ (knee per node × 0.6 target utilisation)) + 1 spare,
+                      at least 3 (one may fail, one may be restarting)
+    Redis           = peak × Redis commands per journey, against the primary's measured
+                      CPU per journey; memory = sessions alive at the peak × bytes/session
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ha import cluster as clustermod
+from ha import procs
+from loadtests import slo
+from loadtests.run import read_stats, run
+from loadtests.slo import JOURNEY
+
+CLK = os.sysconf("SC_CLK_TCK")
+TARGET_UTILISATION = 0.6
+
+
+@dataclass
+class Step:
+    users: int
+    journeys_per_s: float
+    requests_per_s: float
+    journey_p95_ms: float
+    journey_p99_ms: float
+    error_rate: float
+    node_cores: dict[str, float]
+    redis_cores: float
+    redis_commands_per_journey: float
+    breaches: list[str] = field(default_factory=list)
+
+    @property
+    def within_slo(self) -> bool:
+        return not self.breaches
+
+
+def _cpu(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            parts = f.read().rsplit(")", 1)[1].split()
+        return (int(parts[11]) + int(parts[12])) / CLK
+    except OSError:
+        return 0.0
+
+
+def _commands(port: int) -> int:
+    c = procs.redis_client(port, timeout=2)
+    try:
+        stats = c.info("commandstats")
+    finally:
+        c.close()
+    return sum(int(v["calls"]) for k, v in stats.items() if k not in ("cmdstat_info", "cmdstat_ping"))
+
+
+def measure_step(c: clustermod.Cluster, info: dict[str, Any], scenario: str, users: int,
+                 duration: float, out: Path) -> Step:
+    nodes = {m.name: m.pid for m in c.by_role("node")}
+    primary = c.primary_port() or c.layout.redis[0]
+    rpid = c.redis_member(primary).pid
+    before = {n: _cpu(p) for n, p in nodes.items()}
+    rbefore, cbefore = _cpu(rpid), _commands(primary)
+    t0 = time.monotonic()
+    result = run(info, scenario, out=out / f"users-{users}", users=users, duration=duration)
+    elapsed = max(1.0, time.monotonic() - t0)
+    entries = read_stats(result.stats_csv) if result.stats_csv.exists() else []
+    journeys = [e for e in entries if e.kind == JOURNEY]
+    reqs = [e for e in entries if e.kind != JOURNEY]
+    done = sum(e.requests - e.failures for e in journeys)
+    total_req = sum(e.requests for e in reqs)
+    return Step(
+        users=users, journeys_per_s=round(done / duration, 2),
+        requests_per_s=round(total_req / duration, 1),
+        journey_p95_ms=round(max((e.p95_ms for e in journeys), default=0.0)),
+        journey_p99_ms=round(max((e.p99_ms for e in journeys), default=0.0)),
+        error_rate=round(sum(e.failures for e in reqs) / max(1, total_req), 4),
+        node_cores={n: round((_cpu(p) - before[n]) / elapsed, 2) for n, p in nodes.items()},
+        redis_cores=round((_cpu(rpid) - rbefore) / elapsed, 3),
+        redis_commands_per_journey=round((_commands(primary) - cbefore) / max(1, done), 1),
+        breaches=slo.breaches(slo.load(), entries, duration_s=duration),
+    )
+
+
+@dataclass
+class Plan:
+    knee_journeys_per_s: float
+    knee_users: int
+    nodes_measured: int
+    per_node_journeys_per_s: float
+    peak_journeys_per_s: float
+    nodes_needed: int
+    redis_cores_at_peak: float
+    redis_commands_per_s_at_peak: float
+    assumptions: dict[str, Any]
+
+
+def plan(steps: list[Step], *, nodes: int, population: int, share: float, factor: float,
+         growth: float) -> Plan:
+    ok = [s for s in steps if s.within_slo] or steps[:1]
+    knee = max(ok, key=lambda s: s.journeys_per_s)
+    per_node = knee.journeys_per_s / max(1, nodes)
+    peak = population * share / 3600 * factor * growth
+    needed = max(3, math.ceil(peak / max(per_node * TARGET_UTILISATION, 1e-9)) + 1)
+    redis_per_journey = knee.redis_cores / max(knee.journeys_per_s, 1e-9)
+    return Plan(
+        knee_journeys_per_s=knee.journeys_per_s, knee_users=knee.users, nodes_measured=nodes,
+        per_node_journeys_per_s=round(per_node, 2), peak_journeys_per_s=round(peak, 2),
+        nodes_needed=needed, redis_cores_at_peak=round(redis_per_journey * peak, 3),
+        redis_commands_per_s_at_peak=round(knee.redis_commands_per_journey * peak),
+        assumptions={"population": population, "peak_hour_share": share,
+                     "peak_factor": factor, "growth": growth,
+                     "target_utilisation": TARGET_UTILISATION, "spare_nodes": 1,
+                     "journey_mix": "the scenario's Locust weights (loadtests/locustfile.py)",
+                     "per_node": "knee divided evenly over the measured nodes; on this "
+                                 "machine all nodes share 2 cores with Redis and Locust"},
+    )
+
+
+def markdown(steps: list[Step], p: Plan) -> str:
+    rows = "\n".join(
+        f"| {s.users} | {s.journeys_per_s} | {s.requests_per_s} | {s.journey_p95_ms:.0f} | "
+        f"{s.journey_p99_ms:.0f} | {s.error_rate:.2%} | {sum(s.node_cores.values()):.2f} | "
+        f"{s.redis_cores} | {'yes' if s.within_slo else 'NO: ' + '; '.join(s.breaches)[:80]} |"
+        for s in steps)
+    a = p.assumptions
+    head = ("| users | journeys/s | requests/s | journey p95 ms | journey p99 ms | errors "
+            "| node cores | Redis cores | within SLO |\n|---|---|---|---|---|---|---|---|---|")
+    return f"""# Capacity
+
+{head}
+{rows}
+
+**Knee**: {p.knee_journeys_per_s} journeys/s at {p.knee_users} users with {p.nodes_measured} nodes
+({p.per_node_journeys_per_s} per node).
+
+**Peak to plan for**: {a['population']:,} people × {a['peak_hour_share']:.1%} in the peak hour ÷ 3600
+× {a['peak_factor']} (busiest minute) × {a['growth']} (growth) = **{p.peak_journeys_per_s} journeys/s**.
+
+**Nodes**: ceil({p.peak_journeys_per_s} ÷ ({p.per_node_journeys_per_s} × {a['target_utilisation']})) + 1
+spare, at least 3 = **{p.nodes_needed} nodes**.
+
+**Redis**: {p.redis_commands_per_s_at_peak:,} commands/s, {p.redis_cores_at_peak} cores of the
+primary at the peak (one Redis core is the limit of one primary).
+
+Assumptions: {a['per_node']}; journey mix: {a['journey_mix']}.
+"""
+
+
+def plot(steps: list[Step], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    x = [s.journeys_per_s for s in steps]
+    axes[0].plot(x, [s.journey_p95_ms for s in steps], "o-", label="journey p95")
+    axes[0].plot(x, [s.journey_p99_ms for s in steps], "o-", label="journey p99")
+    axes[0].set_xlabel("journeys/s")
+    axes[0].set_ylabel("ms")
+    axes[0].legend()
+    axes[1].plot([s.users for s in steps], x, "o-", label="journeys/s")
+    axes[1].plot([s.users for s in steps], [s.error_rate * 100 for s in steps], "x--",
+                 label="errors %")
+    axes[1].set_xlabel("users")
+    axes[1].legend()
+    for name in steps[0].node_cores:
+        axes[2].plot(x, [s.node_cores.get(name, 0) for s in steps], "o-", label=name)
+    axes[2].plot(x, [s.redis_cores for s in steps], "s--", label="redis primary")
+    axes[2].set_xlabel("journeys/s")
+    axes[2].set_ylabel("cores")
+    axes[2].legend(fontsize=8)
+    for s in steps:
+        if not s.within_slo:
+            for ax in axes[:1]:
+                ax.axvline(s.journeys_per_s, color="red", linestyle=":")
+            break
+    fig.suptitle("capacity: throughput against latency, errors and CPU")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main(args: argparse.Namespace) -> int:
+    c = clustermod.Cluster.load(Path(args.run_dir).resolve())
+    if c is None:
+        print("no cluster is running here: start it with 'idportal cluster up'")
+        return 2
+    info = clustermod.describe(c)
+    out = Path(args.out)
+    steps: list[Step] = []
+    for users in (int(u) for u in args.steps.split(",")):
+        s = measure_step(c, info, args.scenario, users, args.step_duration, out)
+        steps.append(s)
+        print(f"{users:4} users: {s.journeys_per_s:7.2f} journeys/s, p95 {s.journey_p95_ms:6.0f} ms,"
+              f" errors {s.error_rate:.2%}, nodes {sum(s.node_cores.values()):.2f} cores"
+              f" {'' if s.within_slo else ' SLO broken: ' + '; '.join(s.breaches)[:100]}", flush=True)
+        if not s.within_slo:
+            break
+    p = plan(steps, nodes=len(c.by_role("node")), population=args.population,
+             share=args.peak_hour_share, factor=args.peak_factor, growth=args.growth)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "capacity.json").write_text(json.dumps(
+        {"steps": [asdict(s) for s in steps], "plan": asdict(p)}, indent=1) + "\n")
+    (out / "capacity.md").write_text(markdown(steps, p))
+    plot(steps, out / "capacity.png")
+    print(markdown(steps, p))
+    print(f"written: {out / 'capacity.json'}, {out / 'capacity.md'}, {out / 'capacity.png'}")
+    return 0

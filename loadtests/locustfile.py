@@ -1,0 +1,172 @@
+"""Locust scenarios for idportal: whole citizen journeys against the running cluster.
+
+Run through ``idportal load`` (it hands over the cluster description and picks the
+scenario's user classes), or by hand:
+    IDPORTAL_CLUSTER_JSON=status.json locust -f loadtests/locustfile.py --headless ...
+
+User classes (weights model a morning peak: most people log in with BankID on their
+phone, one in five continues into a second e-service, apps refresh their tokens):
+    BankIDCitizen  40  BankID login (QR or same device) to Mina sidor, token, userinfo
+    SSOCitizen     15  BankID login, then SSO into Bygglov (no login page), both tokens
+    PinCitizen     15  PIN login; some mistype the PIN once, a few mistype the number
+    StepUpCitizen   5  PIN session stepped up with BankID for Bygglov (LoA3)
+    AppRefresher   15  a logged-in app refreshing its tokens (rotation every time)
+    LogoutCitizen  10  login, SSO, logout: back-channel logout to both e-services
+Shapes (IDPORTAL_SHAPE): constant, ramp, spike (the morning peak), soak, step.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+from locust import LoadTestShape, between, events, task
+
+from loadtests import slo
+from loadtests.journeys import (
+    BYGGLOV,
+    MINA,
+    Citizen,
+    StepFailed,
+    any_citizen,
+    pin_citizen,
+)
+
+WRONG_PIN_SHARE = float(os.environ.get("IDPORTAL_WRONG_PIN_SHARE", "0.1"))
+INVALID_NUMBER_SHARE = float(os.environ.get("IDPORTAL_INVALID_NUMBER_SHARE", "0.03"))
+
+
+class BankIDCitizen(Citizen):
+    weight = 40
+    wait_time = between(0.5, 2.0)
+
+    @task
+    def login(self) -> None:
+        device = "other" if random.random() < 0.6 else "same"
+        with self.journey(f"bankid_login_{device}"):
+            self.bankid_login(MINA, any_citizen(), device=device)
+
+
+class SSOCitizen(Citizen):
+    weight = 15
+    wait_time = between(0.5, 2.0)
+
+    @task
+    def login_then_second_eservice(self) -> None:
+        with self.journey("bankid_login_then_sso"):
+            self.bankid_login(MINA, any_citizen())
+            self.sso(BYGGLOV)
+
+
+class PinCitizen(Citizen):
+    weight = 15
+    wait_time = between(0.5, 2.0)
+
+    @task
+    def login(self) -> None:
+        with self.journey("pin_login"):
+            login, verifier, state = self.authorize(MINA)
+            pnr = pin_citizen()
+            r = random.random()
+            if r < INVALID_NUMBER_SHARE:
+                self.pin(login, pnr[:-1] + str((int(pnr[-1]) + 1) % 10), "1234", expect=400)
+            elif r < INVALID_NUMBER_SHARE + WRONG_PIN_SHARE:
+                self.pin(login, pnr, "9999", expect=401)
+            resp = self.pin(login, pnr, "1234", expect=303)
+            tokens = self.token(MINA, self.code_of(resp.headers["location"], state), verifier)
+            self.userinfo(tokens["access_token"])
+
+
+class StepUpCitizen(Citizen):
+    weight = 5
+    wait_time = between(0.5, 2.0)
+
+    @task
+    def pin_then_bankid_for_loa3(self) -> None:
+        with self.journey("pin_then_step_up"):
+            login, verifier, state = self.authorize(MINA)
+            pnr = pin_citizen()
+            resp = self.pin(login, pnr, "1234", expect=303)
+            self.token(MINA, self.code_of(resp.headers["location"], state), verifier)
+            login, verifier, state = self.authorize(BYGGLOV)
+            if not login.startswith("/login/"):
+                raise StepFailed("no step-up for a LoA2 session")
+            location = self.bankid(login, pnr, device="same")
+            self.token(BYGGLOV, self.code_of(location, state), verifier)
+
+
+class AppRefresher(Citizen):
+    weight = 15
+    wait_time = between(0.2, 1.0)
+    refresh_token = ""
+
+    @task
+    def refresh(self) -> None:
+        if not self.refresh_token:
+            with self.journey("app_login"):
+                self.refresh_token = self.bankid_login(MINA, any_citizen())["refresh_token"]
+            return
+        with self.journey("refresh"):
+            self.refresh_token = self.refresh_grant(MINA, self.refresh_token)
+
+
+class LogoutCitizen(Citizen):
+    weight = 10
+    wait_time = between(0.5, 2.0)
+
+    @task
+    def login_sso_logout(self) -> None:
+        with self.journey("login_sso_logout"):
+            tokens = self.bankid_login(MINA, any_citizen())
+            self.sso(BYGGLOV)
+            self.logout(tokens["id_token"])
+
+
+class Shape(LoadTestShape):
+    """Bounded load shapes, chosen by IDPORTAL_SHAPE; every one ends by itself.
+
+    constant: USERS for DURATION; ramp: 0 → USERS over DURATION; spike: a quiet 20 %
+    base, a climb to USERS in 10 % of the time (08:00), hold, fall back; soak: USERS for
+    DURATION (long, still bounded); step: USERS/STEPS more users every DURATION/STEPS.
+    """
+
+    def tick(self) -> tuple[int, float] | None:
+        shape = os.environ.get("IDPORTAL_SHAPE", "constant")
+        users = int(os.environ.get("IDPORTAL_USERS", "10"))
+        duration = float(os.environ.get("IDPORTAL_DURATION", "60"))
+        steps = max(1, int(os.environ.get("IDPORTAL_STEPS", "5")))
+        t = self.get_run_time()  # type: ignore[no-untyped-call]
+        if t >= duration:
+            return None
+        rate = max(1.0, users / 5)
+        if shape == "ramp":
+            return max(1, round(users * t / duration)), rate
+        if shape == "spike":
+            base = max(1, users // 5)
+            if t < 0.3 * duration:
+                return base, rate
+            if t < 0.4 * duration:
+                return base + round((users - base) * (t - 0.3 * duration) / (0.1 * duration)), rate * 4
+            if t < 0.7 * duration:
+                return users, rate * 4
+            return base, rate
+        if shape == "step":
+            return max(1, round(users * (int(t // (duration / steps)) + 1) / steps)), rate * 2
+        return users, rate
+
+
+@events.quitting.add_listener  # type: ignore[untyped-decorator]
+def enforce_slo(environment: object, **_: object) -> None:
+    """The run's exit code is the SLO verdict: 3 when one is broken, else 0 (a few
+    failed requests within the allowed error rate do not fail the run)."""
+    stats = environment.stats  # type: ignore[attr-defined]
+    duration = max(1.0, (stats.last_request_timestamp or 0) - (stats.start_time or 0))
+    broken = slo.breaches(slo.load(), slo.from_locust(stats), duration_s=duration)
+    for b in broken:
+        print(f"SLO broken: {b}")
+    if broken:
+        environment.process_exit_code = 3  # type: ignore[attr-defined]
+    else:
+        environment.process_exit_code = 0  # type: ignore[attr-defined]
+        print("SLOs met")
+

@@ -1,0 +1,96 @@
+"""``idportal load SCENARIO``: a headless Locust run against the running cluster.
+
+Writes Locust's CSV files and HTML report to ``--out`` and exits non-zero when an SLO
+(loadtests/slo.toml) is broken. The load is bounded: the shape ends after --duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ha import cluster as clustermod
+from ha.stack import REPO
+from loadtests.scenarios import SCENARIOS
+from loadtests.slo import JOURNEY, Entry
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    stats_csv: Path
+    html: Path
+    output: str
+
+
+def run(info: dict[str, Any], scenario: str, *, out: Path, users: int, duration: float,
+        shape: str = "constant", approval_delay: str = "0", processes: int = 1,
+        slo_file: str = "", extra_env: dict[str, str] | None = None) -> RunResult:
+    out.mkdir(parents=True, exist_ok=True)
+    status = out / "cluster.json"
+    status.write_text(json.dumps(info))
+    env = {**os.environ, "IDPORTAL_CLUSTER_JSON": str(status), "IDPORTAL_SHAPE": shape,
+           "IDPORTAL_USERS": str(users), "IDPORTAL_DURATION": str(duration),
+           "IDPORTAL_APPROVAL_DELAY": approval_delay, **(extra_env or {})}
+    if slo_file:
+        env["IDPORTAL_SLO_FILE"] = str(Path(slo_file).resolve())
+    argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+            "--host", info["issuer"], "--csv", str(out / "locust"), "--html",
+            str(out / "report.html"), "--only-summary", "--loglevel", "WARNING",
+            "--stop-timeout", "30"]
+    if processes > 1:
+        argv += ["--processes", str(processes)]
+    argv += SCENARIOS[scenario]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False,
+                          cwd=REPO, timeout=duration + 180)
+    output = done.stdout + done.stderr
+    (out / "locust.log").write_text(output)
+    return RunResult(done.returncode, out / "locust_stats.csv", out / "report.html", output)
+
+
+def read_stats(path: Path) -> list[Entry]:
+    rows = []
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            if r["Name"] == "Aggregated":
+                continue
+            rows.append(Entry(kind=r["Type"], name=r["Name"], requests=int(r["Request Count"]),
+                              failures=int(r["Failure Count"]),
+                              p95_ms=float(r["95%"] or 0), p99_ms=float(r["99%"] or 0)))
+    return rows
+
+
+def journeys_table(entries: list[Entry], duration: float) -> str:
+    lines = [f"{'journey':28} {'done':>6} {'failed':>6} {'per s':>7} {'p95 ms':>8} {'p99 ms':>8}"]
+    for e in entries:
+        if e.kind == JOURNEY:
+            lines.append(f"{e.name:28} {e.requests:6} {e.failures:6} "
+                         f"{(e.requests - e.failures) / duration:7.2f} {e.p95_ms:8.0f} {e.p99_ms:8.0f}")
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    c = clustermod.Cluster.load(Path(args.run_dir).resolve())
+    if c is None:
+        print("no cluster is running here: start it with 'idportal cluster up'")
+        return 2
+    info = clustermod.describe(c)
+    result = run(info, args.scenario, out=Path(args.out), users=args.users,
+                 duration=args.duration, shape=args.shape, approval_delay=args.approval_delay,
+                 processes=args.processes, slo_file=args.slo)
+    for line in result.output.splitlines():
+        if line.startswith(("SLO", "SLOs")):
+            print(line)
+    if result.stats_csv.exists():
+        print(journeys_table(read_stats(result.stats_csv), args.duration))
+    print(f"CSV: {result.stats_csv}   HTML: {result.html}")
+    return result.exit_code

@@ -1,0 +1,35 @@
+"""A short headless Locust run against the real cluster: the scenarios complete whole
+journeys, and a broken SLO makes the run fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ha import cluster as clustermod
+from loadtests.run import read_stats, run
+from loadtests.slo import JOURNEY
+
+pytestmark = pytest.mark.ha
+
+
+def test_peak_mix_completes_journeys_within_slo(cluster: Any, tmp_path: Path) -> None:
+    info = clustermod.describe(cluster)
+    result = run(info, "peak", out=tmp_path, users=6, duration=15)
+    assert result.exit_code == 0, result.output[-2000:]
+    journeys = {e.name: e for e in read_stats(result.stats_csv) if e.kind == JOURNEY}
+    assert sum(e.requests - e.failures for e in journeys.values()) >= 5
+    assert any(name.startswith("bankid_login") for name in journeys)
+    assert result.html.exists() and "SLOs met" in result.output
+
+
+def test_a_broken_slo_fails_the_run(cluster: Any, tmp_path: Path) -> None:
+    strict = tmp_path / "strict.toml"
+    strict.write_text('max_error_rate = 0.01\n[journeys."*"]\np95_ms = 1\n')
+    info = clustermod.describe(cluster)
+    result = run(info, "refresh", out=tmp_path / "out", users=2, duration=6,
+                 slo_file=str(strict))
+    assert result.exit_code != 0
+    assert "SLO broken" in result.output
