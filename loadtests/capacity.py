@@ -69,14 +69,15 @@ def _commands(port: int) -> int:
 
 
 def measure_step(c: clustermod.Cluster, info: dict[str, Any], scenario: str, users: int,
-                 duration: float, out: Path) -> Step:
+                 duration: float, out: Path, *, think_time: str = "0") -> Step:
     nodes = {m.name: m.pid for m in c.by_role("node")}
     primary = c.primary_port() or c.layout.redis[0]
     rpid = c.redis_member(primary).pid
     before = {n: _cpu(p) for n, p in nodes.items()}
     rbefore, cbefore = _cpu(rpid), _commands(primary)
     t0 = time.monotonic()
-    result = run(info, scenario, out=out / f"users-{users}", users=users, duration=duration)
+    result = run(info, scenario, out=out / f"users-{users}", users=users, duration=duration,
+                 think_time=think_time)
     elapsed = max(1.0, time.monotonic() - t0)
     entries = read_stats(result.stats_csv) if result.stats_csv.exists() else []
     journeys = [e for e in entries if e.kind == JOURNEY]
@@ -205,7 +206,8 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     steps: list[Step] = []
     for users in (int(u) for u in args.steps.split(",")):
-        s = measure_step(c, info, args.scenario, users, args.step_duration, out)
+        s = measure_step(c, info, args.scenario, users, args.step_duration, out,
+                         think_time=args.think_time)
         steps.append(s)
         print(f"{users:4} users: {s.journeys_per_s:7.2f} journeys/s, p95 {s.journey_p95_ms:6.0f} ms,"
               f" errors {s.error_rate:.2%}, nodes {sum(s.node_cores.values()):.2f} cores"

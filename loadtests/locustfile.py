@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import os
 import random
+from collections.abc import Callable
+from typing import Any
 
-from locust import LoadTestShape, between, events, task
+from locust import LoadTestShape, events, task
 
 from loadtests import slo
 from loadtests.journeys import (
@@ -33,12 +35,20 @@ from loadtests.journeys import (
 )
 
 WRONG_PIN_SHARE = float(os.environ.get("IDPORTAL_WRONG_PIN_SHARE", "0.1"))
+
+
+def think_time(default: str = "0.5-2") -> Callable[[Any], float]:
+    """Seconds between a user's journeys: IDPORTAL_THINK_TIME, a number or a range ("0"
+    for capacity runs that must saturate the nodes)."""
+    lo, _, hi = os.environ.get("IDPORTAL_THINK_TIME", default).partition("-")
+    a, b = float(lo), float(hi or lo)
+    return lambda _user: random.uniform(a, b)
 INVALID_NUMBER_SHARE = float(os.environ.get("IDPORTAL_INVALID_NUMBER_SHARE", "0.03"))
 
 
 class BankIDCitizen(Citizen):
     weight = 40
-    wait_time = between(0.5, 2.0)
+    wait_time = think_time("0.5-2.0")
 
     @task
     def login(self) -> None:
@@ -49,7 +59,7 @@ class BankIDCitizen(Citizen):
 
 class SSOCitizen(Citizen):
     weight = 15
-    wait_time = between(0.5, 2.0)
+    wait_time = think_time("0.5-2.0")
 
     @task
     def login_then_second_eservice(self) -> None:
@@ -60,7 +70,7 @@ class SSOCitizen(Citizen):
 
 class PinCitizen(Citizen):
     weight = 15
-    wait_time = between(0.5, 2.0)
+    wait_time = think_time("0.5-2.0")
 
     @task
     def login(self) -> None:
@@ -79,7 +89,7 @@ class PinCitizen(Citizen):
 
 class StepUpCitizen(Citizen):
     weight = 5
-    wait_time = between(0.5, 2.0)
+    wait_time = think_time("0.5-2.0")
 
     @task
     def pin_then_bankid_for_loa3(self) -> None:
@@ -97,7 +107,7 @@ class StepUpCitizen(Citizen):
 
 class AppRefresher(Citizen):
     weight = 15
-    wait_time = between(0.2, 1.0)
+    wait_time = think_time("0.2-1.0")
     refresh_token = ""
 
     @task
@@ -112,7 +122,7 @@ class AppRefresher(Citizen):
 
 class LogoutCitizen(Citizen):
     weight = 10
-    wait_time = between(0.5, 2.0)
+    wait_time = think_time("0.5-2.0")
 
     @task
     def login_sso_logout(self) -> None:

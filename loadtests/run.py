@@ -34,13 +34,16 @@ class RunResult:
 
 def run(info: dict[str, Any], scenario: str, *, out: Path, users: int, duration: float,
         shape: str = "constant", approval_delay: str = "0", processes: int = 1,
-        slo_file: str = "", extra_env: dict[str, str] | None = None) -> RunResult:
+        slo_file: str = "", think_time: str = "", extra_env: dict[str, str] | None = None
+        ) -> RunResult:
     out.mkdir(parents=True, exist_ok=True)
     status = out / "cluster.json"
     status.write_text(json.dumps(info))
     env = {**os.environ, "IDPORTAL_CLUSTER_JSON": str(status), "IDPORTAL_SHAPE": shape,
            "IDPORTAL_USERS": str(users), "IDPORTAL_DURATION": str(duration),
            "IDPORTAL_APPROVAL_DELAY": approval_delay, **(extra_env or {})}
+    if think_time:
+        env["IDPORTAL_THINK_TIME"] = think_time
     if slo_file:
         env["IDPORTAL_SLO_FILE"] = str(Path(slo_file).resolve())
     argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
@@ -86,7 +89,7 @@ def main(args: argparse.Namespace) -> int:
     info = clustermod.describe(c)
     result = run(info, args.scenario, out=Path(args.out), users=args.users,
                  duration=args.duration, shape=args.shape, approval_delay=args.approval_delay,
-                 processes=args.processes, slo_file=args.slo)
+                 processes=args.processes, slo_file=args.slo, think_time=args.think_time)
     for line in result.output.splitlines():
         if line.startswith(("SLO", "SLOs")):
             print(line)

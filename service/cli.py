@@ -189,6 +189,8 @@ def parser() -> argparse.ArgumentParser:
     ld.add_argument("--approval-delay", default="0",
                     help="seconds the citizen takes in the BankID app: 0, 10 or a range 5-20")
     ld.add_argument("--processes", type=int, default=1, help="Locust worker processes")
+    ld.add_argument("--think-time", default="",
+                    help="seconds between a user's journeys, e.g. 0 or 0.5-2 (default per class)")
     ld.add_argument("--slo", default="", help="SLO file (default loadtests/slo.toml)")
     ld.add_argument("--out", default="loadtests/results/latest")
     ld.add_argument("--run-dir", default="run/cluster")
@@ -198,6 +200,7 @@ def parser() -> argparse.ArgumentParser:
     cp.add_argument("--scenario", default="peak")
     cp.add_argument("--steps", default="2,4,8,12,16,24,32", help="users per step")
     cp.add_argument("--step-duration", type=float, default=20.0)
+    cp.add_argument("--think-time", default="0", help="seconds between journeys (0 saturates)")
     cp.add_argument("--population", type=int, default=600_000, help="people who may log in")
     cp.add_argument("--peak-hour-share", type=float, default=0.03,
                     help="share of the population logging in during the peak hour")
