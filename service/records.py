@@ -26,8 +26,10 @@ def _compact(value: Any) -> Any:
         out = {}
         for f in dataclasses.fields(value):  # type: ignore[arg-type]
             v = getattr(value, f.name)
-            if v in ((), "", None, {}) or v is False:
+            if f.default is not dataclasses.MISSING and v == f.default:
                 continue  # defaults are not stored
+            if f.default_factory is not dataclasses.MISSING and v == f.default_factory():
+                continue
             out[_SHORT.get(f.name, f.name)] = _compact(v)
         return out
     if isinstance(value, tuple | list):

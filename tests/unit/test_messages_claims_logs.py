@@ -72,3 +72,11 @@ def test_log_lines_are_json_with_request_context() -> None:
         structlog.get_logger().info("login", method="pin", pnr="198112189876")
     assert logs[0]["event"] == "login"
     json.dumps(logs[0])
+
+
+def test_records_round_trip_with_empty_required_fields() -> None:
+    from service.records import CodeGrant
+
+    g = CodeGrant(client_id="c", redirect_uri="r", code_challenge="x", scope=("openid",), nonce="",
+                  sid="s", grant_id="g", identity=ID, acr="a")
+    assert CodeGrant.from_json(g.to_json()) == g
