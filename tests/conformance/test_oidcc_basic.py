@@ -195,8 +195,8 @@ async def test_oidcc_prompt_login(world: World) -> None:
     resp, flow2 = await citizen.start(world.browser, "rp-basic", prompt="login")
     assert resp.headers["location"].startswith("/login/")  # a new login, not SSO
     final = await citizen.bankid_login(world.browser, world.phone, resp.headers["location"], PNR)
-    second = await id_token_checks(
-        world, flow2, (await tokens(world, flow2, citizen.query_of(final.headers["location"])["code"]))["id_token"])
+    code = citizen.query_of(final.headers["location"])["code"]
+    second = await id_token_checks(world, flow2, (await tokens(world, flow2, code))["id_token"])
     assert second["auth_time"] > first["auth_time"]
 
 
@@ -220,8 +220,8 @@ async def test_oidcc_max_age_1(world: World) -> None:
     resp, flow2 = await citizen.start(world.browser, "rp-basic", max_age="1")
     assert resp.headers["location"].startswith("/login/")
     final = await citizen.bankid_login(world.browser, world.phone, resp.headers["location"], PNR)
-    second = await id_token_checks(
-        world, flow2, (await tokens(world, flow2, citizen.query_of(final.headers["location"])["code"]))["id_token"])
+    code = citizen.query_of(final.headers["location"])["code"]
+    second = await id_token_checks(world, flow2, (await tokens(world, flow2, code))["id_token"])
     assert second["auth_time"] > first["auth_time"]
 
 
