@@ -337,7 +337,8 @@ def down(run_dir: Path) -> int:
     if left:
         for m in c.members:
             procs.signal_pid(m.pid, signal.SIGKILL)
-    c.state_file.unlink()
+    with contextlib.suppress(FileNotFoundError):  # a concurrent down got there first
+        c.state_file.unlink()
     return len(c.members)
 
 

@@ -97,6 +97,16 @@ def measure_step(c: clustermod.Cluster, info: dict[str, Any], scenario: str, use
     )
 
 
+def saturated(steps: list[Step]) -> bool:
+    """Two steps in a row that add users but < 10 % throughput while p95 grows by half:
+    the system is past its knee even if no SLO has broken yet."""
+    if len(steps) < 3:
+        return False
+    a, b, c = steps[-3:]
+    return (c.journeys_per_s < 1.1 * a.journeys_per_s and b.journeys_per_s < 1.1 * a.journeys_per_s
+            and c.journey_p95_ms > 1.5 * a.journey_p95_ms)
+
+
 @dataclass
 class Plan:
     knee_journeys_per_s: float
@@ -213,6 +223,9 @@ def main(args: argparse.Namespace) -> int:
               f" errors {s.error_rate:.2%}, nodes {sum(s.node_cores.values()):.2f} cores"
               f" {'' if s.within_slo else ' SLO broken: ' + '; '.join(s.breaches)[:100]}", flush=True)
         if not s.within_slo:
+            break
+        if saturated(steps):
+            print("throughput stopped rising while latency climbs: past the knee")
             break
     p = plan(steps, nodes=len(c.by_role("node")), population=args.population,
              share=args.peak_hour_share, factor=args.peak_factor, growth=args.growth)

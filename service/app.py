@@ -18,7 +18,16 @@ from service.login import bankid, flow, pin
 from service.login import register as pin_register
 from service.login.bankid_client import BankIDClient
 from service.observability import RequestContext, configure_logging
-from service.oidc import authorize, discovery, introspect, logout, revoke, token, userinfo
+from service.oidc import (
+    authorize,
+    discovery,
+    introspect,
+    logout,
+    openapi,
+    revoke,
+    token,
+    userinfo,
+)
 from service.oidc import clients as clientsmod
 from service.settings import Settings
 from service.state import Keys, Node
@@ -31,6 +40,7 @@ STATIC = Path(__file__).parent / "web" / "static"
 ROUTES = [
     Route("/.well-known/openid-configuration", discovery.configuration, name="discovery"),
     Route("/jwks", discovery.jwks, name="jwks"),
+    Route("/openapi.json", openapi.openapi, name="openapi"),
     Route("/authorize", authorize.authorize, methods=["GET", "POST"], name="authorize"),
     Route("/token", token.token, methods=["POST"], name="token"),
     Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"], name="userinfo"),

@@ -103,27 +103,34 @@ class BankIDClient:
         if visible_text:
             body["userVisibleData"] = base64.b64encode(visible_text.encode()).decode()
             body["userVisibleDataFormat"] = "simpleMarkdownV1"
-        data = await self._post("auth", body)
-        return Order(order_ref=_str(data, "orderRef"),
-                     auto_start_token=_str(data, "autoStartToken"),
-                     qr_start_token=_str(data, "qrStartToken"),
-                     qr_start_secret=_str(data, "qrStartSecret"))
+        return parse_order(await self._post("auth", body))
 
     async def collect(self, order_ref: str) -> Collected:
-        data = await self._post("collect", {"orderRef": order_ref})
-        status = _str(data, "status")
-        if status not in ("pending", "failed", "complete"):
-            raise BankIDError("badResponse", "unknown status")
-        hint = data.get("hintCode", "")
-        hint = hint if isinstance(hint, str) and len(hint) < 64 else ""
-        user: dict[str, str] = {}
-        if status == "complete":
-            completion = data.get("completionData")
-            raw_user = completion.get("user") if isinstance(completion, dict) else None
-            if not isinstance(raw_user, dict):
-                raise BankIDError("badResponse", "completionData.user missing")
-            user = {k: _str(raw_user, k) for k in ("personalNumber", "givenName", "surname")}
-        return Collected(status=status, hint_code=hint, user=user)
+        return parse_collect(await self._post("collect", {"orderRef": order_ref}))
 
     async def cancel(self, order_ref: str) -> None:
         await self._post("cancel", {"orderRef": order_ref})
+
+
+def parse_order(data: Any) -> Order:
+    """The ``/auth`` answer, checked for shape (pure)."""
+    return Order(order_ref=_str(data, "orderRef"), auto_start_token=_str(data, "autoStartToken"),
+                 qr_start_token=_str(data, "qrStartToken"),
+                 qr_start_secret=_str(data, "qrStartSecret"))
+
+
+def parse_collect(data: Any) -> Collected:
+    """The ``/collect`` answer, checked for shape (pure); garbage is ``BankIDError``."""
+    status = _str(data, "status")
+    if status not in ("pending", "failed", "complete"):
+        raise BankIDError("badResponse", "unknown status")
+    hint = data.get("hintCode", "")
+    hint = hint if isinstance(hint, str) and len(hint) < 64 else ""
+    user: dict[str, str] = {}
+    if status == "complete":
+        completion = data.get("completionData")
+        raw_user = completion.get("user") if isinstance(completion, dict) else None
+        if not isinstance(raw_user, dict):
+            raise BankIDError("badResponse", "completionData.user missing")
+        user = {k: _str(raw_user, k) for k in ("personalNumber", "givenName", "surname")}
+    return Collected(status=status, hint_code=hint, user=user)

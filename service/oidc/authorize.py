@@ -11,7 +11,7 @@ from service.errors import AuthorizeError
 from service.login import flow, loa
 from service.oidc import authorize_checks
 from service.oidc.issue import code_response
-from service.oidc.tokens import InvalidToken, verify
+from service.oidc.tokens import InvalidToken, verify_id_token_hint
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import AuthRequest, Session
 from service.state import Node, node
@@ -71,8 +71,7 @@ def _id_token_hint_subject(n: Node, hint: str, req: AuthRequest) -> str | None:
     if not hint:
         return None
     try:
-        v = verify(n.keys.current, hint, issuer=n.settings.issuer, typ=None, now=n.now(),
-                   allow_expired=True)
+        v = verify_id_token_hint(n.keys.current, hint, issuer=n.settings.issuer, now=n.now())
     except InvalidToken:
         raise AuthorizeError("invalid_request", "id_token_hint is not valid",
                              redirect_uri=req.redirect_uri, state=req.state) from None

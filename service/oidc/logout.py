@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from service import metrics
 from service.crypto import same
 from service.errors import PageError
-from service.oidc.tokens import InvalidToken, logout_token, verify
+from service.oidc.tokens import InvalidToken, logout_token, verify_id_token_hint
 from service.records import Session
 from service.state import Node, node
 from service.web import http
@@ -98,8 +98,8 @@ async def end_session_endpoint(request: Request) -> Response:
     hint_ok = False
     if params.get("id_token_hint"):
         try:
-            v = verify(n.keys.current, params["id_token_hint"], issuer=n.settings.issuer,
-                       typ=None, now=n.now(), allow_expired=True)
+            v = verify_id_token_hint(n.keys.current, params["id_token_hint"],
+                                     issuer=n.settings.issuer, now=n.now())
         except InvalidToken:
             raise PageError("err_bad_request", detail="id_token_hint is not valid") from None
         aud = v.claims.get("aud")

@@ -20,6 +20,7 @@ from service.crypto import half_hash, new_id
 from service.oidc.keys import KeyRing
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+ID_TOKEN_TYP = "JWT"  # access tokens are at+jwt, logout tokens logout+jwt: never hints
 
 
 class InvalidToken(ValueError):
@@ -84,6 +85,15 @@ def split_refresh_token(token: str) -> str | None:
 class Verified:
     header: dict[str, Any]
     claims: dict[str, Any]
+
+
+def verify_id_token_hint(ring: KeyRing, token: str, *, issuer: str, now: int) -> Verified:
+    """An ``id_token_hint`` (OIDC Core §3.1.2.1, RP-Initiated Logout §2): one of our ID
+    tokens, expired or not; an access or logout token is refused."""
+    v = verify(ring, token, issuer=issuer, typ=ID_TOKEN_TYP, now=now, allow_expired=True)
+    if "auth_time" not in v.claims or "gid" in v.claims or "events" in v.claims:
+        raise InvalidToken("not an ID token")
+    return v
 
 
 def verify(ring: KeyRing, token: str, *, issuer: str, typ: str | None, now: int,

@@ -22,7 +22,8 @@ from service.web.http import locale, request_id
 from service.web.render import page
 
 log = structlog.get_logger("idportal.errors")
-JSON_PATHS = ("/token", "/revoke", "/introspect", "/userinfo", "/jwks", "/.well-known")
+JSON_PATHS = ("/token", "/revoke", "/introspect", "/userinfo", "/jwks", "/.well-known",
+              "/openapi.json", "/healthz", "/readyz")
 NO_STORE = {"Cache-Control": "no-store"}
 
 

@@ -4,6 +4,8 @@ Pure ASGI middleware (``__init__(app, *, …)`` + ``__call__``), as Starlette's 
 
 from __future__ import annotations
 
+import json
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -54,13 +56,14 @@ class BodyLimit:
             for name, value in scope.get("headers", ()):
                 if name == b"content-length" and (
                         not value.isdigit() or int(value) > self.limit):
-                    await _too_large(send)
+                    await _too_large(send, str(scope.get("state", {}).get("request_id", "")))
                     return
         await self.app(scope, receive, send)
 
 
-async def _too_large(send: Send) -> None:
-    body = b'{"error":"invalid_request","error_description":"request body too large"}'
+async def _too_large(send: Send, request_id: str) -> None:
+    body = json.dumps({"error": "invalid_request", "error_description": "request body too large",
+                       "support_ref": request_id}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})

@@ -41,7 +41,12 @@ def _collect(pairs: list[tuple[str, str]]) -> tuple[dict[str, str], set[str]]:
 
 
 def query(request: Request) -> tuple[dict[str, str], set[str]]:
-    return _collect(_pairs(request.url.query))
+    raw: bytes = request.scope.get("query_string", b"")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PageError("err_bad_request", detail="query string is not UTF-8") from None
+    return _collect(_pairs(text))
 
 
 async def form(request: Request, *, limit: int) -> tuple[dict[str, str], set[str]]:
