@@ -4,6 +4,7 @@ own typed error — never anything else, whatever it is fed."""
 from __future__ import annotations
 
 import base64
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +61,8 @@ def test_client_authentication_only_raises_token_errors(authorization: str,
 @given(st.binary(max_size=200))
 def test_basic_credentials_of_any_bytes_are_refused_cleanly(raw: bytes) -> None:
     header = "Basic " + base64.b64encode(raw).decode()
-    try:
+    with contextlib.suppress(TokenError):
         authenticate(REG, authorization=header, form={}, audiences=set(), now=0)
-    except TokenError:
-        pass
 
 
 @EXAMPLES
@@ -71,14 +70,10 @@ def test_basic_credentials_of_any_bytes_are_refused_cleanly(raw: bytes) -> None:
 def test_token_verification_only_raises_invalid_token(token: str) -> None:
     ring = _ring()
     for typ in (None, "JWT", "at+jwt"):
-        try:
+        with contextlib.suppress(tokens.InvalidToken):
             tokens.verify(ring, token, issuer="https://idp.test", typ=typ, now=1)
-        except tokens.InvalidToken:
-            pass
-    try:
+    with contextlib.suppress(tokens.InvalidToken):
         tokens.verify_id_token_hint(ring, token, issuer="https://idp.test", now=1)
-    except tokens.InvalidToken:
-        pass
 
 
 _RING: list[keys.KeyRing] = []
@@ -107,10 +102,8 @@ def test_bankid_answers_of_any_shape_are_parsed_or_refused(data: Any) -> None:
 @EXAMPLES
 @given(st.dictionaries(st.sampled_from(["status", "hintCode", "completionData"]), json_values))
 def test_bankid_collect_answers_are_parsed_or_refused(data: dict[str, Any]) -> None:
-    try:
+    with contextlib.suppress(BankIDError):
         parse_collect(data)
-    except BankIDError:
-        pass
 
 
 @EXAMPLES
@@ -137,7 +130,5 @@ def test_query_strings_of_any_bytes_parse_or_give_a_page_error(raw: bytes) -> No
 @EXAMPLES
 @given(st.text(max_size=30))
 def test_personal_numbers_of_any_text_parse_or_are_invalid(raw: str) -> None:
-    try:
+    with contextlib.suppress(InvalidPersonalNumber):
         assert len(parse(raw).digits) == 12
-    except InvalidPersonalNumber:
-        pass
