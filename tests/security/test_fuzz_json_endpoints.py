@@ -56,3 +56,7 @@ def test_json_endpoints_survive_fuzzing(case: Any, redis_proc: Any) -> None:
         assert response.json().get("support_ref") == header(response, "x-request-id")
     assert sorted(store.keys("*")) == before, "a rejected request changed stored state"
     store.close()
+
+
+def test_zz_report_the_number_of_fuzzed_requests() -> None:
+    print(f"schemathesis requests in this module: {len(TRIED)}")
