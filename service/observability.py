@@ -43,7 +43,15 @@ def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[s
     return event
 
 
+_CONFIGURED: list[tuple[str, str]] = []
+
+
 def configure_logging(*, fmt: str = "json", level: str = "info") -> None:
+    """Configure structlog once per process (loggers cache their processors on first use,
+    so configuring again would leave them on the old chain)."""
+    if _CONFIGURED and _CONFIGURED[-1] == (fmt, level):
+        return
+    _CONFIGURED.append((fmt, level))
     renderer: Any = (structlog.processors.JSONRenderer() if fmt == "json"
                      else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
     structlog.configure(
