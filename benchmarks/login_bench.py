@@ -30,19 +30,10 @@ import redis
 
 from benchmarks import driver
 from ha import procs, stack
+from ha.procs import cpu_seconds
 from service.testpeople import personal_number
 
-CLK = os.sysconf("SC_CLK_TCK")
 SECRET = "bench-secret-0123456789abcdef0123456789"
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK
-    except OSError:
-        return 0.0
 
 
 def pin(pid: int, cpus: str) -> None:

@@ -10,18 +10,15 @@ back-channel logout endpoint.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import html
 import json
 import secrets
-import signal
 import ssl
 import warnings
 from pathlib import Path
 from typing import Any
 
 import authlib.deprecate
-from hypercorn.asyncio import serve
 from hypercorn.config import Config
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -34,6 +31,8 @@ from starlette.routing import Route
 warnings.filterwarnings("ignore", category=authlib.deprecate.AuthlibDeprecationWarning)
 from authlib.integrations.starlette_client import OAuth, OAuthError  # noqa: E402
 from authlib.oauth2.rfc7523 import PrivateKeyJWT  # noqa: E402
+
+from service.serve import run_until_signal  # noqa: E402
 
 SCOPE = "openid profile https://id.oidc.se/scope/naturalPersonNumber"
 
@@ -137,15 +136,7 @@ def main() -> None:
     config.bind = [f"127.0.0.1:{a.port}"]
     config.certfile, config.keyfile = a.certfile, a.keyfile
     config.accesslog = None
-    stop = asyncio.Event()
-
-    async def run() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
-
-    asyncio.run(run())
+    run_until_signal(app, config)
 
 
 if __name__ == "__main__":

@@ -342,6 +342,14 @@ def down(run_dir: Path) -> int:
     return len(c.members)
 
 
+def require_running(run_dir: str | Path) -> Cluster | None:
+    """The cluster recorded in ``run_dir``, or None after telling the operator."""
+    c = Cluster.load(Path(run_dir).resolve())
+    if c is None:
+        print("no cluster is running here: start it with 'idportal cluster up'")
+    return c
+
+
 def main(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     if args.action == "up":

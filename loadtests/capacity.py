@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,7 +27,6 @@ from loadtests import slo
 from loadtests.run import read_stats, run
 from loadtests.slo import JOURNEY
 
-CLK = os.sysconf("SC_CLK_TCK")
 TARGET_UTILISATION = 0.6
 
 
@@ -50,15 +48,6 @@ class Step:
         return not self.breaches
 
 
-def _cpu(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            parts = f.read().rsplit(")", 1)[1].split()
-        return (int(parts[11]) + int(parts[12])) / CLK
-    except OSError:
-        return 0.0
-
-
 def _commands(port: int) -> int:
     c = procs.redis_client(port, timeout=2)
     try:
@@ -73,8 +62,8 @@ def measure_step(c: clustermod.Cluster, info: dict[str, Any], scenario: str, use
     nodes = {m.name: m.pid for m in c.by_role("node")}
     primary = c.primary_port() or c.layout.redis[0]
     rpid = c.redis_member(primary).pid
-    before = {n: _cpu(p) for n, p in nodes.items()}
-    rbefore, cbefore = _cpu(rpid), _commands(primary)
+    before = {n: procs.cpu_seconds(p) for n, p in nodes.items()}
+    rbefore, cbefore = procs.cpu_seconds(rpid), _commands(primary)
     t0 = time.monotonic()
     result = run(info, scenario, out=out / f"users-{users}", users=users, duration=duration,
                  think_time=think_time)
@@ -90,8 +79,8 @@ def measure_step(c: clustermod.Cluster, info: dict[str, Any], scenario: str, use
         journey_p95_ms=round(max((e.p95_ms for e in journeys), default=0.0)),
         journey_p99_ms=round(max((e.p99_ms for e in journeys), default=0.0)),
         error_rate=round(sum(e.failures for e in reqs) / max(1, total_req), 4),
-        node_cores={n: round((_cpu(p) - before[n]) / elapsed, 2) for n, p in nodes.items()},
-        redis_cores=round((_cpu(rpid) - rbefore) / elapsed, 3),
+        node_cores={n: round((procs.cpu_seconds(p) - before[n]) / elapsed, 2) for n, p in nodes.items()},
+        redis_cores=round((procs.cpu_seconds(rpid) - rbefore) / elapsed, 3),
         redis_commands_per_journey=round((_commands(primary) - cbefore) / max(1, done), 1),
         breaches=slo.breaches(slo.load(), entries, duration_s=duration),
     )
@@ -208,9 +197,8 @@ def plot(steps: list[Step], path: Path) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    c = clustermod.Cluster.load(Path(args.run_dir).resolve())
+    c = clustermod.require_running(args.run_dir)
     if c is None:
-        print("no cluster is running here: start it with 'idportal cluster up'")
         return 2
     info = clustermod.describe(c)
     out = Path(args.out)

@@ -82,9 +82,8 @@ def journeys_table(entries: list[Entry], duration: float) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    c = clustermod.Cluster.load(Path(args.run_dir).resolve())
+    c = clustermod.require_running(args.run_dir)
     if c is None:
-        print("no cluster is running here: start it with 'idportal cluster up'")
         return 2
     info = clustermod.describe(c)
     result = run(info, args.scenario, out=Path(args.out), users=args.users,

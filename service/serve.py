@@ -27,6 +27,20 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
+def run_until_signal(app: object, config: Config) -> None:
+    """Serve ``app`` under Hypercorn until SIGTERM or SIGINT (the simulator and the demo
+    e-services; the node itself drains first, see ``run``)."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
+
+    asyncio.run(main())
+
+
 async def run(settings: Settings, *, bind: str, certfile: str = "", keyfile: str = "",
               drain_s: float = 0.0, access_log: bool = False) -> None:
     node = build_node(settings)

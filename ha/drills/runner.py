@@ -97,9 +97,8 @@ def _role(port: int) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    c = clustermod.Cluster.load(Path(args.run_dir).resolve())
+    c = clustermod.require_running(args.run_dir)
     if c is None:
-        print("no cluster is running here: start it with 'idportal cluster up'")
         return 2
     report, history = asyncio.run(drill(c, args.kind, load=args.load, duration=args.duration,
                                         approval_s=args.approval_delay))

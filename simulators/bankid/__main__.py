@@ -9,13 +9,11 @@ verified client certificate serves ``/rp/v6.0``."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import ssl
 
-from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
+from service.serve import run_until_signal
 from simulators.bankid.app import create_app
 
 
@@ -47,15 +45,7 @@ def main() -> None:
             config.verify_mode = ssl.CERT_REQUIRED
     app = create_app(order_ttl_s=a.order_ttl, qr_max_age_s=a.qr_max_age,
                      default_delay_ms=a.delay_ms, rp_requires_tls=bool(a.ca_certs))
-    stop = asyncio.Event()
-
-    async def run() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
-
-    asyncio.run(run())
+    run_until_signal(app, config)
 
 
 if __name__ == "__main__":
