@@ -238,5 +238,14 @@ def any_citizen() -> str:
 
 
 def pin_citizen() -> str:
-    """A citizen of the seeded PIN register (PIN 1234)."""
-    return personal_number(random.randrange(PIN_CITIZENS))
+    """A citizen of the seeded PIN register (PIN 1234), outside the lockout range."""
+    return personal_number(random.randrange(LOCKOUT_CITIZENS, PIN_CITIZENS))
+
+
+# The first citizens of the register are the ones the lockout journey locks: nobody
+# else logs in as them, so a lock never fails another journey.
+LOCKOUT_CITIZENS = 50
+
+
+def lockout_citizen() -> str:
+    return personal_number(random.randrange(LOCKOUT_CITIZENS))

@@ -31,6 +31,7 @@ from loadtests.journeys import (
     Citizen,
     StepFailed,
     any_citizen,
+    lockout_citizen,
     pin_citizen,
 )
 
@@ -44,6 +45,7 @@ def think_time(default: str = "0.5-2") -> Callable[[Any], float]:
     a, b = float(lo), float(hi or lo)
     return lambda _user: random.uniform(a, b)
 INVALID_NUMBER_SHARE = float(os.environ.get("IDPORTAL_INVALID_NUMBER_SHARE", "0.03"))
+LOCKOUT_SHARE = float(os.environ.get("IDPORTAL_LOCKOUT_SHARE", "0.02"))
 
 
 class BankIDCitizen(Citizen):
@@ -74,6 +76,9 @@ class PinCitizen(Citizen):
 
     @task
     def login(self) -> None:
+        if random.random() < LOCKOUT_SHARE:
+            self.lockout()
+            return
         with self.journey("pin_login"):
             login, verifier, state = self.authorize(MINA)
             pnr = pin_citizen()
@@ -85,6 +90,17 @@ class PinCitizen(Citizen):
             resp = self.pin(login, pnr, "1234", expect=303)
             tokens = self.token(MINA, self.code_of(resp.headers["location"], state), verifier)
             self.userinfo(tokens["access_token"])
+
+
+    def lockout(self) -> None:
+        """Someone guesses a citizen's PIN: after five misses from one address even the
+        right PIN gets the same refusal (and the citizen can still use BankID)."""
+        with self.journey("pin_lockout"):
+            login, _, _ = self.authorize(MINA)
+            pnr = lockout_citizen()
+            for _ in range(5):
+                self.pin(login, pnr, "0000", expect=401)
+            self.pin(login, pnr, "1234", expect=401)
 
 
 class StepUpCitizen(Citizen):

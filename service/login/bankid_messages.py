@@ -61,7 +61,7 @@ _PENDING = {"noClient": "RFA1", "userSign": "RFA9", "userMrtd": "RFA23", "starte
 _FAILED = {"cancelled": "RFA3", "userCancel": "RFA6", "expiredTransaction": "RFA8",
            "certificateErr": "RFA16"}
 _ERRORS = {"alreadyInProgress": "RFA4", "internalError": "RFA5", "maintenance": "RFA5",
-           "requestTimeout": "RFA5"}
+           "requestTimeout": "RFA5", "unreachable": "RFA5"}
 
 
 def code_for(status: str, hint: str, *, qr: bool) -> str:
@@ -78,7 +78,10 @@ def code_for(status: str, hint: str, *, qr: bool) -> str:
 
 
 def code_for_error(error_code: str) -> str:
-    """The message code for an RP API error (``errorCode``)."""
+    """The message code for an RP API error (``errorCode``), or for BankID not answering
+    (``unreachable``, an HTTP 5xx without a body): "try again" (RFA5)."""
+    if error_code.startswith("http5"):
+        return "RFA5"
     return _ERRORS.get(error_code, "RFA22")
 
 

@@ -121,3 +121,12 @@ async def test_completing_collect_sets_the_session_cookie_for_the_script(world: 
     final = await citizen.bankid_login(world.browser, world.phone, resp.headers["location"], PNR)
     assert final.headers["location"].startswith("https://rp.test/cb?code=")
     assert world.browser.cookies.get("__Host-idp_session")
+
+
+@pytest.mark.parametrize("world", [{"bankid__timeout_s": "0.5"}], indirect=True)
+async def test_a_bankid_that_answers_too_slowly_gives_rfa5_not_a_hang(world: World) -> None:
+    await world.phone.post("/control/mode", json={"mode": "slow", "delayMs": 2000})
+    tx, _ = await start_order(world)
+    page = await world.browser.get(f"/login/{tx}/bankid")
+    assert page.status_code == 503 and "Internt tekniskt fel" in page.text
+    await world.phone.post("/control/mode", json={"mode": "normal"})

@@ -195,3 +195,17 @@ async def test_userinfo_accepts_post_body_token_and_refuses_query_token(world: W
     assert r.status_code == 200
     r = await world.http.get("/userinfo?access_token=" + at)
     assert r.status_code == 401
+
+
+async def test_refresh_token_family_has_an_absolute_expiry(world: World) -> None:
+    flow, code = await login(world)
+    await citizen.redeem(world.http, flow, code)
+    grant = next(iter(world.redis.scan_iter("idp:grant:*")))
+    ttl = world.redis.ttl(grant)
+    assert 0 < ttl <= world.settings.lifetimes.refresh_token
+    before = ttl
+    rt_key = grant  # rotation never extends the family's lifetime
+    world.redis.expire(rt_key, 2)
+    import asyncio
+    await asyncio.sleep(2.2)
+    assert not world.redis.exists(rt_key) and before > 2

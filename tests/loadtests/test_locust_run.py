@@ -33,3 +33,13 @@ def test_a_broken_slo_fails_the_run(cluster: Any, tmp_path: Path) -> None:
                  slo_file=str(strict))
     assert result.exit_code != 0
     assert "SLO broken" in result.output
+
+
+def test_pin_scenario_with_mistakes_and_lockouts_completes(cluster: Any, tmp_path: Path) -> None:
+    info = clustermod.describe(cluster)
+    result = run(info, "pin", out=tmp_path, users=3, duration=8,
+                 extra_env={"IDPORTAL_LOCKOUT_SHARE": "0.3", "IDPORTAL_WRONG_PIN_SHARE": "0.3"})
+    assert result.exit_code == 0, result.output[-2000:]
+    journeys = {e.name: e for e in read_stats(result.stats_csv) if e.kind == JOURNEY}
+    assert journeys["pin_login"].requests > 0 and journeys["pin_login"].failures == 0
+    assert journeys["pin_lockout"].requests > 0 and journeys["pin_lockout"].failures == 0

@@ -35,7 +35,7 @@ def test_hint_codes_map_to_the_official_messages(status: str, hint: str, qr: boo
 
 def test_errors_map_to_rfa4_and_rfa5() -> None:
     assert m.code_for_error("alreadyInProgress") == "RFA4"
-    for e in ("internalError", "maintenance", "requestTimeout"):
+    for e in ("internalError", "maintenance", "requestTimeout", "unreachable", "http502"):
         assert m.code_for_error(e) == "RFA5"
 
 
