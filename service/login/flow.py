@@ -61,10 +61,7 @@ async def guard(request: Request, tx_id: str, *, csrf: str | None = None) -> Tra
 
 
 def methods_of(n: Node, tx: Transaction) -> tuple[str, ...]:
-    client = n.registry.get(tx.request.client_id)
-    floor = client.min_loa if client else loa.LOA3
-    required = loa.required_rank(tx.request.acr_values, floor)
-    return loa.methods_for(required if required is not None else loa.rank(loa.LOA3))
+    return loa.methods_for(_required(n, tx))
 
 
 def page_locale(request: Request, n: Node, tx: Transaction) -> str:
