@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import signal
 import sys
 from pathlib import Path
 
@@ -150,11 +151,12 @@ def parser() -> argparse.ArgumentParser:
     pn = sub.add_parser("pins", help="the PIN register")
     pn.add_argument("action", choices=["hash", "seed"])
     pn.add_argument("--out", default="config/pin-register.toml")
-    pn.add_argument("--count", type=int, default=20)
+    pn.add_argument("--count", type=int, default=1000)
     pn.add_argument("--pin", default="1234")
     pn.set_defaults(func=_pins)
 
-    d = sub.add_parser("dev", help="one node + Redis + BankID simulator on loopback")
+    d = sub.add_parser("dev", help="one node + Redis + BankID simulator + demo e-services, "
+                                   "in the foreground")
     d.add_argument("--run-dir", default="run/dev")
     d.add_argument("--port", type=int, default=8443)
     d.set_defaults(func=_dev)
@@ -214,6 +216,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # `idportal cluster status | head` ends quietly, as other command-line tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
