@@ -86,9 +86,10 @@ def main(args: argparse.Namespace) -> int:
     if c is None:
         return 2
     info = clustermod.describe(c)
+    processes = args.processes or max(1, len(os.sched_getaffinity(0)) // 2)
     result = run(info, args.scenario, out=Path(args.out), users=args.users,
                  duration=args.duration, shape=args.shape, approval_delay=args.approval_delay,
-                 processes=args.processes, slo_file=args.slo, think_time=args.think_time)
+                 processes=processes, slo_file=args.slo, think_time=args.think_time)
     for line in result.output.splitlines():
         if line.startswith(("SLO", "SLOs")):
             print(line)

@@ -190,7 +190,9 @@ def parser() -> argparse.ArgumentParser:
                     choices=["constant", "ramp", "spike", "soak", "step"])
     ld.add_argument("--approval-delay", default="0",
                     help="seconds the citizen takes in the BankID app: 0, 10 or a range 5-20")
-    ld.add_argument("--processes", type=int, default=1, help="Locust worker processes")
+    ld.add_argument("--processes", type=int, default=0,
+                    help="Locust worker processes (default: half the cores, at least 1; the "
+                         "other half is left to the cluster)")
     ld.add_argument("--think-time", default="",
                     help="seconds between a user's journeys, e.g. 0 or 0.5-2 (default per class)")
     ld.add_argument("--slo", default="", help="SLO file (default loadtests/slo.toml)")
