@@ -88,7 +88,6 @@ def main() -> int:
     ap.add_argument("--profile", default="", help="run the node under cProfile, write stats here")
     a = ap.parse_args()
     run_dir = Path(a.run_dir).resolve()
-    binary = procs.require_binary("redis-server", "redis-server")
     rport, rport2, sim_port, node_port = procs.free_ports(4)
     started: list[procs.Proc] = []
     results: dict[str, Any] = {
@@ -99,15 +98,10 @@ def main() -> int:
     }
     try:
         m = stack.prepare(run_dir)
-        r1 = procs.spawn("redis", procs.redis_argv(binary, rport, run_dir / "r1", aof=False),
-                         log=run_dir / "redis.log", port=rport)
-        started.append(r1)
-        procs.wait_port(rport, proc=r1)
-        r2 = procs.spawn("replica", procs.redis_argv(binary, rport2, run_dir / "r2", aof=False,
-                                                     replica_of=rport),
-                         log=run_dir / "replica.log", port=rport2)
-        started.append(r2)
-        procs.wait_port(rport2, proc=r2)
+        r1 = procs.start_redis("redis", rport, run_dir / "r1", log=run_dir / "redis.log",
+                               started=started)
+        r2 = procs.start_redis("replica", rport2, run_dir / "r2", log=run_dir / "replica.log",
+                               started=started, replica_of=rport)
         procs.wait_replication(rport, 1)
         sim = procs.spawn("sim", [procs.python(), "-m", "simulators.bankid", "--bind",
                                   f"127.0.0.1:{sim_port}"], log=run_dir / "sim.log", port=sim_port,

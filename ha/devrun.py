@@ -28,13 +28,10 @@ def main(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        binary = procs.require_binary("redis-server", "redis-server")
         m = stack.prepare(run_dir)
         issuer = f"https://127.0.0.1:{port}"
-        r = procs.spawn("redis", procs.redis_argv(binary, ports["redis"], run_dir / "redis", aof=True),
-                        log=run_dir / "logs" / "redis.log", port=ports["redis"])
-        started.append(r)
-        procs.wait_port(r.port, proc=r)
+        r = procs.start_redis("redis", ports["redis"], run_dir / "redis", aof=True,
+                              log=run_dir / "logs" / "redis.log", started=started)
         started.append(sim := stack.start_simulator(m, ports["bankid"], ports["phone"]))
         settings = stack.write_settings(m, issuer=issuer, redis_url=f"redis://127.0.0.1:{r.port}/0",
                                         bankid_port=ports["bankid"])

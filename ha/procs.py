@@ -178,6 +178,18 @@ def redis_argv(binary: str, port: int, folder: Path, *, replica_of: int | None =
     return argv
 
 
+def start_redis(name: str, port: int, folder: Path, *, log: Path, started: list[Proc],
+                aof: bool = False, replica_of: int | None = None) -> Proc:
+    """A redis-server on loopback, listening when this returns. It is appended to
+    ``started`` before the wait, so the caller's clean-up stops it even if it never comes up."""
+    binary = require_binary("redis-server", "redis-server")
+    p = spawn(name, redis_argv(binary, port, folder, aof=aof, replica_of=replica_of),
+              log=log, port=port)
+    started.append(p)
+    wait_port(port, proc=p)
+    return p
+
+
 def sentinel_conf(path: Path, *, port: int, primary_port: int, service: str = "idportal",
                   quorum: int = 2, down_after_ms: int = 1000, failover_timeout_ms: int = 5000,
                   password: str = "") -> Path:

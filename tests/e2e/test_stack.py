@@ -34,15 +34,12 @@ class Stack:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     run_dir = tmp_path_factory.mktemp("stack")
-    binary = procs.require_binary("redis-server", "redis-server")
     redis_port, sim_port, phone_port, node_port, demo_port = procs.free_ports(5)
     started: list[procs.Proc] = []
     try:
         m = stack.prepare(run_dir)
-        r = procs.spawn("redis", procs.redis_argv(binary, redis_port, run_dir / "r", aof=False),
-                        log=run_dir / "redis.log", port=redis_port)
-        started.append(r)
-        procs.wait_port(redis_port, proc=r)
+        procs.start_redis("redis", redis_port, run_dir / "r", log=run_dir / "redis.log",
+                          started=started)
         started.append(sim := stack.start_simulator(m, sim_port, phone_port))
         issuer = f"https://127.0.0.1:{node_port}"
         clients = run_dir / "clients.toml"

@@ -61,15 +61,13 @@ class SentinelSet:
 
 @contextlib.contextmanager
 def single_redis(folder: Path) -> Iterator[procs.Proc]:
-    binary = procs.require_binary("redis-server", "redis-server")
-    port = procs.free_port()
-    p = procs.spawn("redis", procs.redis_argv(binary, port, folder, aof=False),
-                    log=folder / "redis.log", port=port)
+    started: list[procs.Proc] = []
     try:
-        procs.wait_port(port, proc=p)
-        yield p
+        yield procs.start_redis("redis", procs.free_port(), folder, log=folder / "redis.log",
+                                started=started)
     finally:
-        procs.stop(p)
+        for p in started:
+            procs.stop(p)
 
 
 @contextlib.contextmanager
