@@ -15,7 +15,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -24,10 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 
-from ha.drills.browser import Browser
-
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-AUTOSTART = re.compile(r"autostarttoken=([^&\"]+)")
+from ha.drills.browser import AUTOSTART, Browser, csrf_of, login_of
 
 
 class StepError(Exception):
@@ -113,18 +109,20 @@ class Driver:
             raise StepError("redirect without code")
         return q["code"]
 
+    async def _login_page(self, b: Browser) -> tuple[str, str, str, str]:
+        """``/authorize`` for a new browser: the method page, in place."""
+        url, verifier, state = self._authorize_url()
+        _, page = await self.req(b, "GET", url, expect=200)
+        login, csrf = login_of(page), csrf_of(page)
+        if not login or not csrf:
+            raise StepError("no login page")
+        return login, csrf, verifier, state
+
     async def bankid_login(self, pnr: str) -> dict[str, Any]:
         b = Browser()
-        url, verifier, state = self._authorize_url()
-        resp, _ = await self.req(b, "GET", url, expect=303)
-        login = resp.headers["location"]
-        _, page = await self.req(b, "GET", login, expect=200)
-        csrf = CSRF.search(page)
-        if not csrf:
-            raise StepError("no csrf")
-        await self.req(b, "POST", login + "/bankid/start", expect=303,
-                       data={"csrf": csrf.group(1), "device": "same"})
-        _, page = await self.req(b, "GET", login + "/bankid", expect=200)
+        login, csrf, verifier, state = await self._login_page(b)
+        _, page = await self.req(b, "POST", login + "/bankid/start", expect=200,
+                                 data={"csrf": csrf, "device": "same"})
         token = AUTOSTART.search(page)
         if not token:
             raise StepError("no autostart token")
@@ -136,7 +134,7 @@ class Driver:
             if r.status != 200:
                 raise StepError(f"phone {r.status}")
         _, text = await self.req(b, "POST", login + "/bankid/collect", expect=200,
-                                 data={"csrf": csrf.group(1)}, headers={"Accept": "application/json"})
+                                 data={"csrf": csrf}, headers={"Accept": "application/json"})
         body = json.loads(text)
         if body.get("status") != "complete":
             raise StepError(f"collect {body.get('status')}")
@@ -144,16 +142,9 @@ class Driver:
 
     async def pin_login(self, pnr: str) -> dict[str, Any]:
         b = Browser()
-        url, verifier, state = self._authorize_url()
-        resp, _ = await self.req(b, "GET", url, expect=303)
-        login = resp.headers["location"]
-        await self.req(b, "GET", login, expect=200)
-        _, page = await self.req(b, "GET", login + "/pin", expect=200)
-        csrf = CSRF.search(page)
-        if not csrf:
-            raise StepError("no csrf")
+        login, csrf, verifier, state = await self._login_page(b)  # with the PIN form on it
         resp, _ = await self.req(b, "POST", login + "/pin", expect=303, data={
-            "csrf": csrf.group(1), "personal_number": pnr, "pin": self.t.pin})
+            "csrf": csrf, "personal_number": pnr, "pin": self.t.pin})
         return await self._tokens(self._code(resp.headers["location"], state), verifier)
 
     async def refresh(self, rt: str) -> str:

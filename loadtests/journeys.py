@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import random
-import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -25,13 +24,12 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from locust import FastHttpUser
 
+from ha.drills.browser import AUTOSTART, csrf_of, login_of
 from ha.stack import DEMO_SECRET, REPO
 from loadtests.slo import JOURNEY
 from service.testpeople import personal_number
 from simulators.bankid.camera import read_svg
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-AUTOSTART = re.compile(r"autostarttoken=([^&\"]+)")
 SCOPE = "openid profile https://id.oidc.se/scope/naturalPersonNumber"
 MINA = ("mina-sidor", "https://127.0.0.1:8601/callback")
 BYGGLOV = ("bygglov", "https://127.0.0.1:8602/callback")
@@ -82,6 +80,7 @@ class Citizen(FastHttpUser):
         self.host = t["issuer"]
         self.phone = t["phone_url"]
         self.waited = 0.0
+        self.screen_csrf = ""  # the CSRF token of the login page the browser shows
 
     # --- plumbing --------------------------------------------------------------------
     def step(self, name: str, method: str, url: str, *, expect: int = 200, **kw: Any) -> Any:
@@ -108,14 +107,21 @@ class Citizen(FastHttpUser):
             request_type=JOURNEY, name=name, response_time=elapsed, response_length=0,
             exception=error, context={})
 
-    def authorize(self, client: tuple[str, str], *, expect: int = 303) -> tuple[str, str, str]:
+    def authorize(self, client: tuple[str, str], *, expect: int = 200) -> tuple[str, str, str]:
+        """(login, verifier, state): ``/login/<tx>`` of the method page a new login gets
+        in place (200), or where ``/authorize`` redirected (303: SSO, errors)."""
         verifier, challenge = _pkce()
         state = secrets.token_urlsafe(8)
         q = urlencode({"client_id": client[0], "response_type": "code", "scope": SCOPE,
                        "redirect_uri": client[1], "state": state, "nonce": secrets.token_urlsafe(8),
                        "code_challenge": challenge, "code_challenge_method": "S256"})
         resp = self.step("GET /authorize", "GET", f"/authorize?{q}", expect=expect)
-        return resp.headers["location"], verifier, state
+        if resp.status_code == 303:
+            return resp.headers["location"], verifier, state
+        login, self.screen_csrf = login_of(resp.text), csrf_of(resp.text)
+        if not login or not self.screen_csrf:
+            raise StepFailed("no method page")
+        return login, verifier, state
 
     def code_of(self, location: str, state: str) -> str:
         q = _query(location)
@@ -169,14 +175,10 @@ class Citizen(FastHttpUser):
 
     # --- journeys ----------------------------------------------------------------------
     def bankid(self, login: str, pnr: str, *, device: str) -> str:
-        """From the method page to the e-service's redirect (its Location)."""
-        page = self.step("GET /login/[tx]", "GET", login)
-        csrf = CSRF.search(page.text)
-        if not csrf:
-            raise StepFailed("no csrf")
-        self.form("POST /login/[tx]/bankid/start", f"{login}/bankid/start",
-                  {"csrf": csrf.group(1), "device": device}, expect=303)
-        page = self.step("GET /login/[tx]/bankid", "GET", f"{login}/bankid")
+        """From the method page on screen to the e-service's redirect (its Location)."""
+        csrf = self.screen_csrf
+        page = self.form("POST /login/[tx]/bankid/start", f"{login}/bankid/start",
+                         {"csrf": csrf, "device": device}, expect=200)
         delay = approval_delay()
         if device == "same":
             token = AUTOSTART.search(page.text)
@@ -194,7 +196,7 @@ class Citizen(FastHttpUser):
         deadline = started + delay + 30
         while True:
             resp = self.form("POST /login/[tx]/bankid/collect", f"{login}/bankid/collect",
-                             {"csrf": csrf.group(1)}, expect=200, accept="application/json")
+                             {"csrf": csrf}, expect=200, accept="application/json")
             body = resp.json()
             if body.get("status") == "complete":
                 self.waited += max(0.0, time.perf_counter() - started)
@@ -215,18 +217,13 @@ class Citizen(FastHttpUser):
 
     def sso(self, client: tuple[str, str]) -> dict[str, Any]:
         """A second e-service with a live session: a code with no login page."""
-        location, verifier, state = self.authorize(client)
-        if location.startswith("/login/"):
-            raise StepFailed("SSO showed a login page")
+        location, verifier, state = self.authorize(client, expect=303)
         return self.token(client, self.code_of(location, state), verifier)
 
     def pin(self, login: str, pnr: str, pin: str, *, expect: int) -> Any:
-        page = self.step("GET /login/[tx]/pin", "GET", f"{login}/pin")
-        csrf = CSRF.search(page.text)
-        if not csrf:
-            raise StepFailed("no csrf")
+        """Post the PIN form of the method page on screen (a refusal shows it again)."""
         return self.form("POST /login/[tx]/pin", f"{login}/pin", {
-            "csrf": csrf.group(1), "personal_number": pnr, "pin": pin}, expect=expect)
+            "csrf": self.screen_csrf, "personal_number": pnr, "pin": pin}, expect=expect)
 
     def logout(self, id_token: str) -> None:
         self.step("GET /end_session", "GET",

@@ -13,7 +13,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import re
 import secrets
 import ssl
 import time
@@ -25,13 +24,11 @@ import aiohttp
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from ha.drills.browser import Browser
+from ha.drills.browser import AUTOSTART, Browser, csrf_of, login_of
 from ha.drills.history import History, Op
 from ha.stack import DEMO_SECRET, REPO
 from service.testpeople import personal_number
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-AUTOSTART = re.compile(r"autostarttoken=([^&\"]+)")
 SCOPE = "openid profile https://id.oidc.se/scope/naturalPersonNumber"
 SESSION_COOKIE = "__Host-idp_session"
 
@@ -100,15 +97,16 @@ class Citizen:
             "jti": secrets.token_urlsafe(16), "iat": now, "exp": now + 60}, self.key)
 
     async def _authorize(self, b: Browser, client: str, redirect: str, *,
-                         expect: int = 303) -> tuple[str, str, str]:
+                         expect: int = 303) -> tuple[Any, str, str, str]:
+        """The answer (its Location or, for a new login, the method page), verifier, state."""
         verifier, challenge = _pkce()
         state = secrets.token_urlsafe(8)
         q = urlencode({"client_id": client, "response_type": "code", "scope": SCOPE,
                        "redirect_uri": redirect, "state": state, "nonce": secrets.token_urlsafe(8),
                        "code_challenge": challenge, "code_challenge_method": "S256"})
-        resp, _ = await self._req("authorize", "GET", f"{self.t.issuer}/authorize?{q}",
-                                  browser=b, expect=expect)
-        return resp.headers["location"], verifier, state
+        resp, text = await self._req("authorize", "GET", f"{self.t.issuer}/authorize?{q}",
+                                     browser=b, expect=expect)
+        return resp.headers.get("location", ""), text, verifier, state
 
     async def _token_mina(self, code: str, verifier: str) -> dict[str, Any]:
         _, text = await self._req("token", "POST", f"{self.t.issuer}/token", headers={
@@ -121,17 +119,16 @@ class Citizen:
     async def journey(self, i: int, *, logout: bool, approval_s: float) -> None:
         b = Browser()
         pnr = personal_number(i)
-        login, verifier, state = await self._authorize(b, "mina-sidor", self.t.mina_redirect)
-        _, page = await self._req("login_page", "GET", self.t.issuer + login, browser=b)
-        csrf = CSRF.search(page)
-        if not csrf:
-            raise StepFailed("login_page")
-        await self._req("bankid_start", "POST", f"{self.t.issuer}{login}/bankid/start", browser=b,
-                        expect=303, data={"csrf": csrf.group(1), "device": "same"})
-        _, page = await self._req("bankid_page", "GET", f"{self.t.issuer}{login}/bankid", browser=b)
+        _, page, verifier, state = await self._authorize(b, "mina-sidor", self.t.mina_redirect,
+                                                         expect=200)
+        login, csrf = login_of(page), csrf_of(page)
+        if not login or not csrf:
+            raise StepFailed("authorize")
+        _, page = await self._req("bankid_start", "POST", f"{self.t.issuer}{login}/bankid/start",
+                                  browser=b, data={"csrf": csrf, "device": "same"})
         token = AUTOSTART.search(page)
         if not token:
-            raise StepFailed("bankid_page")
+            raise StepFailed("bankid_start")
         await self._req("phone", "POST", f"{self.t.phone}/phone/open", json={
             "autoStartToken": token.group(1), "personalNumber": pnr,
             "delayMs": int(approval_s * 1000)})
@@ -139,7 +136,7 @@ class Citizen:
         deadline = time.monotonic() + approval_s + 20
         while time.monotonic() < deadline:
             _, text = await self._req("collect", "POST", f"{self.t.issuer}{login}/bankid/collect",
-                                      browser=b, data={"csrf": csrf.group(1)},
+                                      browser=b, data={"csrf": csrf},
                                       headers={"Accept": "application/json"})
             body = json.loads(text)
             if body.get("status") != "pending":
@@ -154,7 +151,7 @@ class Citizen:
         tokens = await self._token_mina(q["code"], verifier)
 
         # SSO into the second e-service: a code straight away, no login page.
-        loc, v2, s2 = await self._authorize(b, "bygglov", self.t.bygglov_redirect)
+        loc, _, v2, s2 = await self._authorize(b, "bygglov", self.t.bygglov_redirect)
         q2 = _query(loc)
         if "code" not in q2 or q2.get("state") != s2:
             raise StepFailed("sso")

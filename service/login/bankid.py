@@ -82,7 +82,9 @@ async def start(request: Request) -> Response:
         state = OrderState(order.order_ref, order.auto_start_token, order.qr_start_token,
                            order.qr_start_secret, time.time(), device)
     await n.store.transactions.set_fields(tx.tx_id, order=state.to_json())
-    return RedirectResponse(f"/login/{tx.tx_id}/bankid", status_code=303)
+    # The page itself, not a redirect to it: one request less per login. Reloading it
+    # posts the start again, which cancels this order and starts a fresh one.
+    return _page(request, n, tx, state)
 
 
 async def show(request: Request) -> Response:
@@ -90,6 +92,10 @@ async def show(request: Request) -> Response:
     state = _order(tx)
     if state is None:
         return RedirectResponse(f"/login/{tx.tx_id}", status_code=303)
+    return _page(request, n, tx, state)
+
+
+def _page(request: Request, n: Node, tx: Transaction, state: OrderState) -> Response:
     loc = flow.page_locale(request, n, tx)
     rfa = state.rfa or msgs.code_for("pending", "outstandingTransaction",
                                      qr=state.device == "other")

@@ -7,7 +7,6 @@ work (one argon2 verification), so the page tells an attacker nothing.
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 import structlog
@@ -46,10 +45,7 @@ async def _tx(request: Request, csrf: str | None) -> tuple[Node, Transaction]:
 
 async def form_page(request: Request) -> Response:
     n, tx = await _tx(request, None)
-    hint = ""
-    with contextlib.suppress(InvalidPersonalNumber):
-        hint = parse(tx.request.login_hint).digits if tx.request.login_hint else ""
-    return _form_page(request, n, tx, personal_number=hint)
+    return _form_page(request, n, tx, personal_number=flow.hinted_number(tx))
 
 
 async def submit(request: Request) -> Response:
@@ -85,7 +81,8 @@ async def submit(request: Request) -> Response:
                  client_id=tx.request.client_id)
         return _form_page(request, n, tx, status=401, personal_number=pnr.digits,
                           error=i18n.text(loc, "pin_failed"))
-    await n.store.pins.clear(pnr.digits, ip)
+    if failures.person or failures.person_ip:
+        await n.store.pins.clear(pnr.digits, ip)
     taken = await n.store.transactions.take(tx.tx_id, new_id(16), tx.browser)
     if taken is None:
         raise PageError("err_tx_expired", status=410)

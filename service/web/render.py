@@ -14,6 +14,7 @@ _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True, lstrip_blocks=True,
+    auto_reload=False,  # templates ship with the code: no stat() per page
 )
 
 

@@ -74,8 +74,7 @@ async def test_whole_code_flow_over_real_processes(running: Stack) -> None:
         resp, flow = await citizen.start(browser, "rp-basic",
                                          redirect_uri=running.demo + "/callback",
                                          scope="openid profile https://id.oidc.se/scope/naturalPersonNumber")
-        assert resp.status_code == 303
-        final = await citizen.bankid_login(browser, phone, resp.headers["location"], PNR, device="other")
+        final = await citizen.bankid_login(browser, phone, citizen.login_url(resp), PNR, device="other")
         assert final.status_code == 303, final.text
         q = citizen.query_of(final.headers["location"])
         assert q["iss"] == running.issuer
@@ -106,16 +105,11 @@ async def test_demo_eservice_logs_in_with_a_standard_oidc_library(running: Stack
             httpx.AsyncClient(base_url=running.phone) as phone:
         r = await browser.get(running.demo + "/login")
         assert r.status_code == 302
-        r = await browser.get(r.headers["location"])  # idportal /authorize
-        assert r.status_code == 303
-        login = running.issuer + r.headers["location"]
-        page = await browser.get(login)
-        tx = citizen.TX.search(login)
-        assert tx
-        base = running.issuer + f"/login/{tx.group(1)}"
-        r = await browser.post(base + "/bankid/start", data={"csrf": citizen.csrf_of(page.text),
-                                                             "device": "same"})
-        page = await browser.get(running.issuer + r.headers["location"])
+        page = await browser.get(r.headers["location"])  # idportal /authorize: the method page
+        base = running.issuer + citizen.login_url(page)
+        page = await browser.post(base + "/bankid/start", data={"csrf": citizen.csrf_of(page.text),
+                                                                "device": "same"})
+        assert page.status_code == 200
         token = re.search(r"autostarttoken=([^&\"]+)", page.text)
         assert token
         await phone.post("/phone/open", json={"autoStartToken": token.group(1), "personalNumber": PNR})

@@ -67,6 +67,19 @@ async def start(browser: httpx.AsyncClient, client_id: str, **kw: str) -> tuple[
     return resp, flow
 
 
+def login_url(resp: httpx.Response) -> str:
+    """The login an ``/authorize`` started: it answers with the method page in place."""
+    assert resp.status_code == 200, (resp.status_code, resp.text[:300])
+    m = TX.search(resp.text)
+    assert m, "no login transaction on the page"
+    return f"/login/{m.group(1)}"
+
+
+def shows_login(resp: httpx.Response) -> bool:
+    """True when ``/authorize`` asked the citizen to log in (not an SSO answer)."""
+    return resp.status_code == 200 and TX.search(resp.text) is not None
+
+
 async def bankid_login(browser: httpx.AsyncClient, phone: httpx.AsyncClient, login_url: str,
                        pnr: str, *, device: str = "same", action: str = "approve") -> httpx.Response:
     """From the method page to the redirect back to the e-service (the final response)."""
@@ -75,10 +88,8 @@ async def bankid_login(browser: httpx.AsyncClient, phone: httpx.AsyncClient, log
     tx = TX.search(login_url)
     assert tx
     tx_id = tx.group(1)
-    resp = await browser.post(f"/login/{tx_id}/bankid/start",
+    page = await browser.post(f"/login/{tx_id}/bankid/start",
                               data={"csrf": csrf_of(page.text), "device": device})
-    assert resp.status_code == 303, resp.text
-    page = await browser.get(resp.headers["location"])
     assert page.status_code == 200, page.text
     csrf = csrf_of(page.text)
     if device == "same":

@@ -148,7 +148,7 @@ async def test_request_log_line_names_route_client_status_and_never_secrets(worl
     with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars,
                                                     redact]) as logs:
         resp, flow = await citizen.start(world.browser, "rp-basic")
-        final = await citizen.pin_login(world.browser, resp.headers["location"], "194001011008", "1234")
+        final = await citizen.pin_login(world.browser, citizen.login_url(resp), "194001011008", "1234")
         code = citizen.query_of(final.headers["location"])["code"]
         await citizen.redeem(world.http, flow, code)
     lines = [e for e in logs if e["event"] == "request"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.conftest import PNR, World
@@ -11,15 +12,20 @@ pytestmark = pytest.mark.integration
 
 
 async def start_order(world: World, device: str = "other") -> tuple[str, str]:
+    tx, csrf, r = await start_page(world, device)
+    assert r.status_code == 200  # the BankID page, in place
+    return tx, csrf
+
+
+async def start_page(world: World, device: str = "other") -> tuple[str, str, httpx.Response]:
+    """Start an order from the method page; the start's answer is the BankID page."""
     resp, _ = await citizen.start(world.browser, "rp-basic")
-    url = resp.headers["location"]
-    page = await world.browser.get(url)
-    tx = citizen.TX.search(url)
+    tx = citizen.TX.search(citizen.login_url(resp))
     assert tx
+    csrf = citizen.csrf_of(resp.text)
     r = await world.browser.post(f"/login/{tx.group(1)}/bankid/start",
-                                 data={"csrf": citizen.csrf_of(page.text), "device": device})
-    assert r.status_code == 303
-    return tx.group(1), citizen.csrf_of(page.text)
+                                 data={"csrf": csrf, "device": device})
+    return tx.group(1), csrf, r
 
 
 async def collect(world: World, tx: str, csrf: str) -> dict[str, str]:
@@ -31,7 +37,7 @@ async def collect(world: World, tx: str, csrf: str) -> dict[str, str]:
 
 async def test_qr_login_completes_through_the_phone_camera(world: World) -> None:
     resp, _ = await citizen.start(world.browser, "rp-basic")
-    final = await citizen.bankid_login(world.browser, world.phone, resp.headers["location"], PNR,
+    final = await citizen.bankid_login(world.browser, world.phone, citizen.login_url(resp), PNR,
                                        device="other")
     assert final.status_code == 303 and "code=" in final.headers["location"]
 
@@ -60,7 +66,7 @@ async def test_qr_svg_never_carries_the_secret(world: World) -> None:
                                             ("certificateErr", "RFA16")])
 async def test_failed_orders_show_their_rfa_message(world: World, action: str, rfa: str) -> None:
     resp, _ = await citizen.start(world.browser, "rp-basic")
-    final = await citizen.bankid_login(world.browser, world.phone, resp.headers["location"], PNR,
+    final = await citizen.bankid_login(world.browser, world.phone, citizen.login_url(resp), PNR,
                                        device="other", action=action)
     assert final.json()["status"] == "failed" and final.json()["rfa"] == rfa
 
@@ -84,15 +90,15 @@ async def test_maintenance_shows_rfa5_and_keeps_the_order(world: World) -> None:
 
 async def test_simulator_down_at_start_gives_a_clear_page_not_a_500(world: World) -> None:
     await world.phone.post("/control/mode", json={"mode": "internalError"})
-    tx, _ = await start_order(world)
-    page = await world.browser.get(f"/login/{tx}/bankid")
+    tx, _, page = await start_page(world)
+    assert page.status_code == 503 and "Internt tekniskt fel" in page.text
+    page = await world.browser.get(f"/login/{tx}/bankid")  # and so does the page, reloaded
     assert page.status_code == 503 and "Internt tekniskt fel" in page.text
 
 
 async def test_garbage_from_bankid_is_survived(world: World) -> None:
     await world.phone.post("/control/mode", json={"mode": "garbage"})
-    tx, _ = await start_order(world)
-    page = await world.browser.get(f"/login/{tx}/bankid")
+    _, _, page = await start_page(world)
     assert page.status_code in (200, 503) and "RFA" not in page.text.split("<main")[0]
     assert "Traceback" not in page.text
 
@@ -105,20 +111,19 @@ async def test_collect_without_csrf_is_refused(world: World) -> None:
 
 async def test_a_completed_login_cannot_be_collected_again(world: World) -> None:
     resp, _ = await citizen.start(world.browser, "rp-basic")
-    url = resp.headers["location"]
-    page = await world.browser.get(url)
+    url = citizen.login_url(resp)
     final = await citizen.bankid_login(world.browser, world.phone, url, PNR)
     assert final.status_code == 303
     tx = citizen.TX.search(url)
     assert tx
     again = await world.browser.post(f"/login/{tx.group(1)}/bankid/collect",
-                                     data={"csrf": citizen.csrf_of(page.text)})
+                                     data={"csrf": citizen.csrf_of(resp.text)})
     assert again.status_code in (403, 410)
 
 
 async def test_completing_collect_sets_the_session_cookie_for_the_script(world: World) -> None:
     resp, _ = await citizen.start(world.browser, "rp-basic")
-    final = await citizen.bankid_login(world.browser, world.phone, resp.headers["location"], PNR)
+    final = await citizen.bankid_login(world.browser, world.phone, citizen.login_url(resp), PNR)
     assert final.headers["location"].startswith("https://rp.test/cb?code=")
     assert world.browser.cookies.get("__Host-idp_session")
 
@@ -126,7 +131,6 @@ async def test_completing_collect_sets_the_session_cookie_for_the_script(world: 
 @pytest.mark.parametrize("world", [{"bankid__timeout_s": "0.5"}], indirect=True)
 async def test_a_bankid_that_answers_too_slowly_gives_rfa5_not_a_hang(world: World) -> None:
     await world.phone.post("/control/mode", json={"mode": "slow", "delayMs": 2000})
-    tx, _ = await start_order(world)
-    page = await world.browser.get(f"/login/{tx}/bankid")
+    _, _, page = await start_page(world)
     assert page.status_code == 503 and "Internt tekniskt fel" in page.text
     await world.phone.post("/control/mode", json={"mode": "normal"})

@@ -12,12 +12,12 @@ pytestmark = pytest.mark.integration
 
 async def login_url(world: World) -> str:
     resp, _ = await citizen.start(world.browser, "rp-basic")
-    return str(resp.headers["location"])
+    return citizen.login_url(resp)
 
 
 async def test_right_pin_logs_in_at_loa2(world: World) -> None:
     resp, flow = await citizen.start(world.browser, "rp-basic")
-    final = await citizen.pin_login(world.browser, resp.headers["location"], PIN_CITIZEN, "1234")
+    final = await citizen.pin_login(world.browser, citizen.login_url(resp), PIN_CITIZEN, "1234")
     assert final.status_code == 303
     tok = await citizen.redeem(world.http, flow, citizen.query_of(final.headers["location"])["code"])
     claims = citizen.decode(tok.json()["id_token"], await citizen.jwks(world.http))
