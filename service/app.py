@@ -17,7 +17,7 @@ from service import health
 from service.login import bankid, flow, pin
 from service.login import register as pin_register
 from service.login.bankid_client import BankIDClient
-from service.observability import RequestContext, configure_logging
+from service.observability import configure_logging
 from service.oidc import (
     authorize,
     discovery,
@@ -32,8 +32,8 @@ from service.oidc import clients as clientsmod
 from service.settings import Settings
 from service.state import Keys, Node
 from service.store import open_store
+from service.web.edge import Edge
 from service.web.errorpages import HANDLERS
-from service.web.headers import BodyLimit, SecurityHeaders
 
 STATIC = Path(__file__).parent / "web" / "static"
 
@@ -100,9 +100,8 @@ def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
     app = Starlette(
         routes=ROUTES,
         middleware=[
-            Middleware(RequestContext, node=settings.node_name),
-            Middleware(SecurityHeaders, hsts=settings.cookie_secure),
-            Middleware(BodyLimit, limit=settings.max_body_bytes),
+            Middleware(Edge, node=settings.node_name, hsts=settings.cookie_secure,
+                       body_limit=settings.max_body_bytes),
         ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,

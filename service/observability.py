@@ -12,12 +12,11 @@ import logging
 import re
 import secrets
 import sys
-import time
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from service import metrics
 
@@ -74,51 +73,33 @@ def new_request_id() -> str:
     return secrets.token_hex(8)
 
 
-class RequestContext:
-    """Pure ASGI middleware (not BaseHTTPMiddleware: it would break contextvars).
+_HTTP_LOG = structlog.get_logger("idportal.http")
+_QUIET_ROUTES = frozenset({"healthz", "readyz", "metrics"})
 
-    Binds the request id, logs one line per request, counts metrics."""
 
-    def __init__(self, app: ASGIApp, *, node: str) -> None:
-        self.app = app
-        self.node = node
-        self.log = structlog.get_logger("idportal.http")
+def begin_request(scope: Scope, node: str) -> str:
+    """The request's id (a sane incoming ``X-Request-ID`` or a new one), bound to every
+    log line of this request and kept in the scope for error pages."""
+    incoming = ""
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            break
+    request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
+    scope.setdefault("state", {})["request_id"] = request_id
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id, node=node)
+    return request_id
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        incoming = ""
-        for name, value in scope.get("headers", ()):
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
-        request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
-        scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id, node=self.node)
-        started = time.perf_counter()
-        status = 500
 
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("route_name") or _route_of(scope)
-            metrics.REQUESTS.labels(route, f"{status // 100}xx").inc()
-            metrics.LATENCY.labels(route).observe(elapsed)
-            if route not in ("healthz", "readyz", "metrics"):
-                self.log.info("request", method=scope["method"], route=route, status=status,
-                              duration_ms=round(elapsed * 1000, 2))
+def end_request(scope: Scope, status: int, elapsed: float) -> None:
+    """One log line and the metrics of a finished request."""
+    route = scope.get("route_name") or _route_of(scope)
+    metrics.REQUESTS.labels(route, f"{status // 100}xx").inc()
+    metrics.LATENCY.labels(route).observe(elapsed)
+    if route not in _QUIET_ROUTES:
+        _HTTP_LOG.info("request", method=scope["method"], route=route, status=status,
+                       duration_ms=round(elapsed * 1000, 2))
 
 
 def _route_of(scope: Scope) -> str:

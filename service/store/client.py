@@ -66,6 +66,7 @@ class StoreClient:
         self.redis = redis
         self.cfg = cfg
         self._primary: Any = None
+        self._timers: dict[str, Any] = {}  # latency histogram per operation name
 
     async def close(self) -> None:
         await self.redis.aclose()
@@ -96,7 +97,10 @@ class StoreClient:
             raise
         finally:
             self._note_primary()
-            metrics.STORE_LATENCY.labels(name).observe(time.perf_counter() - started)
+            timer = self._timers.get(name)
+            if timer is None:
+                timer = self._timers[name] = metrics.STORE_LATENCY.labels(name)
+            timer.observe(time.perf_counter() - started)
 
     async def confirmed(self, name: str, build: Callable[[Pipeline], None]) -> list[Any]:
         """Run the commands ``build`` adds, then WAIT until a replica has them.
