@@ -10,21 +10,28 @@ from redis.asyncio.client import Pipeline
 from starlette.responses import RedirectResponse
 
 from service.crypto import new_id
-from service.records import AuthRequest, CodeGrant, Session
+from service.oidc import tokens as mint
+from service.records import AuthRequest, CodeGrant, Grant, Session
 from service.state import Node
 
 
 async def code_response(node: Node, req: AuthRequest, *, session_cookie: str,
                         session: Session, also: Callable[[Pipeline], None] | None = None
                         ) -> RedirectResponse:
-    code = new_id(32)
-    grant = CodeGrant(
+    grant_id = new_id(16)
+    code = mint.authorization_code(grant_id)
+    code_grant = CodeGrant(
         client_id=req.client_id, redirect_uri=req.redirect_uri,
         code_challenge=req.code_challenge, scope=req.scope, nonce=req.nonce,
-        sid=session.sid, grant_id=new_id(16), identity=session.identity,
+        sid=session.sid, grant_id=grant_id, identity=session.identity,
         acr=session.identity.acr, claims=req.claims,
     )
-    await node.store.tokens.issue_code(code, grant, session_cookie=session_cookie, also=also)
+    grant = Grant(grant_id=grant_id, client_id=req.client_id, scope=req.scope, sid=session.sid,
+                  identity=session.identity, acr=session.identity.acr,
+                  expires_at=node.now() + node.settings.lifetimes.refresh_token,
+                  claims=req.claims)
+    await node.store.tokens.issue_code(code, code_grant, grant, session_cookie=session_cookie,
+                                       also=also)
     params = {"code": code, "iss": node.settings.issuer}
     if req.state:
         params["state"] = req.state

@@ -21,7 +21,7 @@ from service.oidc import pkce
 from service.oidc import tokens as mint
 from service.oidc.client_auth import authenticate
 from service.oidc.clients import Client
-from service.records import Grant
+from service.records import CodeGrant, Grant
 from service.state import Node, node
 from service.web import http
 
@@ -70,27 +70,41 @@ async def _code(n: Node, client: Client, form: dict[str, str]) -> dict[str, Any]
         raise TokenError("invalid_request", "code and redirect_uri are required")
     if not verifier:
         raise TokenError("invalid_request", "code_verifier is required (PKCE)")
-    outcome, grant = await n.store.tokens.consume_code(code, attempt=new_id(16))
+    gid = mint.split_refresh_token(code)  # a code names its grant, as a refresh token does
+    if gid is None:
+        raise TokenError("invalid_grant", "the code is unknown or expired")
+    # Redeeming also arms the grant (written with the code) with the refresh token: one
+    # confirmed step. Should a check below fail, the grant is revoked with the code.
+    refresh = mint.refresh_token(gid) if "refresh_token" in client.grant_types else ""
+    outcome, grant, expires_at = await n.store.tokens.consume_code(
+        code, gid, attempt=new_id(16), refresh_digest=digest(refresh) if refresh else "")
     if outcome == "reused" and grant is not None:
         await n.store.tokens.revoke_grants([grant.grant_id])
         log.warning("code_reuse", client_id=client.client_id, grant_client=grant.client_id)
         raise TokenError("invalid_grant", "the code was already used; its tokens are revoked")
+    if outcome == "revoked":
+        raise TokenError("invalid_grant", "the login of this code has ended (logged out)")
     if outcome != "ok" or grant is None:
         raise TokenError("invalid_grant", "the code is unknown or expired")
-    if grant.client_id != client.client_id:
-        raise TokenError("invalid_grant", "the code was issued to another client")
-    if grant.redirect_uri != form["redirect_uri"]:
-        raise TokenError("invalid_grant", "redirect_uri does not match the authorization request")
-    if not pkce.verify(verifier, grant.code_challenge):
-        raise TokenError("invalid_grant", "PKCE verification failed")
-    now = n.now()
+    problem = _redemption_problem(client, grant, form["redirect_uri"], verifier)
+    if problem:
+        await n.store.tokens.revoke_grants([grant.grant_id])
+        raise TokenError("invalid_grant", problem)
     record = Grant(grant_id=grant.grant_id, client_id=client.client_id, scope=grant.scope,
                    sid=grant.sid, identity=grant.identity, acr=grant.acr,
-                   expires_at=now + n.settings.lifetimes.refresh_token, claims=grant.claims)
-    refresh = mint.refresh_token(record.grant_id) if "refresh_token" in client.grant_types else ""
-    await n.store.tokens.create_grant(record, refresh_digest=digest(refresh) if refresh else "",
-                                      now=now)
-    return _tokens(n, client, record, now=now, nonce=grant.nonce, refresh=refresh, code=code)
+                   expires_at=expires_at, claims=grant.claims)
+    return _tokens(n, client, record, now=n.now(), nonce=grant.nonce, refresh=refresh, code=code)
+
+
+def _redemption_problem(client: Client, grant: CodeGrant, redirect_uri: str,
+                        verifier: str) -> str:
+    if grant.client_id != client.client_id:
+        return "the code was issued to another client"
+    if grant.redirect_uri != redirect_uri:
+        return "redirect_uri does not match the authorization request"
+    if not pkce.verify(verifier, grant.code_challenge):
+        return "PKCE verification failed"
+    return ""
 
 
 async def _refresh(n: Node, client: Client, form: dict[str, str]) -> dict[str, Any]:

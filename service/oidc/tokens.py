@@ -70,11 +70,16 @@ def logout_token(ring: KeyRing, *, issuer: str, client_id: str, sub: str, sid: s
 
 
 def refresh_token(grant_id: str) -> str:
+    """A secret bound to its grant, ``<grant id>.<256 random bits>``: refresh tokens and
+    authorization codes, so the store finds the grant without a look-up."""
     return f"{grant_id}.{new_id(32)}"
 
 
+authorization_code = refresh_token
+
+
 def split_refresh_token(token: str) -> str | None:
-    """The grant id of a well-formed refresh token, else None."""
+    """The grant id of a well-formed refresh token or code, else None."""
     gid, dot, secret = token.partition(".")
     if not dot or not (16 <= len(gid) <= 64) or not (32 <= len(secret) <= 64):
         return None

@@ -3,19 +3,30 @@ carries the same attempt id, so the one retry policy may run it again after a fa
 
 from __future__ import annotations
 
-# KEYS: code, used-marker. ARGV: attempt id, marker ttl.
-# Returns {"ok", data} | {"reused", data} | {"missing"}.
+# KEYS: code, used-marker, grant. ARGV: attempt id, marker ttl, refresh-token digest.
+# Redeems the code once and, in the same step, arms its grant (written with the code):
+# sets the refresh-token digest and the grant's own expiry (field 'ea').
+# Returns {"ok", data, expires_at} | {"revoked", data} (the grant was revoked, e.g. by a logout,
+# before the code was redeemed) | {"reused", data} | {"missing"}.
 CONSUME_CODE = """
 local v = redis.call('GET', KEYS[1])
 if v then
   redis.call('DEL', KEYS[1])
   redis.call('SET', KEYS[2], ARGV[1] .. '|' .. v, 'EX', ARGV[2])
-  return {'ok', v}
+  local ea = redis.call('HGET', KEYS[3], 'ea')
+  if not ea then return {'revoked', v} end
+  redis.call('HSET', KEYS[3], 'rt', ARGV[3])
+  redis.call('EXPIREAT', KEYS[3], ea)
+  return {'ok', v, ea}
 end
 local m = redis.call('GET', KEYS[2])
 if not m then return {'missing'} end
 local sep = string.find(m, '|', 1, true)
-if string.sub(m, 1, sep - 1) == ARGV[1] then return {'ok', string.sub(m, sep + 1)} end
+if string.sub(m, 1, sep - 1) == ARGV[1] then
+  local ea = redis.call('HGET', KEYS[3], 'ea')
+  if not ea then return {'revoked', string.sub(m, sep + 1)} end
+  return {'ok', string.sub(m, sep + 1), ea}
+end
 return {'reused', string.sub(m, sep + 1)}
 """
 

@@ -20,7 +20,7 @@ from service.store import keys, scripts
 from service.store.client import StoreClient
 from service.store.sessions import Sessions
 
-CodeOutcome = Literal["ok", "reused", "missing"]
+CodeOutcome = Literal["ok", "revoked", "reused", "missing"]
 RefreshOutcome = Literal["ok", "reused", "wrong_client", "missing"]
 
 
@@ -32,35 +32,37 @@ class Tokens:
         self.code_ttl = code_ttl
         self.used_marker_ttl = used_marker_ttl
 
-    async def issue_code(self, code: str, grant: CodeGrant, *, session_cookie: str,
+    async def issue_code(self, code: str, code_grant: CodeGrant, grant: Grant, *,
+                         session_cookie: str,
                          also: Callable[[Pipeline], None] | None = None) -> None:
-        """Store the code and note the e-service in the session; ``also`` adds commands
-        to the same confirmed batch (a new session's)."""
+        """Store the code with its grant (not yet armed: no refresh token, living only as
+        long as the code) and note the e-service in the session; ``also`` adds commands
+        to the same confirmed batch (a new session's). Redeeming is then one step."""
+        gkey = keys.grant(grant.grant_id)
+
         def build(pipe: Pipeline) -> None:
             if also is not None:
                 also(pipe)
-            pipe.set(keys.code(digest(code)), grant.to_json(), ex=self.code_ttl)
+            pipe.set(keys.code(digest(code)), code_grant.to_json(), ex=self.code_ttl)
+            pipe.hset(gkey, mapping={"data": grant.to_json(), "client_id": grant.client_id,
+                                     "rt": "", "ea": str(grant.expires_at)})
+            pipe.expire(gkey, self.code_ttl + 5)
             self.sessions.add_client(pipe, session_cookie, grant.client_id, grant.grant_id)
 
         await self.client.confirmed("code_issue", build)
 
-    async def consume_code(self, code: str, attempt: str) -> tuple[CodeOutcome, CodeGrant | None]:
+    async def consume_code(self, code: str, grant_id: str, attempt: str, *,
+                           refresh_digest: str) -> tuple[CodeOutcome, CodeGrant | None, int]:
+        """Redeem the code and arm its grant with ``refresh_digest`` (atomic, confirmed).
+        Returns the outcome, what the code stands for, and the grant's expiry."""
         d = digest(code)
         raw = await self.client.confirmed_eval(
-            "code_consume", scripts.CONSUME_CODE, [keys.code(d), keys.code_used(d)],
-            [attempt, self.used_marker_ttl])
+            "code_consume", scripts.CONSUME_CODE,
+            [keys.code(d), keys.code_used(d), keys.grant(grant_id)],
+            [attempt, self.used_marker_ttl, refresh_digest])
         outcome: CodeOutcome = raw[0]
-        return outcome, (CodeGrant.from_json(raw[1]) if len(raw) > 1 else None)
-
-    async def create_grant(self, grant: Grant, *, refresh_digest: str, now: int) -> None:
-        key = keys.grant(grant.grant_id)
-
-        def build(pipe: Pipeline) -> None:
-            pipe.hset(key, mapping={"data": grant.to_json(), "client_id": grant.client_id,
-                                    "rt": refresh_digest})
-            pipe.expire(key, max(1, grant.expires_at - now))
-
-        await self.client.confirmed("grant_create", build)
+        return (outcome, CodeGrant.from_json(raw[1]) if len(raw) > 1 else None,
+                int(raw[2]) if len(raw) > 2 else 0)
 
     async def rotate_refresh(self, grant_id: str, presented: str, new: str,
                              client_id: str) -> tuple[RefreshOutcome, Grant | None]:

@@ -44,6 +44,53 @@ async def test_code_with_wrong_verifier_is_refused(world: World) -> None:
     assert r.status_code == 400 and "PKCE" in r.json()["error_description"]
 
 
+async def test_a_code_that_fails_pkce_is_burnt_with_its_grant(world: World) -> None:
+    flow, code = await login(world)
+    gid = code.split(".")[0]  # a code names its grant
+    assert world.redis.exists(f"idp:grant:{gid}")
+    good_verifier, flow.verifier = flow.verifier, citizen.pkce()[0]
+    assert (await citizen.redeem(world.http, flow, code)).status_code == 400
+    assert not world.redis.exists(f"idp:grant:{gid}")
+    flow.verifier = good_verifier  # the right verifier cannot revive it
+    r = await citizen.redeem(world.http, flow, code)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+
+
+async def test_the_grant_of_an_unredeemed_code_lives_only_as_long_as_the_code(
+        world: World) -> None:
+    _, code = await login(world)
+    ttl = world.redis.ttl(f"idp:grant:{code.split('.')[0]}")
+    assert 0 < ttl <= world.settings.lifetimes.authorization_code + 5
+    assert world.redis.hget(f"idp:grant:{code.split('.')[0]}", "rt") == ""  # not yet armed
+
+
+async def test_redeeming_arms_the_grant_until_the_family_expires(world: World) -> None:
+    flow, code = await login(world)
+    assert (await citizen.redeem(world.http, flow, code)).status_code == 200
+    ttl = world.redis.ttl(f"idp:grant:{code.split('.')[0]}")
+    assert world.settings.lifetimes.refresh_token - 10 < ttl <= world.settings.lifetimes.refresh_token
+
+
+async def test_a_code_redeemed_after_its_session_was_logged_out_gives_no_tokens(
+        world: World) -> None:
+    flow, code = await login(world)
+    r = await world.browser.get("/end_session")
+    await world.browser.post("/end_session", data={"csrf": citizen.csrf_of(r.text)})
+    r = await citizen.redeem(world.http, flow, code)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    assert "logged out" in r.json()["error_description"]
+
+
+async def test_a_forged_code_naming_a_real_grant_is_refused_and_harms_nothing(
+        world: World) -> None:
+    flow, code = await login(world)
+    gid = code.split(".")[0]
+    forged = f"{gid}.{'A' * 43}"
+    r = await citizen.redeem(world.http, flow, forged)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    assert (await citizen.redeem(world.http, flow, code)).status_code == 200
+
+
 async def test_code_without_verifier_is_refused(world: World) -> None:
     flow, code = await login(world)
     r = await world.http.post("/token", data={"grant_type": "authorization_code", "code": code,

@@ -95,6 +95,7 @@ def test_subject_is_stable_and_not_the_personal_number(ring: keys.KeyRing) -> No
 
 
 def test_refresh_token_format_is_checked() -> None:
+    assert tokens.authorization_code is tokens.refresh_token  # both name their grant
     t = tokens.refresh_token("g" * 32)
     assert tokens.split_refresh_token(t) == "g" * 32
     for bad in ("", "x", "a.b", "g" * 32 + ".short", "." * 80):
