@@ -9,6 +9,15 @@ login, and Redis memory per SSO session.
 
     python -m benchmarks.login_bench [--server hypercorn|uvicorn|granian] [--modes bankid,pin,refresh]
         [--vus 32] [--warmup 5] [--duration 20] [--out benchmarks/results/NAME.json]
+        [--peer PEER_FOLDER]
+
+PIN logins are also given as a share of the argon2id limit: verifications per second
+of one core (CPU 0, measured by this script with the register's parameters).
+
+--peer runs the peer (node-oidc-provider, its folder's bench.sh; set it up as its
+README says, PEER_DIR included) right after ours with the same users and times, and
+prints ours as a share of it: this machine's speed varies from day to day, the ratio
+measured in one run does not.
 """
 
 from __future__ import annotations
@@ -76,6 +85,45 @@ def pct(values: list[float], p: float) -> float:
     return round(s[min(len(s) - 1, int(p / 100 * len(s)))] * 1000, 1)
 
 
+def argon2_limit(n: int = 30) -> float:
+    """Verifications per second on CPU 0 with the register's argon2id parameters."""
+    code = ("import time\nfrom service.login.register import hasher\n"
+            "from service.settings import PinSettings\n"
+            "ph = hasher(PinSettings())\nh = ph.hash('1234')\nph.verify(h, '1234')\n"
+            f"t = time.perf_counter()\nfor _ in range({n}): ph.verify(h, '1234')\n"
+            f"print({n} / (time.perf_counter() - t))")
+    out = subprocess.run(["taskset", "-c", "0", procs.python(), "-c", code], cwd=stack.REPO,
+                         capture_output=True, text=True, check=True)
+    return round(float(out.stdout.strip()), 1)
+
+
+def run_peer(folder: Path, ours: dict[str, Any], a: argparse.Namespace) -> dict[str, Any]:
+    """The peer's own bench.sh (login, and refresh when we ran it), same VUs and times."""
+    peer: dict[str, Any] = {}
+    for mode, our_mode in (("login", "bankid"), ("refresh", "refresh")):
+        if our_mode not in ours["modes"]:
+            continue
+        label = f"beside-idportal-{mode}"
+        run = subprocess.run(
+            ["bash", str(folder / "bench.sh"), label, "--mode", mode, "--vus", str(a.vus),
+             "--warmup", str(a.warmup), "--duration", str(a.duration)],
+            capture_output=True, text=True, env={**os.environ, "ALG": "ES256"})
+        line = [x for x in run.stdout.splitlines() if x.startswith("{")]
+        if run.returncode != 0 or not line:
+            print(f"peer {mode}: failed ({run.stderr.strip()[-300:]})")
+            continue
+        got = json.loads(line[-1])
+        mine = ours["modes"][our_mode]["per_node_core"]
+        theirs = got.get("ok_per_s_per_provider_core") or 0
+        peer[mode] = {"per_provider_core": theirs, "p50_ms": got["lat_ms"]["p50"],
+                      "p99_ms": got["lat_ms"]["p99"], "errors": got.get("errors"),
+                      "ours_per_core": mine,
+                      "ours_share": round(mine / theirs, 2) if theirs else None}
+        print(f"peer     {mode:8} {theirs:7.1f}/s per provider core; ours {mine} "
+              f"= {peer[mode]['ours_share']:.0%} of it", flush=True)
+    return peer
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--server", choices=["hypercorn", "uvicorn", "granian"], default="hypercorn")
@@ -86,6 +134,7 @@ def main() -> int:
     ap.add_argument("--run-dir", default="run/bench")
     ap.add_argument("--out", default="")
     ap.add_argument("--profile", default="", help="run the node under cProfile, write stats here")
+    ap.add_argument("--peer", default="", help="the peer's folder (with bench.sh): run it beside ours")
     a = ap.parse_args()
     run_dir = Path(a.run_dir).resolve()
     rport, rport2, sim_port, node_port = procs.free_ports(4)
@@ -196,6 +245,15 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
     finally:
         for proc in reversed(started):
             procs.stop(proc)
+    if "pin" in results["modes"]:
+        limit = argon2_limit()
+        pin_res = results["modes"]["pin"]
+        pin_res["argon2_verifications_per_s_cpu0"] = limit
+        pin_res["share_of_argon2_limit"] = round(pin_res["per_node_core"] / limit, 2)
+        print(f"argon2id limit on CPU 0: {limit}/s; PIN logins per core are "
+              f"{pin_res['share_of_argon2_limit']:.0%} of it")
+    if a.peer:
+        results["peer"] = run_peer(Path(a.peer), results, a)
     out = Path(a.out or f"benchmarks/results/login-{a.server}-{time.strftime('%Y%m%d-%H%M%S')}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
