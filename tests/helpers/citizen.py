@@ -116,6 +116,15 @@ async def bankid_login(browser: httpx.AsyncClient, phone: httpx.AsyncClient, log
     return httpx.Response(303, headers={"location": body["next"]}, request=resp.request)
 
 
+async def bankid_code(browser: httpx.AsyncClient, phone: httpx.AsyncClient, client_id: str,
+                      pnr: str, **kw: str) -> tuple[Flow, str]:
+    """A whole BankID login for ``client_id``: the flow and the code it ended with."""
+    resp, flow = await start(browser, client_id, **kw)
+    final = await bankid_login(browser, phone, login_url(resp), pnr)
+    assert final.status_code == 303, final.text
+    return flow, query_of(final.headers["location"])["code"]
+
+
 async def pin_login(browser: httpx.AsyncClient, login_url: str, pnr: str,
                     pin: str) -> httpx.Response:
     tx = TX.search(login_url)

@@ -14,10 +14,7 @@ pytestmark = pytest.mark.integration
 
 
 async def bankid(world: World, client_id: str = "rp-basic", **kw: str) -> tuple[citizen.Flow, str]:
-    resp, flow = await citizen.start(world.browser, client_id, **kw)
-    final = await citizen.bankid_login(world.browser, world.phone, citizen.login_url(resp), PNR)
-    assert final.status_code == 303, final.text
-    return flow, citizen.query_of(final.headers["location"])["code"]
+    return await citizen.bankid_code(world.browser, world.phone, client_id, PNR, **kw)
 
 
 async def test_second_eservice_gets_a_code_without_a_login_page(world: World) -> None:
