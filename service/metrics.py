@@ -44,4 +44,14 @@ BACKCHANNEL = Counter(
     "idportal_backchannel_logout_total", "Back-channel logout deliveries by outcome",
     ["outcome"], registry=REGISTRY,
 )
+PIN_VERIFY_CPU = Histogram(
+    "idportal_pin_verify_cpu_seconds",
+    "CPU time of one argon2id PIN verification: the floor under each PIN login's cost",
+    buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5), registry=REGISTRY,
+)
+PIN_VERIFY_QUEUE = Histogram(
+    "idportal_pin_verify_queue_seconds",
+    "Time a PIN verification waited for a free hashing slot (one per core)",
+    buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=REGISTRY,
+)
 READY = Gauge("idportal_ready", "1 when the node can serve", registry=REGISTRY)

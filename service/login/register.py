@@ -8,6 +8,7 @@ person (a dummy hash) as for a wrong PIN: same answer, same time.
 from __future__ import annotations
 
 import os
+import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from service import metrics
 from service.personnummer import InvalidPersonalNumber, parse
 from service.settings import PinSettings
 
@@ -59,22 +61,27 @@ class PinRegister:
             self._limiter = anyio.CapacityLimiter(_cores())
         return self._limiter
 
-    def _verify(self, personal_number: str, pin: str) -> Citizen | None:
+    def _verify(self, personal_number: str, pin: str, queued_at: float) -> Citizen | None:
+        metrics.PIN_VERIFY_QUEUE.observe(time.monotonic() - queued_at)
         citizen = self.citizens.get(personal_number)
+        cpu = time.thread_time()
         try:
             self.ph.verify(citizen.pin_hash if citizen else self._dummy, pin)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
+        finally:
+            metrics.PIN_VERIFY_CPU.observe(time.thread_time() - cpu)
         return citizen
 
     async def verify(self, personal_number: str, pin: str) -> Citizen | None:
         """The citizen if the PIN is right; None for a wrong PIN or an unknown person."""
         return await anyio.to_thread.run_sync(self._verify, personal_number, pin,
-                                              limiter=self._slots())
+                                              time.monotonic(), limiter=self._slots())
 
     async def burn(self) -> None:
         """Spend one verification's time without a result (locked-out attempts)."""
-        await anyio.to_thread.run_sync(self._verify, "", "x", limiter=self._slots())
+        await anyio.to_thread.run_sync(self._verify, "", "x", time.monotonic(),
+                                       limiter=self._slots())
 
 
 def load(path: str | Path, cfg: PinSettings) -> PinRegister:
