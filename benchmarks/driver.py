@@ -186,7 +186,12 @@ async def _vu(i: int, d: Driver, mode: str, stop_at: float) -> None:
 
 
 async def run(target: Target, *, mode: str, vus: int, warmup: float, duration: float,
-              on_measure_start: Any = None) -> Stats:
+              on_measure_start: Any = None, on_measure_end: Any = None) -> Stats:
+    """Drive `vus` users for warmup + duration seconds; count only the measured window.
+
+    The callbacks run at the window's two edges (where the CPU counters are sampled,
+    as the peer's load driver does), before the users still in flight finish.
+    """
     stats = Stats()
     connector = aiohttp.TCPConnector(limit=vus * 2, force_close=False)
     timeout = aiohttp.ClientTimeout(total=30)
@@ -201,5 +206,7 @@ async def run(target: Target, *, mode: str, vus: int, warmup: float, duration: f
         stats.recording = True
         await asyncio.sleep(duration)
         stats.recording = False
+        if on_measure_end:
+            on_measure_end()
         await asyncio.gather(*tasks)
     return stats
