@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from service import metrics
-from service.crypto import new_id
 from service.errors import PageError
 from service.login import bankid_messages as msgs
 from service.login import flow, loa, qr
@@ -136,10 +135,7 @@ async def collect(request: Request) -> Response:
     if state.status == "pending":
         state, identity = await _collect_once(n, tx, state)
     if state.status == "complete" and identity is not None:
-        taken = await n.store.transactions.take(tx.tx_id, new_id(16), tx.browser)
-        if taken is None:
-            raise PageError("err_tx_expired", status=410)
-        done = await flow.complete(request, n, taken, identity)
+        done = await flow.complete(request, n, tx, identity)
         if not wants_json:
             return done
         answer = _answer(True, tx, state, loc, next_url=done.headers["location"], finish=True)

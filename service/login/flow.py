@@ -10,8 +10,11 @@ fixation) and sends the code to the e-service.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 import structlog
+from redis.asyncio.client import Pipeline
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,7 +22,7 @@ from service import metrics
 from service.crypto import digest, new_id, same
 from service.errors import PageError
 from service.login import loa
-from service.oidc.issue import code_response
+from service.oidc.issue import mint_code, redirect_with_code
 from service.oidc.logout import end_session
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import AuthRequest, Identity
@@ -53,15 +56,23 @@ def browser_digest(request: Request, n: Node) -> str:
 
 async def guard(request: Request, tx_id: str, *, csrf: str | None = None) -> Transaction:
     """The live transaction of this browser; with ``csrf`` given, it must match."""
+    tx, _ = await guard_reading(request, tx_id, csrf=csrf)
+    return tx
+
+
+async def guard_reading(request: Request, tx_id: str, *, csrf: str | None = None,
+                        extra: Callable[[Pipeline], None] | None = None
+                        ) -> tuple[Transaction, list[Any]]:
+    """As ``guard``, with the answers of the reads ``extra`` adds to the same round trip."""
     n = node(request)
-    tx = await n.store.transactions.get(tx_id)
+    tx, answers = await n.store.transactions.get_with(tx_id, extra)
     browser = http.get_cookie(request, http.BROWSER_COOKIE, secure=n.settings.cookie_secure)
     if tx is None or tx.taken or not browser or not same(digest(browser), tx.browser):
         raise PageError("err_tx_expired", status=410 if tx is None else 403)
     structlog.contextvars.bind_contextvars(client_id=tx.request.client_id)
     if csrf is not None and not same(csrf, tx.csrf):
         raise PageError("err_csrf", status=403)
-    return tx
+    return tx, answers
 
 
 def methods_of(n: Node, tx: Transaction) -> tuple[str, ...]:
@@ -96,7 +107,8 @@ def hinted_number(tx: Transaction) -> str:
 
 
 async def complete(request: Request, n: Node, tx: Transaction, identity: Identity) -> Response:
-    """The transaction is already taken (once); log the citizen in and answer the RP."""
+    """Log the citizen in and answer the RP, taking the transaction (once) in the same
+    confirmed round trip that writes the new session and the first code."""
     if loa.rank(identity.acr) < _required(n, tx):
         raise PageError("err_tx_expired", status=403)
     secure = n.settings.cookie_secure
@@ -105,8 +117,21 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     old = await n.store.sessions.get(old_cookie, now=now) if old_cookie else None
     carry = old if old and old.identity.personal_number == identity.personal_number else None
     cookie, session, write_session = n.store.sessions.prepare(identity, now=now, carry=carry)
-    response = await code_response(n, tx.request, session_cookie=cookie, session=session,
-                                   also=write_session)
+    attempt = new_id(16)
+
+    def take_and_write_session(pipe: Pipeline) -> None:
+        n.store.transactions.take_in(pipe, tx, attempt)
+        write_session(pipe)
+
+    code, code_grant, grant = mint_code(n, tx.request, session)
+    answers = await n.store.tokens.issue_code(code, code_grant, grant, session_cookie=cookie,
+                                              also=take_and_write_session)
+    if not n.store.transactions.won(answers[0], attempt):
+        # Another request finished this login first (a double submit): what this one
+        # wrote was never handed out.
+        await n.store.tokens.withdraw_code(code, grant.grant_id, cookie)
+        raise PageError("err_tx_expired", status=410)
+    response = redirect_with_code(n, tx.request, code)
     if old is not None:
         # A step-up keeps the e-services of the old session; another person ends it.
         await end_session(n, old_cookie, response, notify=carry is None)

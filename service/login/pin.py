@@ -8,13 +8,15 @@ work (one argon2 verification), so the page tells an attacker nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import structlog
+from redis.asyncio.client import Pipeline
 from starlette.requests import Request
 from starlette.responses import Response
 
 from service import metrics
-from service.crypto import new_id
 from service.errors import PageError
 from service.login import flow, loa
 from service.personnummer import InvalidPersonalNumber, parse
@@ -35,35 +37,41 @@ def _form_page(request: Request, n: Node, tx: Transaction, *, error: str = "",
                 switch_url=f"/login/{tx.tx_id}/pin?lang={'en' if loc == 'sv' else 'sv'}")
 
 
-async def _tx(request: Request, csrf: str | None) -> tuple[Node, Transaction]:
+async def _tx(request: Request, csrf: str | None,
+              extra: Callable[[Pipeline], None] | None = None
+              ) -> tuple[Node, Transaction, list[Any]]:
     n = node(request)
-    tx = await flow.guard(request, request.path_params["tx"], csrf=csrf)
+    tx, answers = await flow.guard_reading(request, request.path_params["tx"], csrf=csrf,
+                                           extra=extra)
     if "pin" not in flow.methods_of(n, tx):
         raise PageError("err_tx_expired", status=403)
-    return n, tx
+    return n, tx, answers
 
 
 async def form_page(request: Request) -> Response:
-    n, tx = await _tx(request, None)
+    n, tx, _ = await _tx(request, None)
     return _form_page(request, n, tx, personal_number=flow.hinted_number(tx))
 
 
 async def submit(request: Request) -> Response:
     n = node(request)
     form, _ = await http.form(request, limit=n.settings.max_body_bytes)
-    n, tx = await _tx(request, form.get("csrf", ""))
-    loc = flow.page_locale(request, n, tx)
     raw = form.get("personal_number", "")[:20]
     pin = form.get("pin", "")
+    ip = http.client_ip(request, n.settings.trusted_proxies)
     try:
         pnr = parse(raw)
     except InvalidPersonalNumber as exc:
+        n, tx, _ = await _tx(request, form.get("csrf", ""))
         metrics.LOGINS.labels("pin", "invalid_personal_number").inc()
+        loc = flow.page_locale(request, n, tx)
         return _form_page(request, n, tx, status=400, personal_number="",
                           error=i18n.text(loc, "invalid_personal_number", detail=str(exc)))
-    ip = http.client_ip(request, n.settings.trusted_proxies)
+    # The failure counters are read in the transaction's round trip.
+    n, tx, answers = await _tx(request, form.get("csrf", ""),
+                               extra=lambda pipe: n.store.pins.read_in(pipe, pnr.digits, ip))
+    failures = n.store.pins.parse(answers[0])
     limits = n.settings.pin
-    failures = await n.store.pins.failures(pnr.digits, ip)
     locked = (failures.person >= limits.max_failures_per_person
               or failures.person_ip >= limits.max_failures_per_person_ip
               or failures.ip >= limits.max_failures_per_ip)
@@ -80,15 +88,12 @@ async def submit(request: Request) -> Response:
         log.info("login", method="pin", outcome=outcome, pnr=pnr.masked,
                  client_id=tx.request.client_id)
         return _form_page(request, n, tx, status=401, personal_number=pnr.digits,
-                          error=i18n.text(loc, "pin_failed"))
+                          error=i18n.text(flow.page_locale(request, n, tx), "pin_failed"))
     if failures.person or failures.person_ip:
         await n.store.pins.clear(pnr.digits, ip)
-    taken = await n.store.transactions.take(tx.tx_id, new_id(16), tx.browser)
-    if taken is None:
-        raise PageError("err_tx_expired", status=410)
     identity = Identity(personal_number=pnr.digits, given_name=citizen.given_name,
                         family_name=citizen.family_name, method="pin",
                         acr=loa.METHOD_ACR["pin"], auth_time=int(time.time()),
                         birthdate=pnr.birthdate.isoformat(),
                         coordination_number=pnr.is_coordination_number)
-    return await flow.complete(request, n, taken, identity)
+    return await flow.complete(request, n, tx, identity)

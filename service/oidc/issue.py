@@ -1,12 +1,13 @@
 """The successful authorization response (OIDC Core §3.1.2.5, RFC 9207 ``iss``):
-mint a code for an authenticated session and redirect back to the e-service (303)."""
+mint a code for an authenticated session and redirect back to the e-service (303).
+
+A finished login stores its code in its own batch (``login.flow.complete``): minting,
+storing and redirecting are separate steps for that."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import urlencode
 
-from redis.asyncio.client import Pipeline
 from starlette.responses import RedirectResponse
 
 from service.crypto import new_id
@@ -15,9 +16,8 @@ from service.records import AuthRequest, CodeGrant, Grant, Session
 from service.state import Node
 
 
-async def code_response(node: Node, req: AuthRequest, *, session_cookie: str,
-                        session: Session, also: Callable[[Pipeline], None] | None = None
-                        ) -> RedirectResponse:
+def mint_code(node: Node, req: AuthRequest, session: Session) -> tuple[str, CodeGrant, Grant]:
+    """A new code for ``req`` in ``session``, and the grant it names (not yet stored)."""
     grant_id = new_id(16)
     code = mint.authorization_code(grant_id)
     code_grant = CodeGrant(
@@ -30,10 +30,20 @@ async def code_response(node: Node, req: AuthRequest, *, session_cookie: str,
                   identity=session.identity, acr=session.identity.acr,
                   expires_at=node.now() + node.settings.lifetimes.refresh_token,
                   claims=req.claims)
-    await node.store.tokens.issue_code(code, code_grant, grant, session_cookie=session_cookie,
-                                       also=also)
+    return code, code_grant, grant
+
+
+def redirect_with_code(node: Node, req: AuthRequest, code: str) -> RedirectResponse:
     params = {"code": code, "iss": node.settings.issuer}
     if req.state:
         params["state"] = req.state
     sep = "&" if "?" in req.redirect_uri else "?"
     return RedirectResponse(req.redirect_uri + sep + urlencode(params), status_code=303)
+
+
+async def code_response(node: Node, req: AuthRequest, *, session_cookie: str,
+                        session: Session) -> RedirectResponse:
+    """A code for a live session (SSO): store it, then send it to the e-service."""
+    code, code_grant, grant = mint_code(node, req, session)
+    await node.store.tokens.issue_code(code, code_grant, grant, session_cookie=session_cookie)
+    return redirect_with_code(node, req, code)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from service.crypto import digest
 from service.store import keys
@@ -33,9 +34,13 @@ class PinCounters:
         return [keys.pin_failures_person(person), keys.pin_failures_person_ip(person, ip),
                 keys.pin_failures_ip(ip)]
 
-    async def failures(self, personal_number: str, ip: str) -> Failures:
-        values = await self.client.run(
-            "pin_counters", lambda r: r.mget(self._keys(personal_number, ip)))
+    def read_in(self, pipe: Pipeline, personal_number: str, ip: str) -> None:
+        """Read the failures inside the caller's round trip (the login page's read of its
+        transaction); ``parse`` reads the answer."""
+        pipe.mget(self._keys(personal_number, ip))
+
+    @staticmethod
+    def parse(values: list[str | None]) -> Failures:
         a, b, c = (int(v or 0) for v in values)
         return Failures(a, b, c)
 

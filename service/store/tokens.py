@@ -9,7 +9,7 @@ old one presented again revokes the whole family.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -34,10 +34,11 @@ class Tokens:
 
     async def issue_code(self, code: str, code_grant: CodeGrant, grant: Grant, *,
                          session_cookie: str,
-                         also: Callable[[Pipeline], None] | None = None) -> None:
+                         also: Callable[[Pipeline], None] | None = None) -> list[Any]:
         """Store the code with its grant (not yet armed: no refresh token, living only as
         long as the code) and note the e-service in the session; ``also`` adds commands
-        to the same confirmed batch (a new session's). Redeeming is then one step."""
+        before these in the same confirmed batch (a login's take and new session).
+        Returns the batch's answers in order, ``also``'s first. Redeeming is one step."""
         gkey = keys.grant(grant.grant_id)
 
         def build(pipe: Pipeline) -> None:
@@ -49,7 +50,13 @@ class Tokens:
             pipe.expire(gkey, self.code_ttl + 5)
             self.sessions.add_client(pipe, session_cookie, grant.client_id, grant.grant_id)
 
-        await self.client.confirmed("code_issue", build)
+        return await self.client.confirmed("code_issue", build)
+
+    async def withdraw_code(self, code: str, grant_id: str, session_cookie: str) -> None:
+        """Delete a code, its grant and its session that were written but never handed
+        out (a login that lost the race to finish its transaction)."""
+        await self.client.run("code_withdraw", lambda r: r.delete(
+            keys.code(digest(code)), keys.grant(grant_id), keys.session(digest(session_cookie))))
 
     async def consume_code(self, code: str, grant_id: str, attempt: str, *,
                            refresh_digest: str) -> tuple[CodeOutcome, CodeGrant | None, int]:

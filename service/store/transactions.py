@@ -3,7 +3,12 @@ bound to, its CSRF token, the BankID order, and the identity once proven."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from service.crypto import new_id
 from service.records import AuthRequest, Identity
@@ -59,13 +64,32 @@ class Transactions:
         return tx
 
     async def get(self, tx_id: str) -> Transaction | None:
+        tx, _ = await self.get_with(tx_id, None)
+        return tx
+
+    async def get_with(self, tx_id: str, extra: Callable[[Pipeline], None] | None
+                       ) -> tuple[Transaction | None, list[Any]]:
+        """The transaction, and the answers of the reads ``extra`` adds to the same round
+        trip (a login page that needs more than its transaction pays for one)."""
         if not _plausible(tx_id):
-            return None
-        fields: dict[str, str] = await self.client.run(
-            "tx_get", lambda r: r.hgetall(keys.transaction(tx_id)))  # type: ignore[arg-type,return-value]
+            return None, []
+        key = keys.transaction(tx_id)
+        rest: list[Any] = []
+        fields: dict[str, str]
+        if extra is None:
+            fields = await self.client.run("tx_get", lambda r: r.hgetall(key))  # type: ignore[arg-type,return-value]
+        else:
+            async def op(r: Redis) -> list[Any]:
+                pipe = r.pipeline(transaction=False)
+                pipe.hgetall(key)
+                extra(pipe)
+                results: list[Any] = await pipe.execute()
+                return results
+
+            fields, *rest = await self.client.run("tx_get", op)
         if not fields or "req" not in fields:
-            return None
-        return Transaction.from_fields(tx_id, fields)
+            return None, rest
+        return Transaction.from_fields(tx_id, fields), rest
 
     async def set_fields(self, tx_id: str, **fields: str) -> bool:
         """Update fields of a live transaction (never re-creates an expired one)."""
@@ -74,19 +98,22 @@ class Transactions:
             "tx_update", scripts.UPDATE_TRANSACTION, [keys.transaction(tx_id)], args)
         return bool(done)
 
-    async def take(self, tx_id: str, attempt: str, browser: str) -> Transaction | None:
-        """Take the transaction for finishing the login: once, atomically, and only for
-        the browser (digest of its binding cookie) that started it."""
-        if not _plausible(tx_id) or not browser:
-            return None
-        raw = await self.client.confirmed_eval(
-            "tx_take", scripts.TAKE_TRANSACTION, [keys.transaction(tx_id)], [attempt, 60, browser])
-        if not raw:
-            return None
-        fields = dict(zip(raw[::2], raw[1::2], strict=True))
-        if fields.get("taken") != attempt:
-            return None
-        return Transaction.from_fields(tx_id, fields)
+    def take_in(self, pipe: Pipeline, tx: Transaction, attempt: str) -> None:
+        """Take the transaction for finishing the login, inside the caller's confirmed
+        batch (the login's session and code are written in the same round trip): once,
+        atomically, and only for the browser (digest of its binding cookie) that started
+        it. ``won`` reads the answer; the batch's other writes happen either way, so a
+        caller that lost must withdraw them."""
+        pipe.eval(scripts.TAKE_TRANSACTION, 1, keys.transaction(tx.tx_id), attempt, 60,
+                  tx.browser)
+
+    @staticmethod
+    def won(answer: Any, attempt: str) -> bool:
+        """Whether ``take_in``'s answer says this attempt took the transaction."""
+        if not answer:
+            return False
+        fields = dict(zip(answer[::2], answer[1::2], strict=True))
+        return fields.get("taken") == attempt
 
 
 def _plausible(opaque: str) -> bool:

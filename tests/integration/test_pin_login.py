@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.conftest import PIN_CITIZEN, World
@@ -87,3 +89,21 @@ async def test_successful_pin_clears_the_counters_for_that_person(world: World) 
     assert (await citizen.pin_login(world.browser, url, PIN_CITIZEN, "1234")).status_code == 303
     keys = [k for k in world.redis.scan_iter("idp:pinfail:person*")]
     assert keys == []
+
+
+async def test_a_double_submit_finishes_the_login_once_and_leaves_no_orphan_session(world: World) -> None:
+    # Both posts pass the page checks and the PIN check; only one may take the
+    # transaction. The other's session, code and grant (written in the same round trip
+    # as its take) are withdrawn, so no session exists that no browser holds.
+    url = await login_url(world)
+    tx = citizen.TX.search(url)
+    assert tx
+    page = await world.browser.get(f"/login/{tx.group(1)}/pin")
+    form = {"csrf": citizen.csrf_of(page.text), "personal_number": PIN_CITIZEN, "pin": "1234"}
+    posts = await asyncio.gather(*(world.browser.post(f"/login/{tx.group(1)}/pin", data=form)
+                                   for _ in range(2)))
+    assert sorted(r.status_code for r in posts) == [303, 410]
+    assert "Ange referensen" in next(r.text for r in posts if r.status_code == 410)
+    assert len(list(world.redis.scan_iter("idp:sess:*"))) == 1
+    assert len(list(world.redis.scan_iter("idp:code:*"))) == 1
+    assert len([k for k in world.redis.scan_iter("idp:grant:*")]) == 1
