@@ -1,9 +1,9 @@
 """Closed-loop load driver for whole citizen logins against one idportal node (aiohttp).
 
 Modes:
-  bankid   authorize → method page → BankID start → BankID page → (phone approves via the
-           simulator) → collect → finish (code) → token → userinfo
-  pin      authorize → method page → PIN page → PIN post (code) → token → userinfo
+  bankid   authorize (method page) → BankID start (BankID page) → (the phone approves via
+           the simulator) → collect (completes: code) → token → userinfo: 5 requests
+  pin      authorize (method page with the PIN form) → PIN post (code) → token → userinfo: 4
   refresh  one BankID login per virtual user, then refresh_token grants in a loop
 A login counts only if every step passed its checks. Bounded: stops after
 warm-up + duration. Only ever targets 127.0.0.1.
