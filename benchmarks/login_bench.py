@@ -216,27 +216,24 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
             # The argon2id limit is measured on the node's core (idle now) just before
             # and after the PIN run: the machine's speed drifts within minutes.
             limits = [argon2_limit()] if mode == "pin" else []
-            marks: dict[str, float] = {}
 
-            def measure_start(marks: dict[str, float] = marks) -> None:
-                marks.update(t=time.monotonic(), node=node_cpu(node.pid),
-                             redis=cpu_seconds(r1.pid) + cpu_seconds(r2.pid),
-                             sim=cpu_seconds(sim.pid), me=cpu_seconds(os.getpid()),
-                             cmds=commandstats(rc), hash=pin_verify_cpu(issuer))
+            def sample(pin_mode: bool = mode == "pin") -> dict[str, float]:
+                """The counters, read at each edge of the measured window."""
+                return {"t": time.monotonic(), "node": node_cpu(node.pid),
+                        "redis": cpu_seconds(r1.pid) + cpu_seconds(r2.pid),
+                        "sim": cpu_seconds(sim.pid), "me": cpu_seconds(os.getpid()),
+                        "cmds": commandstats(rc),
+                        "hash": pin_verify_cpu(issuer) if pin_mode else 0.0}
 
-            def measure_end(marks: dict[str, float] = marks) -> None:
-                marks.update(elapsed=time.monotonic() - marks["t"],
-                             node_end=node_cpu(node.pid),
-                             redis_end=cpu_seconds(r1.pid) + cpu_seconds(r2.pid),
-                             sim_end=cpu_seconds(sim.pid), me_end=cpu_seconds(os.getpid()),
-                             cmds_end=commandstats(rc), hash_end=pin_verify_cpu(issuer))
-
-            stats = asyncio.run(driver.run(target, mode=mode, vus=a.vus, warmup=a.warmup,
-                                           duration=a.duration, on_measure_start=measure_start,
-                                           on_measure_end=measure_end))
-            elapsed = marks["elapsed"]
-            node_cores = (marks["node_end"] - marks["node"]) / elapsed
-            cmds = marks["cmds_end"] - marks["cmds"]
+            edges: dict[str, dict[str, float]] = {}
+            stats = asyncio.run(driver.run(
+                target, mode=mode, vus=a.vus, warmup=a.warmup, duration=a.duration,
+                on_measure_start=lambda e=edges: e.update(start=sample()),
+                on_measure_end=lambda e=edges: e.update(end=sample())))
+            used = {k: edges["end"][k] - edges["start"][k] for k in edges["start"]}
+            elapsed = used["t"]
+            node_cores = used["node"] / elapsed
+            cmds = used["cmds"]
             sessions = [k for k in rc.scan_iter("idp:sess:*", count=1000)][:200]
             mem = [rc.memory_usage(k) or 0 for k in sessions]
             res: dict[str, Any] = {
@@ -249,18 +246,18 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                 "phone_requests_per_op": round(stats.phone_requests / max(stats.ok, 1), 2),
                 "redis_commands_per_op": round(cmds / max(stats.ok, 1), 1),
                 "node_cores": round(node_cores, 2),
-                "redis_cores": round((marks["redis_end"] - marks["redis"]) / elapsed, 2),
-                "simulator_cores": round((marks["sim_end"] - marks["sim"]) / elapsed, 2),
-                "driver_cores": round((marks["me_end"] - marks["me"]) / elapsed, 2),
+                "redis_cores": round(used["redis"] / elapsed, 2),
+                "simulator_cores": round(used["sim"] / elapsed, 2),
+                "driver_cores": round(used["me"] / elapsed, 2),
                 "redis_bytes_per_session": round(statistics.mean(mem)) if mem else None,
             }
             if limits:
                 # Of the node's CPU in the window, the share its verifications took (the
                 # node's own counter: same core, same seconds, whatever the drift).
                 res["argon2_share_of_node_cpu"] = round(
-                    (marks["hash_end"] - marks["hash"]) / (marks["node_end"] - marks["node"]), 2)
+                    used["hash"] / used["node"], 2)
                 res["argon2_cpu_ms_per_verification_in_node"] = round(
-                    1000 * (marks["hash_end"] - marks["hash"]) / max(stats.ok, 1), 1)
+                    1000 * used["hash"] / max(stats.ok, 1), 1)
                 limits.append(argon2_limit())
                 res["argon2_verifications_per_s_cpu0"] = round(statistics.mean(limits), 1)
                 res["share_of_argon2_limit"] = round(
