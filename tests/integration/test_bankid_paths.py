@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import html
+
 import httpx
 import pytest
 
@@ -134,3 +137,28 @@ async def test_a_bankid_that_answers_too_slowly_gives_rfa5_not_a_hang(world: Wor
     _, _, page = await start_page(world)
     assert page.status_code == 503 and "Internt tekniskt fel" in page.text
     await world.phone.post("/control/mode", json={"mode": "normal"})
+
+
+async def test_two_collects_that_both_see_the_order_complete_finish_the_login_once(world: World) -> None:
+    # The script's collect and a press of the no-script button can cross: both find the
+    # order complete (a slow BankID keeps them side by side), only one takes the
+    # transaction, and the other's session and code are withdrawn.
+    tx, csrf, page = await start_page(world, "same")
+    token = citizen.AUTOSTART.search(page.text)
+    assert token
+    r = await world.phone.post("/phone/open", json={
+        "autoStartToken": html.unescape(token.group(1)), "personalNumber": PNR})
+    assert r.status_code == 200
+    await world.phone.post("/control/mode", json={"mode": "slow", "delayMs": 300})
+    try:
+        answers = await asyncio.gather(*(world.browser.post(
+            f"/login/{tx}/bankid/collect", data={"csrf": csrf},
+            headers={"Accept": "application/json"}) for _ in range(2)))
+    finally:
+        await world.phone.post("/control/mode", json={"mode": "normal"})
+    won, lost = sorted(answers, key=lambda a: a.status_code)
+    assert won.status_code == 200 and won.json()["status"] == "complete"
+    assert lost.status_code == 410 and lost.json()["error"] == "err_tx_expired"
+    assert lost.json()["support_ref"]
+    assert len(list(world.redis.scan_iter("idp:sess:*"))) == 1
+    assert len(list(world.redis.scan_iter("idp:code:*"))) == 1
