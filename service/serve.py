@@ -51,6 +51,7 @@ async def run(settings: Settings, *, bind: str, certfile: str = "", keyfile: str
     config.keep_alive_timeout = 75.0
     config.backlog = 1024
     config.accesslog = "-" if access_log else None
+    config.include_server_header = False  # do not name the server software to scanners
     if certfile:
         config.certfile, config.keyfile = certfile, keyfile
 

@@ -99,6 +99,15 @@ async def test_whole_code_flow_over_real_processes(running: Stack) -> None:
         assert "x-request-id" in out.headers
 
 
+async def test_responses_do_not_name_the_server_software(running: Stack) -> None:
+    tls = ssl.create_default_context(cafile=running.ca)
+    async with httpx.AsyncClient(base_url=running.issuer, verify=tls) as client:
+        for path in ("/.well-known/openid-configuration", "/no-such-page", "/authorize"):
+            r = await client.get(path)
+            assert "server" not in r.headers, (path, r.headers.get("server"))
+            assert "x-request-id" in r.headers
+
+
 async def test_demo_eservice_logs_in_with_a_standard_oidc_library(running: Stack) -> None:
     tls = ssl.create_default_context(cafile=running.ca)
     async with httpx.AsyncClient(verify=tls, follow_redirects=False) as browser, \
