@@ -92,11 +92,18 @@ def begin_request(scope: Scope, node: str) -> str:
     return request_id
 
 
+_CHILDREN: dict[tuple[str, int], tuple[Any, Any]] = {}  # (route, status class) → metrics
+
+
 def end_request(scope: Scope, status: int, elapsed: float) -> None:
     """One log line and the metrics of a finished request."""
     route = scope.get("route_name") or _route_of(scope)
-    metrics.REQUESTS.labels(route, f"{status // 100}xx").inc()
-    metrics.LATENCY.labels(route).observe(elapsed)
+    children = _CHILDREN.get((route, status // 100))
+    if children is None:  # first of its kind: ``labels`` is a locked look-up, keep the result
+        children = _CHILDREN[(route, status // 100)] = (
+            metrics.REQUESTS.labels(route, f"{status // 100}xx"), metrics.LATENCY.labels(route))
+    children[0].inc()
+    children[1].observe(elapsed)
     if route not in _QUIET_ROUTES:
         _HTTP_LOG.info("request", method=scope["method"], route=route, status=status,
                        duration_ms=round(elapsed * 1000, 2))
