@@ -8,16 +8,19 @@ logins/s, per fully used node core, p50/p95/p99, HTTP requests and Redis command
 login, and Redis memory per SSO session.
 
     python -m benchmarks.login_bench [--server hypercorn|uvicorn|granian] [--modes bankid,pin,refresh]
-        [--vus 32] [--warmup 5] [--duration 20] [--out benchmarks/results/NAME.json]
+        [--vus 32] [--warmup 5] [--duration 20] [--rounds 1] [--out benchmarks/results/NAME.json]
         [--peer PEER_FOLDER]
 
-PIN logins are also given as a share of the argon2id limit: verifications per second
-of one core (CPU 0, measured by this script with the register's parameters).
+CPU is read at the two edges of the measured window. PIN logins are also given as a
+share of the argon2id limit (verifications per second of CPU 0, measured by this
+script with the register's parameters just before and after the run) and as the share
+of the node's CPU its verifications took (its idportal_pin_verify_cpu_seconds).
 
 --peer runs the peer (node-oidc-provider, its folder's bench.sh; set it up as its
-README says, PEER_DIR included) right after ours with the same users and times, and
-prints ours as a share of it: this machine's speed varies from day to day, the ratio
-measured in one run does not.
+README says, with an absolute PEER_DIR) right after ours with the same users and times,
+and prints ours as a share of it. This machine's speed varies from day to day and from
+minute to minute, so --rounds N alternates ours and the peer N times and reports the
+medians and every round's share.
 """
 
 from __future__ import annotations
@@ -140,20 +143,77 @@ def main() -> int:
     ap.add_argument("--vus", type=int, default=32)
     ap.add_argument("--warmup", type=float, default=5)
     ap.add_argument("--duration", type=float, default=20)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat ours (and the peer) this many times, alternating; medians are reported")
     ap.add_argument("--run-dir", default="run/bench")
     ap.add_argument("--out", default="")
     ap.add_argument("--profile", default="", help="run the node under cProfile, write stats here")
     ap.add_argument("--peer", default="", help="the peer's folder (with bench.sh): run it beside ours")
     a = ap.parse_args()
-    run_dir = Path(a.run_dir).resolve()
-    rport, rport2, sim_port, node_port = procs.free_ports(4)
-    started: list[procs.Proc] = []
     results: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "server": a.server,
         "vus": a.vus, "warmup_s": a.warmup, "duration_s": a.duration,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
-        "modes": {},
+        "rounds": [],
     }
+    for i in range(a.rounds):
+        if a.rounds > 1:
+            print(f"-- round {i + 1} of {a.rounds}", flush=True)
+        ours = run_ours(a)
+        if a.peer:
+            ours["peer"] = run_peer(Path(a.peer), ours, a)
+        results["rounds"].append(ours)
+    results["median"] = medians(results["rounds"])
+    if a.rounds > 1:
+        print_medians(results["median"])
+    out = Path(a.out or f"benchmarks/results/login-{a.server}-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"saved {out}")
+    return 0
+
+
+def medians(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per mode: the median of ours per node core, of the peer per core, and every round's
+    share (the machine's speed drifts between the minutes of one round, too)."""
+    out: dict[str, Any] = {}
+    for mode in rounds[0]["modes"]:
+        ours = [r["modes"][mode]["per_node_core"] for r in rounds]
+        out[mode] = {"ours_per_node_core": statistics.median(ours), "ours_all": ours}
+        peer_mode = {"bankid": "login", "refresh": "refresh"}.get(mode, "")
+        theirs = [r["peer"][peer_mode]["per_provider_core"]
+                  for r in rounds if peer_mode in r.get("peer", {})]
+        if theirs:
+            out[mode].update(
+                peer_per_core=statistics.median(theirs), peer_all=theirs,
+                share_of_medians=round(statistics.median(ours) / statistics.median(theirs), 2),
+                shares=[r["peer"][peer_mode]["ours_share"] for r in rounds if peer_mode in r["peer"]])
+        if mode == "pin":
+            out[mode]["argon2_share_of_node_cpu"] = [
+                r["modes"][mode]["argon2_share_of_node_cpu"] for r in rounds]
+            out[mode]["share_of_argon2_limit"] = [
+                r["modes"][mode]["share_of_argon2_limit"] for r in rounds]
+    return out
+
+
+def print_medians(m: dict[str, Any]) -> None:
+    for mode, x in m.items():
+        line = f"median   {mode:8} ours {x['ours_per_node_core']:7.1f}/s per node core {x['ours_all']}"
+        if "peer_per_core" in x:
+            line += (f"; peer {x['peer_per_core']:7.1f} {x['peer_all']}: ours is "
+                     f"{x['share_of_medians']:.0%} of it (rounds: {x['shares']})")
+        if mode == "pin":
+            line += (f"; argon2id share of node CPU {x['argon2_share_of_node_cpu']}, "
+                     f"of the limit {x['share_of_argon2_limit']}")
+        print(line, flush=True)
+
+
+def run_ours(a: argparse.Namespace) -> dict[str, Any]:
+    """One run of ours: a fresh Redis pair, simulator and node; every mode in turn."""
+    run_dir = Path(a.run_dir).resolve()
+    rport, rport2, sim_port, node_port = procs.free_ports(4)
+    started: list[procs.Proc] = []
+    results: dict[str, Any] = {"modes": {}}
     try:
         m = stack.prepare(run_dir)
         r1 = procs.start_redis("redis", rport, run_dir / "r1", log=run_dir / "redis.log",
@@ -278,13 +338,7 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
     finally:
         for proc in reversed(started):
             procs.stop(proc)
-    if a.peer:
-        results["peer"] = run_peer(Path(a.peer), results, a)
-    out = Path(a.out or f"benchmarks/results/login-{a.server}-{time.strftime('%Y%m%d-%H%M%S')}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"saved {out}")
-    return 0
+    return results
 
 
 if __name__ == "__main__":
