@@ -5,6 +5,8 @@ come from ``IDPORTAL_CONFIG`` and ``IDPORTAL_*``; ``idportal serve`` is the norm
 from __future__ import annotations
 
 from service.app import create_app
+from service.serve import settle_heap
 from service.settings import load_settings
 
 app = create_app(load_settings())
+settle_heap()
