@@ -68,6 +68,19 @@ def tree(pid: int) -> list[int]:
     return out
 
 
+def processor() -> str:
+    """The processor's model name: this machine type is an AMD EPYC on some days and an
+    Intel Xeon on others, and the figures are only comparable within one."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown processor"
+
+
 def node_cpu(pid: int) -> float:
     return sum(cpu_seconds(p) for p in tree(pid))
 
@@ -76,10 +89,15 @@ def pin(pid: int, cpus: str) -> None:
     subprocess.run(["taskset", "-acp", cpus, str(pid)], check=False, capture_output=True)
 
 
+# The bench's own probes, and the replica's acknowledgements (REPLCONF ACK, as many as
+# WAITs happen to be coalesced), are not the node's commands.
+IGNORED_COMMANDS = ("cmdstat_info", "cmdstat_ping", "cmdstat_replconf", "cmdstat_psync")
+
+
 def commandstats(r: redis.Redis) -> int:
     info = r.info("commandstats")
     return sum(int(v["calls"]) for k, v in info.items()
-               if k.startswith("cmdstat_") and k not in ("cmdstat_info", "cmdstat_ping"))
+               if k.startswith("cmdstat_") and k not in IGNORED_COMMANDS)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -153,7 +171,8 @@ def main() -> int:
     results: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "server": a.server,
         "vus": a.vus, "warmup_s": a.warmup, "duration_s": a.duration,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        "machine": f"{processor()}, {platform.machine()}, {os.cpu_count()} cores, "
+                   f"{platform.python_version()}",
         "rounds": [],
     }
     for i in range(a.rounds):
