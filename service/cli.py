@@ -217,10 +217,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# Commands that serve: a client that closes its connection early must give the server
+# an EPIPE to handle, not a SIGPIPE that kills it (Python's own default).
+SERVING = frozenset({"serve"})
+
+
 def main(argv: list[str] | None = None) -> int:
-    # `idportal cluster status | head` ends quietly, as other command-line tools do.
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = parser().parse_args(argv)
+    if args.command not in SERVING:
+        # `idportal cluster status | head` ends quietly, as other command-line tools do.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         return int(args.func(args))
     except SettingsError as exc:

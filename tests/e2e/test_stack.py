@@ -6,9 +6,13 @@ refresh, logout."""
 from __future__ import annotations
 
 import re
+import signal
+import socket
 import ssl
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -29,6 +33,7 @@ class Stack:
     demo: str
     material: stack.Material
     sim_port: int
+    node_pid: int
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +65,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         started.append(demo)
         procs.wait_port(demo_port, proc=demo)
         yield Stack(issuer, f"http://127.0.0.1:{phone_port}", str(m.ca.cert),
-                    f"https://127.0.0.1:{demo_port}", m, sim_port)
+                    f"https://127.0.0.1:{demo_port}", m, sim_port, node.pid)
     finally:
         for p in reversed(started):
             procs.stop(p)
@@ -106,6 +111,24 @@ async def test_responses_do_not_name_the_server_software(running: Stack) -> None
             r = await client.get(path)
             assert "server" not in r.headers, (path, r.headers.get("server"))
             assert "x-request-id" in r.headers
+
+
+def test_clients_that_hang_up_early_do_not_kill_the_node(running: Stack) -> None:
+    # Writing to a connection the client has closed must be an error the server
+    # handles, never a SIGPIPE: `idportal` restores SIGPIPE's default for its
+    # pipe-friendly commands, and a node that inherited it died on an early hang-up.
+    host, port = running.issuer.removeprefix("https://").split(":")
+    tls = ssl.create_default_context(cafile=running.ca)
+    for _ in range(20):
+        with socket.create_connection((host, int(port)), timeout=5) as raw, \
+                tls.wrap_socket(raw, server_hostname=host) as conn:
+            conn.sendall(b"GET /jwks HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    for _ in range(20):
+        with urllib.request.urlopen(running.issuer + "/healthz", context=tls, timeout=5) as r:  # noqa: S310
+            assert r.status == 200
+    status = Path(f"/proc/{running.node_pid}/status").read_text()
+    ignored = int(next(x for x in status.splitlines() if x.startswith("SigIgn:")).split()[1], 16)
+    assert ignored & (1 << (signal.SIGPIPE - 1)), "the node must ignore SIGPIPE"
 
 
 async def test_demo_eservice_logs_in_with_a_standard_oidc_library(running: Stack) -> None:
