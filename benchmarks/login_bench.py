@@ -2,10 +2,11 @@
 
 Starts its own redis-server (primary + one replica, so every confirmed write pays for
 WAIT as in production), the BankID simulator approving at once, and one node (Hypercorn
-by default, or Uvicorn to show the cost of the server), pinned: node on CPU 0, the rest
-on CPU 1. Drives whole logins with benchmarks/driver.py and prints and saves (JSON):
-logins/s, per fully used node core, p50/p95/p99, HTTP requests and Redis commands per
-login, and Redis memory per SSO session.
+by default; Uvicorn, the node's other server, or Granian by import path, to show the
+cost of the server), pinned: node on CPU 0, the rest on CPU 1. Drives whole logins with
+benchmarks/driver.py and prints and saves (JSON): logins/s, per fully used node core,
+p50/p95/p99, HTTP requests and Redis commands per login, and Redis memory per SSO
+session.
 
     python -m benchmarks.login_bench [--server hypercorn|uvicorn|granian] [--modes bankid,pin,refresh]
         [--vus 32] [--warmup 5] [--duration 20] [--rounds 1] [--out benchmarks/results/NAME.json]
@@ -266,12 +267,10 @@ base_url = "http://127.0.0.1:{sim_port}/rp/v6.0"
 [pin]
 register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
 ''')
-        if a.server == "hypercorn":
+        if a.server in ("hypercorn", "uvicorn"):
+            # The node as it is run: idportal serve (drain, heap settling, limits).
             argv = [procs.python(), "-m", "service.cli", "--config", str(settings), "serve",
-                    "--bind", f"127.0.0.1:{node_port}"]
-        elif a.server == "uvicorn":
-            argv = [procs.python(), "-m", "uvicorn", "service.asgi:app", "--host", "127.0.0.1",
-                    "--port", str(node_port), "--no-access-log", "--log-level", "warning"]
+                    "--bind", f"127.0.0.1:{node_port}", "--server", a.server]
         else:
             argv = [procs.python(), "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
                     "--port", str(node_port), "--loop", "uvloop", "--no-log", "service.asgi:app"]

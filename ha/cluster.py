@@ -256,8 +256,9 @@ def _wait(cond: Any, what: str, timeout: float) -> None:
     raise procs.ProcError(f"{what} not ready after {timeout} s")
 
 
-def up(run_dir: Path, layout: Layout, *, quiet: bool = False) -> Cluster:
-    """Start everything (or find it already running) and wait until it is healthy."""
+def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = "hypercorn") -> Cluster:
+    """Start everything (or find it already running) and wait until it is healthy. The
+    nodes run under ``server`` (``idportal serve --server``)."""
     run_dir = run_dir.resolve()
     existing = Cluster.load(run_dir)
     if existing is not None and any(m.proc().alive() for m in existing.members):
@@ -294,7 +295,7 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False) -> Cluster:
         for i, port in enumerate(layout.nodes):
             name = f"node-{i + 1}"
             argv = [procs.python(), "-m", "service.cli", "--config", str(settings), "serve",
-                    "--bind", f"127.0.0.1:{port}", "--drain", str(DRAIN_S)]
+                    "--bind", f"127.0.0.1:{port}", "--drain", str(DRAIN_S), "--server", server]
             c.start(name, "node", port, argv, env={"IDPORTAL_NODE_NAME": name})
         for s in c.by_role("sentinel"):
             procs.wait_port(s.port, proc=s.proc())
@@ -356,7 +357,7 @@ def main(args: argparse.Namespace) -> int:
         before = Cluster.load(run_dir.resolve())
         already = before is not None and any(m.proc().alive() for m in before.members)
         try:
-            c = up(run_dir, Layout.fixed(args.nodes))
+            c = up(run_dir, Layout.fixed(args.nodes), server=args.server)
         except procs.ProcError as exc:
             print(f"cluster up failed (everything started was stopped again): {exc}")
             return 1

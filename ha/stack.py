@@ -87,9 +87,9 @@ def start_simulator(m: Material, port: int, phone_port: int, *, delay_ms: int = 
 
 
 def start_node(m: Material, settings_file: Path, port: int, *, name: str, tls: bool = True,
-               drain_s: float = 0.0) -> procs.Proc:
+               drain_s: float = 0.0, server: str = "hypercorn") -> procs.Proc:
     argv = [procs.python(), "-m", "service.cli", "--config", str(settings_file), "serve",
-            "--bind", f"127.0.0.1:{port}", "--drain", str(drain_s)]
+            "--bind", f"127.0.0.1:{port}", "--drain", str(drain_s), "--server", server]
     if tls:
         argv += ["--certfile", str(m.server.cert), "--keyfile", str(m.server.key)]
     return procs.spawn(name, argv, log=m.run_dir / "logs" / f"{name}.log", port=port,

@@ -1,14 +1,17 @@
 """End to end over real processes: redis-server, the BankID simulator behind mutual TLS,
-an auth node under Hypercorn with TLS, and a demo e-service using a standard OIDC client
-library. The whole code flow: authorize, BankID via the phone API, token, userinfo,
-refresh, logout."""
+an auth node with TLS, and a demo e-service using a standard OIDC client library. The
+whole code flow: authorize, BankID via the phone API, token, userinfo, refresh, logout;
+and a node's drain on SIGTERM. Everything that touches the node runs under each of its
+servers (``idportal serve --server hypercorn|uvicorn``)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import socket
 import ssl
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,9 +20,11 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+import redis
 
 from ha import procs, stack
-from tests.conftest import DATA, PNR
+from service.store import keys
+from tests.conftest import DATA, PIN_CITIZEN, PNR
 from tests.helpers import citizen
 
 pytestmark = pytest.mark.e2e
@@ -33,12 +38,16 @@ class Stack:
     demo: str
     material: stack.Material
     sim_port: int
+    settings: Path
+    server: str
+    redis_port: int
     node_pid: int
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    run_dir = tmp_path_factory.mktemp("stack")
+@pytest.fixture(scope="module", params=["hypercorn", "uvicorn"])
+def running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    server: str = request.param
+    run_dir = tmp_path_factory.mktemp(f"stack-{server}")
     redis_port, sim_port, phone_port, node_port, demo_port = procs.free_ports(5)
     started: list[procs.Proc] = []
     try:
@@ -54,7 +63,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "rp-jwt-jwks.json", str(DATA / "rp-jwt-jwks.json")))
         settings = stack.write_settings(m, issuer=issuer, redis_url=f"redis://127.0.0.1:{redis_port}/0",
                                         bankid_port=sim_port, clients_file=clients)
-        started.append(node := stack.start_node(m, settings, node_port, name="node-e2e"))
+        started.append(node := stack.start_node(m, settings, node_port, name="node-e2e", server=server))
         stack.wait_http(f"{issuer}/readyz", stack.ssl_context(m), proc=node)
         procs.wait_port(phone_port, proc=sim)
         demo = procs.spawn("demo", [procs.python(), "-m", "demo.portal", "--client-id", "rp-basic",
@@ -65,7 +74,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         started.append(demo)
         procs.wait_port(demo_port, proc=demo)
         yield Stack(issuer, f"http://127.0.0.1:{phone_port}", str(m.ca.cert),
-                    f"https://127.0.0.1:{demo_port}", m, sim_port, node.pid)
+                    f"https://127.0.0.1:{demo_port}", m, sim_port, settings, server, redis_port, node.pid)
     finally:
         for p in reversed(started):
             procs.stop(p)
@@ -113,10 +122,54 @@ async def test_responses_do_not_name_the_server_software(running: Stack) -> None
             assert "x-request-id" in r.headers
 
 
+async def test_the_server_does_not_take_the_client_address_from_a_forwarded_header(
+        running: Stack) -> None:
+    # The node trusts no proxy here: a citizen's own X-Forwarded-For must not move its
+    # PIN failures to another address (which would dodge the per-address lockout).
+    # Uvicorn would rewrite the client from it by default for peers on 127.0.0.1.
+    tls = ssl.create_default_context(cafile=running.ca)
+    store = redis.Redis(port=running.redis_port)
+    forged = "203.0.113.9"
+    try:
+        async with httpx.AsyncClient(base_url=running.issuer, verify=tls) as browser:
+            resp, _ = await citizen.start(browser, "rp-basic", redirect_uri=running.demo + "/callback")
+            browser.headers["X-Forwarded-For"] = forged
+            page = await citizen.pin_login(browser, citizen.login_url(resp), PIN_CITIZEN, "0000")
+            assert page.status_code == 401  # wrong PIN: the form again, with the error
+        assert store.exists(keys.pin_failures_ip("127.0.0.1"))
+        assert not store.exists(keys.pin_failures_ip(forged))
+    finally:
+        store.delete(*store.keys(keys.pin_failures_ip("*")) or ["-"])
+        store.delete(*store.keys(keys.pin_failures_person_ip("*", "*")) or ["-"])
+        store.delete(*store.keys(keys.pin_failures_person("*")) or ["-"])
+        store.close()
+
+
+def _raw_exchange(stack_: Stack, pieces: list[bytes]) -> bytes:
+    """Send a request head in pieces over TLS, straight to the node; the status line."""
+    host, port = stack_.issuer.removeprefix("https://").split(":")
+    tls = ssl.create_default_context(cafile=stack_.ca)
+    with socket.create_connection((host, int(port)), timeout=5) as raw, \
+            tls.wrap_socket(raw, server_hostname=host) as conn:
+        try:
+            for piece in pieces:
+                conn.sendall(piece)
+        except OSError:
+            pass  # the node may close before the rest is sent; its answer is read below
+        got = b""
+        while b"\r\n" not in got:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        return got.split(b"\r\n", 1)[0]
+
+
 def test_clients_that_hang_up_early_do_not_kill_the_node(running: Stack) -> None:
     # Writing to a connection the client has closed must be an error the server
     # handles, never a SIGPIPE: `idportal` restores SIGPIPE's default for its
-    # pipe-friendly commands, and a node that inherited it died on an early hang-up.
+    # pipe-friendly commands, and a node that inherited it died on the first early
+    # hang-up (found when the e2e tests first ran a node under Uvicorn).
     host, port = running.issuer.removeprefix("https://").split(":")
     tls = ssl.create_default_context(cafile=running.ca)
     for _ in range(20):
@@ -126,9 +179,26 @@ def test_clients_that_hang_up_early_do_not_kill_the_node(running: Stack) -> None
     for _ in range(20):
         with urllib.request.urlopen(running.issuer + "/healthz", context=tls, timeout=5) as r:  # noqa: S310
             assert r.status == 200
+    assert _raw_exchange(running, [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]).startswith(
+        b"HTTP/1.1 200")
     status = Path(f"/proc/{running.node_pid}/status").read_text()
     ignored = int(next(x for x in status.splitlines() if x.startswith("SigIgn:")).split()[1], 16)
     assert ignored & (1 << (signal.SIGPIPE - 1)), "the node must ignore SIGPIPE"
+
+
+@pytest.mark.parametrize("how", ["one header of 100 KB", "a head that keeps coming"])
+def test_an_oversized_request_head_gets_431_and_the_node_serves_on(running: Stack, how: str) -> None:
+    # Hypercorn's h11 stops at 16 KiB; Uvicorn's httptools has no limit of its own, so
+    # the node adds one (service/serve.py BoundedHttpTools). Behind HAProxy its buffer
+    # (16 KiB) is a second limit; a node reached directly must hold its own.
+    head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    if how == "one header of 100 KB":
+        pieces = [head + b"X-Big: " + b"a" * 100_000 + b"\r\n\r\n"]
+    else:
+        pieces = [head] + [b"X-Pad-%d: %s\r\n" % (i, b"b" * 4000) for i in range(16)]
+    assert _raw_exchange(running, pieces).startswith(b"HTTP/1.1 431")
+    ok = _raw_exchange(running, [head + b"X-Fine: " + b"c" * 8000 + b"\r\n\r\n"])
+    assert ok.startswith(b"HTTP/1.1 200")
 
 
 async def test_demo_eservice_logs_in_with_a_standard_oidc_library(running: Stack) -> None:
@@ -167,3 +237,45 @@ def test_phone_listener_refuses_the_rp_api(running: Stack) -> None:
     r = httpx.post(running.phone + "/rp/v6.0/auth", json={"endUserIp": "127.0.0.1"})
     assert r.status_code == 401
 
+
+
+async def test_sigterm_drains_then_finishes_the_request_in_flight_and_exits_cleanly(
+        running: Stack) -> None:
+    # A second node on the same store and simulator, stopped while a slow BankID start
+    # is in flight: it reports not-ready at once (the load balancer takes it out), keeps
+    # serving through the drain, then stops accepting, lets the request finish and exits 0.
+    port = procs.free_port()
+    node = stack.start_node(running.material, running.settings, port, name=f"node-drain-{running.server}",
+                            drain_s=1.0, server=running.server)
+    base = f"https://127.0.0.1:{port}"
+    tls = ssl.create_default_context(cafile=running.ca)
+    try:
+        stack.wait_http(f"{base}/readyz", tls, proc=node)
+        async with httpx.AsyncClient(base_url=base, verify=tls, timeout=20) as browser, \
+                httpx.AsyncClient(base_url=base, verify=tls, timeout=5) as probe, \
+                httpx.AsyncClient(base_url=running.phone) as phone:
+            resp, _ = await citizen.start(browser, "rp-basic", redirect_uri=running.demo + "/callback")
+            login = citizen.login_url(resp)
+            page = await browser.get(login)
+            await phone.post("/control/mode", json={"mode": "slow", "delayMs": 2500})
+            try:
+                in_flight = asyncio.create_task(browser.post(
+                    login + "/bankid/start", data={"csrf": citizen.csrf_of(page.text), "device": "same"}))
+                await asyncio.sleep(0.5)
+                signalled = time.monotonic()
+                procs.signal_pid(node.pid, signal.SIGTERM)
+                await asyncio.sleep(0.2)
+                assert (await probe.get("/readyz")).status_code == 503
+                assert (await probe.get("/healthz")).status_code == 200
+                finished = await in_flight
+                assert finished.status_code == 200 and "autostarttoken" in finished.text
+                assert time.monotonic() - signalled > 1.0  # it outlived the drain
+            finally:
+                await phone.post("/control/mode", json={"mode": "normal"})
+        assert node.popen is not None
+        assert await asyncio.to_thread(node.popen.wait, 15) == 0
+        async with httpx.AsyncClient(verify=tls, timeout=2) as late:
+            with pytest.raises(httpx.ConnectError):
+                await late.get(f"{base}/healthz")
+    finally:
+        procs.stop(node)

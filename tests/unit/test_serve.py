@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
-from service.serve import GC_THRESHOLDS, settle_heap
+import pytest
+
+from service.serve import GC_THRESHOLDS, SERVERS, run, settle_heap
+from service.settings import Settings
 
 
 def test_settling_the_heap_freezes_start_up_objects_and_collects_less_often() -> None:
@@ -17,3 +21,9 @@ def test_settling_the_heap_freezes_start_up_objects_and_collects_less_often() ->
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_a_node_runs_under_hypercorn_or_uvicorn_and_nothing_else() -> None:
+    assert SERVERS == ("hypercorn", "uvicorn")
+    with pytest.raises(ValueError, match="unknown server 'granian'"):
+        asyncio.run(run(Settings(), bind="127.0.0.1:0", server="granian"))
