@@ -33,10 +33,16 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"refusing to bind {host}: pass --allow-any-address to listen beyond loopback",
               file=sys.stderr)
         return 2
-    with asyncio.Runner(loop_factory=serve.loop_factory()) as runner:
-        runner.run(serve.run(settings, bind=args.bind, certfile=args.certfile,
-                             keyfile=args.keyfile, drain_s=args.drain, access_log=args.access_log,
-                             server=args.server))
+    try:
+        with asyncio.Runner(loop_factory=serve.loop_factory()) as runner:
+            runner.run(serve.run(settings, bind=args.bind, certfile=args.certfile,
+                                 keyfile=args.keyfile, drain_s=args.drain, access_log=args.access_log,
+                                 server=args.server))
+    except serve.StartupError as exc:
+        # A clients file, PIN register or keys folder the node cannot use: say which and
+        # what is wrong with it, not a traceback.
+        print(f"idportal serve: cannot start: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

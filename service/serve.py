@@ -25,7 +25,14 @@ from hypercorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from service.app import build_node, create_app
+from service.login.register import RegisterError
+from service.oidc.clients import ClientsError
+from service.oidc.keys import KeysMissing
 from service.settings import Settings
+
+# What build_node raises for configuration the node cannot use (the settings themselves
+# are checked before, with every problem listed at once).
+StartupError = (ClientsError, RegisterError, KeysMissing)
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
