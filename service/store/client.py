@@ -7,6 +7,7 @@ confirmation for writes a citizen would lose in a failover.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -36,8 +37,10 @@ def _no_client_retry() -> Retry:
 
 
 def connect(cfg: RedisSettings) -> Redis:
+    # No per-command socket timeout: redis-py would start a task (wait_for) for every
+    # send and a timer for every reply. StoreClient bounds each attempt as a whole.
     common: dict[str, Any] = {
-        "socket_timeout": cfg.socket_timeout_s,
+        "socket_timeout": None,
         "socket_connect_timeout": cfg.socket_timeout_s,
         "retry": _no_client_retry(),
         "decode_responses": True,
@@ -85,11 +88,19 @@ class StoreClient:
                 log.warning("store_primary_changed", old=str(self._primary), new=str(address))
             self._primary = address
 
+    async def _attempt(self, op: Callable[[Redis], Awaitable[T]]) -> T:
+        """One attempt, bounded by socket_timeout_s as a whole: a primary that stops
+        answering (frozen, cut off) raises TimeoutError, which the policy retries.
+        redis-py closes a connection whose command was cancelled, so no late reply can
+        reach another caller."""
+        async with asyncio.timeout(self.cfg.socket_timeout_s):
+            return await op(self.redis)
+
     async def run(self, name: str, op: Callable[[Redis], Awaitable[T]]) -> T:
         """Run an idempotent operation, riding out a failover within the budget."""
         started = time.perf_counter()
         try:
-            return await call_with_retry(lambda: op(self.redis), budget_s=self.cfg.retry_budget_s,
+            return await call_with_retry(lambda: self._attempt(op), budget_s=self.cfg.retry_budget_s,
                                          on_retry=self._on_retry)
         except StoreUnavailable:
             metrics.STORE_UNAVAILABLE.inc()
