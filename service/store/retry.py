@@ -42,9 +42,22 @@ def is_transient(exc: BaseException) -> bool:
                   | rx.ReadOnlyError | ReplicationNotConfirmed | OSError):
         return True
     if isinstance(exc, rx.ResponseError):
-        text = str(exc)
-        return text.startswith(("NOREPLICAS", "READONLY", "LOADING", "MASTERDOWN", "TRYAGAIN"))
+        return _server_error(str(exc)).startswith(TRANSIENT_CODES)
     return False
+
+
+# Errors Redis gives while a failover settles (no replica confirms yet, a replica not
+# promoted yet, a dataset still loading).
+TRANSIENT_CODES = ("NOREPLICAS", "READONLY", "LOADING", "MASTERDOWN", "TRYAGAIN")
+_IN_PIPELINE = "of pipeline caused error: "
+
+
+def _server_error(text: str) -> str:
+    """The server's own error text. Inside a pipeline redis-py rewrites it as
+    "Command # 1 (HSET ...) of pipeline caused error: ('NOREPLICAS ...',)"."""
+    if _IN_PIPELINE in text:
+        return text.split(_IN_PIPELINE, 1)[1].lstrip("('\"")
+    return text
 
 
 async def call_with_retry(

@@ -1,6 +1,7 @@
-"""A store that stops answering (a frozen primary, a cut link): every attempt is bounded
-as a whole, the call fails cleanly within the retry budget, and when the store answers
-again no late reply reaches the wrong caller."""
+"""A store that stops answering (a frozen primary, a cut link) or will not write yet (a
+new primary whose replicas are still catching up): every attempt is bounded as a
+whole, the call is retried and fails cleanly within the budget, and when the store is
+back no late reply reaches the wrong caller."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from redis.asyncio.client import Pipeline
 
 from ha import procs
 from service.settings import RedisSettings
@@ -43,4 +45,31 @@ async def test_a_frozen_store_fails_within_the_budget_and_no_late_reply_crosses_
             for _ in range(20):
                 assert await store.run("get", lambda c: c.get("idp:t:b")) == "b"
         finally:
+            await store.close()
+
+
+async def test_a_primary_that_refuses_writes_for_want_of_replicas_is_retried_not_a_500(
+        tmp_path: Path) -> None:
+    # During a failover the new primary answers NOREPLICAS until a replica has caught up
+    # (min-replicas-to-write). Inside a pipeline redis-py rewrites that error as
+    # "Command # 1 (...) of pipeline caused error: ('NOREPLICAS ...',)"; it must still be
+    # seen as transient: retried, and past the budget StoreUnavailable (a 503 page).
+    with single_redis(tmp_path) as r:
+        admin = procs.redis_client(r.port)
+        cfg = RedisSettings(url=f"redis://127.0.0.1:{r.port}/0", wait_replicas=0,
+                            socket_timeout_s=0.3, retry_budget_s=1.0)
+        store = StoreClient(connect(cfg), cfg)
+
+        def write(pipe: Pipeline) -> None:
+            pipe.hset("idp:t:h", mapping={"a": "1"})
+            pipe.expire("idp:t:h", 60)
+
+        try:
+            admin.config_set("min-replicas-to-write", 1)
+            with pytest.raises(StoreUnavailable):
+                await store.confirmed("write", write)
+            admin.config_set("min-replicas-to-write", 0)
+            assert await store.confirmed("write", write) == [1, True]
+        finally:
+            admin.close()
             await store.close()
