@@ -56,7 +56,7 @@ def _server_error(text: str) -> str:
     """The server's own error text. Inside a pipeline redis-py rewrites it as
     "Command # 1 (HSET ...) of pipeline caused error: ('NOREPLICAS ...',)"."""
     if _IN_PIPELINE in text:
-        return text.split(_IN_PIPELINE, 1)[1].lstrip("('\"")
+        return text.rsplit(_IN_PIPELINE, 1)[1].lstrip("('\"")
     return text
 
 

@@ -32,4 +32,7 @@ def test_other_errors_are_not_retried_even_when_the_data_names_a_failover_error(
     err = _in_pipeline(rx.ResponseError("WRONGTYPE Operation against a key"),
                        "HSET", "idp:tx:1", "req", "NOREPLICAS")
     assert not is_transient(err)
+    err = _in_pipeline(rx.ResponseError("WRONGTYPE Operation against a key"),
+                       "HSET", "idp:tx:1", "req", "of pipeline caused error: ('NOREPLICAS")
+    assert not is_transient(err)
     assert not is_transient(ValueError("NOREPLICAS"))
