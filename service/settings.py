@@ -43,6 +43,8 @@ class RedisSettings:
     # How long one store call may ride out a failover before it answers 503. Sentinel
     # promotes a replica in ~2.3 s here (down-after 1000 ms), so 6 s leaves room.
     retry_budget_s: float = 6.0
+    # The longest one attempt of a store call may take, all its commands together (and
+    # the connect timeout): a primary that stops answering is given up on and retried.
     socket_timeout_s: float = 1.0
     max_connections: int = 64
 
