@@ -229,6 +229,10 @@ def _check(s: Settings, problems: list[str]) -> None:
             problems.append(f"trusted_proxies: {net!r} is not an address or network")
     if s.redis.retry_budget_s <= 0:
         problems.append("redis.retry_budget_s: must be positive")
+    if s.redis.wait_replicas and s.redis.wait_timeout_ms >= s.redis.socket_timeout_s * 1000:
+        # WAIT runs inside the attempt it confirms: it must end before the attempt does.
+        problems.append("redis.wait_timeout_ms: must be below redis.socket_timeout_s "
+                        "(one attempt, WAIT included)")
     lt = s.lifetimes
     for f in dataclasses.fields(lt):
         if getattr(lt, f.name) <= 0:

@@ -80,6 +80,18 @@ def test_shipped_clients_file_is_valid() -> None:
     assert {"mina-sidor", "bygglov"} <= set(reg.clients)
 
 
+def test_a_wait_longer_than_an_attempt_is_refused_at_start_up() -> None:
+    # WAIT runs inside the store attempt it confirms: at or past the attempt's bound,
+    # every confirmed write would time out and be retried until the budget is spent.
+    with pytest.raises(SettingsError, match=r"redis\.wait_timeout_ms"):
+        load_settings(environ={"IDPORTAL_REDIS__WAIT_TIMEOUT_MS": "1000",
+                               "IDPORTAL_REDIS__SOCKET_TIMEOUT_S": "1.0"})
+    assert load_settings(environ={"IDPORTAL_REDIS__WAIT_TIMEOUT_MS": "1000",
+                                  "IDPORTAL_REDIS__WAIT_REPLICAS": "0"})
+    assert load_settings(environ={"IDPORTAL_REDIS__WAIT_TIMEOUT_MS": "1500",
+                                  "IDPORTAL_REDIS__SOCKET_TIMEOUT_S": "2.5"})
+
+
 def test_trusted_proxies_accept_networks_and_refuse_garbage() -> None:
     assert load_settings(environ={"IDPORTAL_TRUSTED_PROXIES": "127.0.0.1,10.0.0.0/8"})
     with pytest.raises(SettingsError, match="trusted_proxies"):
