@@ -139,9 +139,11 @@ async def test_the_server_does_not_take_the_client_address_from_a_forwarded_head
         assert store.exists(keys.pin_failures_ip("127.0.0.1"))
         assert not store.exists(keys.pin_failures_ip(forged))
     finally:
-        store.delete(*store.keys(keys.pin_failures_ip("*")) or ["-"])
-        store.delete(*store.keys(keys.pin_failures_person_ip("*", "*")) or ["-"])
-        store.delete(*store.keys(keys.pin_failures_person("*")) or ["-"])
+        # The other tests of the stack log in from the same address: clear the misses.
+        for pattern in (keys.pin_failures_ip("*"), keys.pin_failures_person_ip("*", "*"),
+                        keys.pin_failures_person("*")):
+            for key in store.scan_iter(pattern):
+                store.delete(key)
         store.close()
 
 
