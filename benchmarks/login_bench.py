@@ -45,6 +45,7 @@ import redis
 from benchmarks import driver
 from ha import procs, stack
 from ha.procs import cpu_seconds
+from service.settings import SERVERS
 from service.testpeople import personal_number
 
 SECRET = "bench-secret-0123456789abcdef0123456789"
@@ -157,7 +158,7 @@ def run_peer(folder: Path, ours: dict[str, Any], a: argparse.Namespace) -> dict[
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--server", choices=["hypercorn", "uvicorn", "granian"], default="hypercorn")
+    ap.add_argument("--server", choices=[*SERVERS, "granian"], default=SERVERS[0])
     ap.add_argument("--modes", default="bankid,pin,refresh")
     ap.add_argument("--vus", type=int, default=32)
     ap.add_argument("--warmup", type=float, default=5)
@@ -267,7 +268,7 @@ base_url = "http://127.0.0.1:{sim_port}/rp/v6.0"
 [pin]
 register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
 ''')
-        if a.server in ("hypercorn", "uvicorn"):
+        if a.server in SERVERS:
             # The node as it is run: idportal serve (drain, heap settling, limits).
             argv = [procs.python(), "-m", "service.cli", "--config", str(settings), "serve",
                     "--bind", f"127.0.0.1:{node_port}", "--server", a.server]

@@ -21,7 +21,7 @@ import signal
 import sys
 from pathlib import Path
 
-from service.settings import SettingsError, load_settings
+from service.settings import SERVERS, SettingsError, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -142,7 +142,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--keyfile", default="", help="TLS private key (PEM)")
     s.add_argument("--drain", type=float, default=0.0,
                    help="seconds to report not-ready before stopping on SIGTERM")
-    s.add_argument("--server", choices=["hypercorn", "uvicorn"], default="hypercorn",
+    s.add_argument("--server", choices=SERVERS, default=SERVERS[0],
                    help="the HTTP server: hypercorn (default: HTTP/1.1 and h2) or uvicorn "
                         "(HTTP/1.1 with a C parser, about a quarter less CPU per login; "
                         "meant for nodes behind HAProxy)")
@@ -176,7 +176,7 @@ def parser() -> argparse.ArgumentParser:
     cl = sub.add_parser("cluster", help="the local HA cluster")
     cl.add_argument("action", choices=["up", "down", "status"])
     cl.add_argument("--nodes", type=int, default=3)
-    cl.add_argument("--server", choices=["hypercorn", "uvicorn"], default="hypercorn",
+    cl.add_argument("--server", choices=SERVERS, default=SERVERS[0],
                     help="the nodes' HTTP server (up; see serve --server)")
     cl.add_argument("--run-dir", default="run/cluster")
     cl.add_argument("--json", action="store_true")

@@ -28,7 +28,7 @@ from service.app import build_node, create_app
 from service.login.register import RegisterError
 from service.oidc.clients import ClientsError
 from service.oidc.keys import KeysMissing
-from service.settings import Settings
+from service.settings import SERVERS, Settings
 
 # What build_node raises for configuration the node cannot use (the settings themselves
 # are checked before, with every problem listed at once).
@@ -74,7 +74,6 @@ def run_until_signal(app: object, config: Config) -> None:
     asyncio.run(main())
 
 
-SERVERS = ("hypercorn", "uvicorn")
 GRACEFUL_S = 10.0  # the longest a request in flight is awaited after the drain
 KEEP_ALIVE_S = 75.0  # longer than HAProxy's idle timeout: HAProxy closes first
 BACKLOG = 1024

@@ -22,6 +22,11 @@ from urllib.parse import urlsplit
 ENV_PREFIX = "IDPORTAL_"
 
 
+# The HTTP servers a node can run under (``idportal serve --server``); the first is the
+# default, the design's choice.
+SERVERS = ("hypercorn", "uvicorn")
+
+
 class SettingsError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems

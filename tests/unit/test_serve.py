@@ -7,8 +7,8 @@ import gc
 
 import pytest
 
-from service.serve import GC_THRESHOLDS, SERVERS, run, settle_heap
-from service.settings import Settings
+from service.serve import GC_THRESHOLDS, run, settle_heap
+from service.settings import SERVERS, Settings
 
 
 def test_settling_the_heap_freezes_start_up_objects_and_collects_less_often() -> None:
