@@ -1,14 +1,14 @@
 """Benchmark: complete logins per second on one idportal node process.
 
 Starts its own redis-server (primary + one replica, so every confirmed write pays for
-WAIT as in production), the BankID simulator approving at once, and one node (Hypercorn
-by default; Uvicorn, the node's other server, or Granian by import path, to show the
-cost of the server), pinned: node on CPU 0, the rest on CPU 1. Drives whole logins with
+WAIT as in production), the BankID simulator approving at once, and one node (under its
+default server, Uvicorn; Hypercorn, its other server; or Granian by import path, to
+show the cost of the server), pinned: node on CPU 0, the rest on CPU 1. Drives whole logins with
 benchmarks/driver.py and prints and saves (JSON): logins/s, per fully used node core,
 p50/p95/p99, HTTP requests and Redis commands per login, and Redis memory per SSO
 session.
 
-    python -m benchmarks.login_bench [--server hypercorn|uvicorn|granian] [--modes bankid,pin,refresh]
+    python -m benchmarks.login_bench [--server uvicorn|hypercorn|granian] [--modes bankid,pin,refresh]
         [--vus 32] [--warmup 5] [--duration 20] [--rounds 1] [--out benchmarks/results/NAME.json]
         [--peer PEER_FOLDER]
 
@@ -45,7 +45,7 @@ import redis
 from benchmarks import driver
 from ha import procs, stack
 from ha.procs import cpu_seconds
-from service.settings import SERVERS
+from service.settings import DEFAULT_SERVER, SERVERS
 from service.testpeople import personal_number
 
 SECRET = "bench-secret-0123456789abcdef0123456789"
@@ -158,7 +158,7 @@ def run_peer(folder: Path, ours: dict[str, Any], a: argparse.Namespace) -> dict[
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--server", choices=[*SERVERS, "granian"], default=SERVERS[0])
+    ap.add_argument("--server", choices=[*SERVERS, "granian"], default=DEFAULT_SERVER)
     ap.add_argument("--modes", default="bankid,pin,refresh")
     ap.add_argument("--vus", type=int, default=32)
     ap.add_argument("--warmup", type=float, default=5)

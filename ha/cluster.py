@@ -1,7 +1,7 @@
 """``idportal cluster up | down | status``: the local HA cluster on 127.0.0.1.
 
 Redis primary + 2 replicas (AOF, ``min-replicas-to-write 1``), 3 Sentinels (quorum 2),
-N auth nodes under Hypercorn, HAProxy in front (TLS, health checks on ``/readyz``), the
+N auth nodes (Uvicorn by default, or Hypercorn), HAProxy in front (TLS, health checks on ``/readyz``), the
 BankID simulator behind mutual TLS and the two demo e-services. Ports, logs, pids and
 the state file live under one run directory; ``down`` stops everything by pid.
 
@@ -33,6 +33,7 @@ import redis
 from jinja2 import Environment, FileSystemLoader
 
 from ha import pki, procs, stack
+from service.settings import DEFAULT_SERVER
 
 SERVICE = "idportal"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -256,7 +257,7 @@ def _wait(cond: Any, what: str, timeout: float) -> None:
     raise procs.ProcError(f"{what} not ready after {timeout} s")
 
 
-def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = "hypercorn") -> Cluster:
+def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFAULT_SERVER) -> Cluster:
     """Start everything (or find it already running) and wait until it is healthy. The
     nodes run under ``server`` (``idportal serve --server``)."""
     run_dir = run_dir.resolve()

@@ -1,4 +1,4 @@
-"""Starting and stopping the real processes (redis-server, Sentinel, Hypercorn nodes,
+"""Starting and stopping the real processes (redis-server, Sentinel, auth nodes,
 HAProxy, the simulator) on loopback. Used by the cluster, the dev run and the tests.
 
 Every process is started in its own session and stopped by its pid: never by name.

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ha import pki, procs
 from service.oidc import keys as keymod
+from service.settings import DEFAULT_SERVER
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_SECRET = "demo-mina-sidor-secret-NOT-FOR-PRODUCTION-7f3a9c"  # public demo material
@@ -87,7 +88,7 @@ def start_simulator(m: Material, port: int, phone_port: int, *, delay_ms: int = 
 
 
 def start_node(m: Material, settings_file: Path, port: int, *, name: str, tls: bool = True,
-               drain_s: float = 0.0, server: str = "hypercorn") -> procs.Proc:
+               drain_s: float = 0.0, server: str = DEFAULT_SERVER) -> procs.Proc:
     argv = [procs.python(), "-m", "service.cli", "--config", str(settings_file), "serve",
             "--bind", f"127.0.0.1:{port}", "--drain", str(drain_s), "--server", server]
     if tls:

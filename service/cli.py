@@ -1,7 +1,7 @@
 """``idportal``: the one command for operators.
 
     idportal serve [--config FILE] [--bind 127.0.0.1:8443] [--certfile F --keyfile F]
-                   [--server hypercorn|uvicorn] [--drain SECONDS]
+                   [--server uvicorn|hypercorn] [--drain SECONDS]
     idportal keys generate|rotate [--dir DIR]
     idportal clients check FILE | clients secret
     idportal pins hash | pins seed --out FILE
@@ -21,7 +21,7 @@ import signal
 import sys
 from pathlib import Path
 
-from service.settings import SERVERS, SettingsError, load_settings
+from service.settings import DEFAULT_SERVER, SERVERS, SettingsError, load_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -136,16 +136,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="TOML settings file (default: $IDPORTAL_CONFIG)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("serve", help="run one auth node (Hypercorn, or Uvicorn)")
+    s = sub.add_parser("serve", help="run one auth node (Uvicorn, or Hypercorn)")
     s.add_argument("--bind", default="127.0.0.1:8443", help="host:port (default %(default)s)")
     s.add_argument("--certfile", default="", help="TLS certificate (PEM) for https")
     s.add_argument("--keyfile", default="", help="TLS private key (PEM)")
     s.add_argument("--drain", type=float, default=0.0,
                    help="seconds to report not-ready before stopping on SIGTERM")
-    s.add_argument("--server", choices=SERVERS, default=SERVERS[0],
-                   help="the HTTP server: hypercorn (default: HTTP/1.1 and h2) or uvicorn "
-                        "(HTTP/1.1 with a C parser, about a quarter less CPU per login; "
-                        "meant for nodes behind HAProxy)")
+    s.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER,
+                   help="the HTTP server: uvicorn (default: HTTP/1.1 with a C parser, "
+                        "about a quarter less CPU per login; nodes sit behind HAProxy) or "
+                        "hypercorn (HTTP/1.1 and h2, for a node that browsers reach directly)")
     s.add_argument("--access-log", action="store_true", help="the server's access log to stdout")
     s.add_argument("--allow-any-address", action="store_true", help=argparse.SUPPRESS)
     s.set_defaults(func=_serve)
@@ -176,7 +176,7 @@ def parser() -> argparse.ArgumentParser:
     cl = sub.add_parser("cluster", help="the local HA cluster")
     cl.add_argument("action", choices=["up", "down", "status"])
     cl.add_argument("--nodes", type=int, default=3)
-    cl.add_argument("--server", choices=SERVERS, default=SERVERS[0],
+    cl.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER,
                     help="the nodes' HTTP server (up; see serve --server)")
     cl.add_argument("--run-dir", default="run/cluster")
     cl.add_argument("--json", action="store_true")

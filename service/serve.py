@@ -4,10 +4,11 @@ On the signal the node first reports not-ready (``/readyz`` 503) for ``drain_s``
 the load balancer stops sending new requests, then the server finishes the requests
 in flight and exits: a rolling restart loses nothing.
 
-The server is Hypercorn (the design's choice: HTTP/1.1 and h2, TLS) or, behind HAProxy,
-Uvicorn with its C HTTP parser (httptools), which costs the node about a quarter less
-CPU per login (BENCHMARKS.md, "The cost of the server"). Both get the same drain, the
-same limits on waiting and the same headers: no ``Server``, no proxy headers trusted
+The server is Uvicorn with its C HTTP parser (httptools), the default: behind HAProxy a
+node speaks only HTTP/1.1, and Uvicorn costs it about a quarter less CPU per login
+(BENCHMARKS.md, "The cost of the server"). Hypercorn (the design card's first choice:
+HTTP/1.1 and h2, TLS) is the other. Both get the same drain, the same limits on waiting
+and on the request head, and the same headers: no ``Server``, no proxy headers trusted
 by the server (the app decides which ``X-Forwarded-For`` to believe).
 """
 
@@ -28,7 +29,7 @@ from service.app import build_node, create_app
 from service.login.register import RegisterError
 from service.oidc.clients import ClientsError
 from service.oidc.keys import KeysMissing
-from service.settings import SERVERS, Settings
+from service.settings import DEFAULT_SERVER, SERVERS, Settings
 
 # What build_node raises for configuration the node cannot use (the settings themselves
 # are checked before, with every problem listed at once).
@@ -80,7 +81,7 @@ BACKLOG = 1024
 
 
 async def run(settings: Settings, *, bind: str, certfile: str = "", keyfile: str = "",
-              drain_s: float = 0.0, access_log: bool = False, server: str = "hypercorn") -> None:
+              drain_s: float = 0.0, access_log: bool = False, server: str = DEFAULT_SERVER) -> None:
     if server not in SERVERS:
         raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
     node = build_node(settings)

@@ -1,4 +1,4 @@
-"""The HA suite: a real cluster (3 Redis, 3 Sentinels, 3 nodes under Hypercorn, HAProxy,
+"""The HA suite: a real cluster (3 Redis, 3 Sentinels, 3 nodes under the default server, HAProxy,
 the BankID simulator) on free loopback ports, and drills under a small load."""
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ import gc
 
 import pytest
 
+from service.cli import parser
 from service.serve import GC_THRESHOLDS, run, settle_heap
-from service.settings import SERVERS, Settings
+from service.settings import DEFAULT_SERVER, SERVERS, Settings
 
 
 def test_settling_the_heap_freezes_start_up_objects_and_collects_less_often() -> None:
@@ -23,7 +24,9 @@ def test_settling_the_heap_freezes_start_up_objects_and_collects_less_often() ->
         gc.set_threshold(*before)
 
 
-def test_a_node_runs_under_hypercorn_or_uvicorn_and_nothing_else() -> None:
-    assert SERVERS == ("hypercorn", "uvicorn")
+def test_a_node_runs_under_uvicorn_by_default_or_hypercorn_and_nothing_else() -> None:
+    assert SERVERS == ("uvicorn", "hypercorn") and DEFAULT_SERVER == "uvicorn"
+    assert parser().parse_args(["serve"]).server == DEFAULT_SERVER
+    assert parser().parse_args(["cluster", "up"]).server == DEFAULT_SERVER
     with pytest.raises(ValueError, match="unknown server 'granian'"):
         asyncio.run(run(Settings(), bind="127.0.0.1:0", server="granian"))
