@@ -184,17 +184,42 @@ def _redis_role(port: int) -> tuple[bool, str]:
         return False, type(exc).__name__
 
 
+def _sentinel_view(port: int, replicas: int, others: int) -> tuple[bool, str]:
+    """A Sentinel is healthy when it names a primary that it sees up, and sees up every
+    running replica and every other running Sentinel. One that has not (yet) found its
+    peers cannot help elect a leader, and a failover then may run twice (two Sentinels
+    promoting two replicas): ``cluster up`` and the drills wait for this."""
+    try:
+        c = procs.redis_client(port)
+        try:
+            master = c.sentinel_master(SERVICE)
+            seen_replicas = sum(1 for r in c.sentinel_slaves(SERVICE)
+                                if not (r["is_sdown"] or r["is_disconnected"]))
+            seen_others = sum(1 for s in c.sentinel_sentinels(SERVICE)
+                              if not (s["is_sdown"] or s["is_disconnected"]))
+        finally:
+            c.close()
+    except (redis.RedisError, OSError) as exc:
+        return False, type(exc).__name__
+    up = not (master["is_sdown"] or master["is_odown"] or master["is_disconnected"])
+    detail = (f"primary {master['ip']}:{master['port']}{'' if up else ' (down)'}, "
+              f"sees {seen_replicas}/{replicas} replicas, {seen_others}/{others} sentinels")
+    return up and seen_replicas >= replicas and seen_others >= others, detail
+
+
 def health(c: Cluster) -> list[dict[str, Any]]:
     out = []
+    running = {m.name for m in c.members if m.proc().alive()}
+    replicas = sum(1 for m in c.by_role("redis") if m.name in running) - 1
+    sentinels = sum(1 for m in c.by_role("sentinel") if m.name in running)
     for m in c.members:
-        alive = m.proc().alive()
+        alive = m.name in running
         ok, detail = False, "not running"
         if alive:
             if m.role == "redis":
                 ok, detail = _redis_role(m.port)
             elif m.role == "sentinel":
-                ok, detail = _redis_role(m.port)
-                detail = "sentinel" if ok else detail
+                ok, detail = _sentinel_view(m.port, replicas, sentinels - 1)
             elif m.role == "node":
                 ok, detail = _http_ok(f"http://127.0.0.1:{m.port}/readyz")
             elif m.role == "haproxy":
@@ -321,7 +346,8 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
         procs.wait_port(layout.phone, proc=c.member("bankid-simulator").proc())
         for demo in c.by_role("demo"):
             procs.wait_port(demo.port, proc=demo.proc())
-        _wait(lambda: c.primary_port() == p0, "Sentinel", 15)
+        _wait(lambda: c.primary_port() == p0 and all(
+            p["healthy"] for p in health(c) if p["role"] == "sentinel"), "Sentinel", 15)
         return c
     except BaseException:
         c.stop_all()

@@ -3,11 +3,14 @@ the BankID simulator) on free loopback ports, and drills under a small load."""
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
 from ha import cluster as clustermod
+from ha import procs
 from ha.drills.report import write
 from ha.drills.runner import drill
 
@@ -21,6 +24,33 @@ def test_cluster_status_describes_every_process_and_the_primary(cluster: cluster
     assert roles.count("redis") == 3 and roles.count("sentinel") == 3 and roles.count("node") == 3
     assert info["primary"] == f"127.0.0.1:{cluster.layout.redis[0]}"
     assert info["issuer"].startswith("https://127.0.0.1:") and len(info["sentinels"]) == 3
+    # Every Sentinel has found the other two and both replicas before up returns: one
+    # that has not cannot take part in electing the leader of a failover.
+    for p in info["processes"]:
+        if p["role"] == "sentinel":
+            assert p["detail"] == f"primary {info['primary']}, sees 2/2 replicas, 2/2 sentinels"
+
+
+def test_a_sentinel_that_has_lost_a_peer_is_reported_sick_not_ok(cluster: clustermod.Cluster) -> None:
+    # A running replica that the Sentinels do not see up (frozen) makes them report it.
+    replica = next(m for m in cluster.by_role("redis") if m.port != cluster.primary_port())
+
+
+    procs.signal_pid(replica.pid, signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + 10
+        sick: list[dict[str, object]] = []
+        while time.monotonic() < deadline and len(sick) < 3:
+            sick = [p for p in clustermod.health(cluster)
+                    if p["role"] == "sentinel" and not p["healthy"]]
+            time.sleep(0.25)
+        assert len(sick) == 3 and all("sees 1/2 replicas" in str(p["detail"]) for p in sick)
+    finally:
+        procs.signal_pid(replica.pid, signal.SIGCONT)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not clustermod.describe(cluster)["healthy"]:
+        time.sleep(0.25)
+    assert clustermod.describe(cluster)["healthy"]
 
 
 def test_up_twice_is_harmless(cluster: clustermod.Cluster) -> None:
