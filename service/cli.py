@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
+import select
 import signal
 import sys
 from pathlib import Path
@@ -231,21 +233,41 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-# Commands that serve: a client that closes its connection early must give the server
-# an EPIPE to handle, not a SIGPIPE that kills it (Python's own default).
-SERVING = frozenset({"serve"})
+# SIGPIPE stays ignored (Python's own default) for every command: a node, a drill or a
+# load run that writes to a socket its peer has closed gets an EPIPE to handle. Restoring
+# SIGPIPE's default, as pipe-friendly tools do, killed `idportal serve` when a client hung
+# up early and `idportal drill haproxy-reload` when HAProxy's old worker closed a
+# connection. A closed stdout (`idportal cluster status | head`) is handled below.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a tool SIGPIPE ended
+
+
+def _stdout_is_closed() -> bool:
+    """Whether nobody reads our stdout any more (a pipe whose reader has gone)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):
+        return False
+    poll = select.poll()
+    poll.register(fd, select.POLLOUT)
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poll.poll(0))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command not in SERVING:
-        # `idportal cluster status | head` ends quietly, as other command-line tools do.
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # here, not at exit, so that a closed stdout is seen below
+        return code
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        if not _stdout_is_closed():
+            raise  # a socket's, not stdout's: not ours to hide
+        # Whoever read our output stopped: end quietly, without the interpreter's
+        # complaint about an unflushable stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

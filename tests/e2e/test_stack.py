@@ -169,7 +169,7 @@ def _raw_exchange(stack_: Stack, pieces: list[bytes]) -> bytes:
 
 def test_clients_that_hang_up_early_do_not_kill_the_node(running: Stack) -> None:
     # Writing to a connection the client has closed must be an error the server
-    # handles, never a SIGPIPE: `idportal` restores SIGPIPE's default for its
+    # handles, never a SIGPIPE: `idportal` once restored SIGPIPE's default for its
     # pipe-friendly commands, and a node that inherited it died on the first early
     # hang-up (found when the e2e tests first ran a node under Uvicorn).
     host, port = running.issuer.removeprefix("https://").split(":")
