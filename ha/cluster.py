@@ -207,12 +207,13 @@ def _sentinel_view(port: int, replicas: int, others: int) -> tuple[bool, str]:
     return up and seen_replicas >= replicas and seen_others >= others, detail
 
 
-def health(c: Cluster) -> list[dict[str, Any]]:
+def health(c: Cluster, *, role: str = "") -> list[dict[str, Any]]:
+    """Every member's health, or only those of ``role``."""
     out = []
     running = {m.name for m in c.members if m.proc().alive()}
     replicas = sum(1 for m in c.by_role("redis") if m.name in running) - 1
     sentinels = sum(1 for m in c.by_role("sentinel") if m.name in running)
-    for m in c.members:
+    for m in c.by_role(role) if role else c.members:
         alive = m.name in running
         ok, detail = False, "not running"
         if alive:
@@ -347,7 +348,7 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
         for demo in c.by_role("demo"):
             procs.wait_port(demo.port, proc=demo.proc())
         _wait(lambda: c.primary_port() == p0 and all(
-            p["healthy"] for p in health(c) if p["role"] == "sentinel"), "Sentinel", 15)
+            p["healthy"] for p in health(c, role="sentinel")), "Sentinel", 15)
         return c
     except BaseException:
         c.stop_all()
