@@ -120,24 +120,30 @@ async def _refresh(n: Node, client: Client, form: dict[str, str]) -> dict[str, A
                                           "the token family is revoked")
     if outcome != "ok" or grant is None:
         raise TokenError("invalid_grant", "the refresh token is not valid")
+    scope = grant.scope
     if form.get("scope"):
-        asked = set(form["scope"].split())
-        if not asked <= set(grant.scope):
+        # RFC 6749 §6: a narrower scope gives narrower tokens; the refresh token keeps
+        # the grant's scope, so a later refresh may ask for the original again.
+        asked = form["scope"].split()
+        if not set(asked) <= set(grant.scope):
             raise TokenError("invalid_scope", "a refresh cannot widen the scope")
-    return _tokens(n, client, grant, now=n.now(), nonce="", refresh=new, code="")
+        scope = tuple(s for s in grant.scope if s in set(asked))
+    return _tokens(n, client, grant, now=n.now(), nonce="", refresh=new, code="", scope=scope)
 
 
 def _tokens(n: Node, client: Client, grant: Grant, *, now: int, nonce: str, refresh: str,
-            code: str) -> dict[str, Any]:
+            code: str, scope: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The token response for ``grant``, limited to ``scope`` (default: the grant's)."""
+    scope = grant.scope if scope is None else scope
     ring = n.keys.current
     lt = n.settings.lifetimes
     sub = ring.subject(grant.identity.personal_number)
     access, _ = mint.access_token(ring, issuer=n.settings.issuer, client_id=client.client_id,
-                                  sub=sub, scope=grant.scope, grant_id=grant.grant_id, now=now,
+                                  sub=sub, scope=scope, grant_id=grant.grant_id, now=now,
                                   lifetime=lt.access_token, acr=grant.acr,
                                   auth_time=grant.identity.auth_time)
     released = claimsmod.release(grant.identity,
-                                 claimsmod.requested(grant.scope, grant.claims, "id_token"),
+                                 claimsmod.requested(scope, grant.claims, "id_token"),
                                  client.claims)
     id_token = mint.id_token(ring, issuer=n.settings.issuer, client_id=client.client_id,
                              sub=sub, alg=client.id_token_alg, now=now, lifetime=lt.id_token,
@@ -146,7 +152,7 @@ def _tokens(n: Node, client: Client, grant: Grant, *, now: int, nonce: str, refr
                              amr=(grant.identity.method,))
     body: dict[str, Any] = {"access_token": access, "token_type": "Bearer",
                             "expires_in": lt.access_token, "id_token": id_token,
-                            "scope": " ".join(grant.scope)}
+                            "scope": " ".join(scope)}
     if refresh:
         body["refresh_token"] = refresh
     return body

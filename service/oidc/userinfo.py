@@ -44,11 +44,20 @@ async def userinfo(request: Request) -> JSONResponse:
             token = form["access_token"]
     if not token:
         raise BearerError("invalid_token", "no access token")
-    grant, _ = await bearer_grant(request, n, token)
+    grant, at_claims = await bearer_grant(request, n, token)
     client = n.registry.get(grant.client_id)
     allowed = client.claims if client else frozenset()
     body: dict[str, object] = {"sub": n.keys.current.subject(grant.identity.personal_number)}
     body.update(claimsmod.release(grant.identity,
-                                  claimsmod.requested(grant.scope, grant.claims, "userinfo"),
+                                  claimsmod.requested(_token_scope(at_claims, grant.scope), grant.claims,
+                                                      "userinfo"),
                                   allowed))
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+def _token_scope(claims: dict[str, object], granted: tuple[str, ...]) -> tuple[str, ...]:
+    """The access token's own scope (narrower after a refresh that asked for less, RFC 6749
+    §6), never more than the grant holds."""
+    raw = claims.get("scope")
+    own = set(raw.split()) if isinstance(raw, str) else set(granted)
+    return tuple(s for s in granted if s in own)
