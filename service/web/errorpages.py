@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from service.errors import AuthorizeError, BearerError, OAuthError, PageError
+from service.errors import AuthorizeError, BearerError, OAuthError, PageError, safe_description
 from service.login.bankid_client import BankIDError
 from service.store import StoreUnavailable
 from service.web import i18n
@@ -25,6 +25,16 @@ log = structlog.get_logger("idportal.errors")
 JSON_PATHS = ("/token", "/revoke", "/introspect", "/userinfo", "/jwks", "/.well-known",
               "/openapi.json", "/healthz", "/readyz")
 NO_STORE = {"Cache-Control": "no-store"}
+# Endpoints whose clients are OAuth libraries: every error there is an RFC 6749 §5.2 /
+# RFC 7009 §2.2.1 / RFC 6750 §3.1 code with an ASCII description, never a house code.
+OAUTH_PATHS = ("/token", "/revoke", "/introspect", "/userinfo")
+
+
+def oauth_code(status: int) -> str:
+    """The protocol's own name for a failure the framework or the edge raised."""
+    if status >= 500:
+        return "temporarily_unavailable" if status == 503 else "server_error"
+    return "invalid_request"
 
 
 def wants_json(request: Request) -> bool:
@@ -38,6 +48,13 @@ def _page(request: Request, key: str, status: int, detail: str = "",
     message = i18n.text(loc, key, detail=detail) if "{detail}" in i18n.text(
         loc, key) else i18n.text(loc, key)
     rid = request_id(request)
+    if request.url.path.startswith(OAUTH_PATHS):
+        english = i18n.text("en", key, detail=detail) if "{detail}" in i18n.text(
+            "en", key) else i18n.text("en", key)
+        return JSONResponse({"error": oauth_code(status),
+                             "error_description": safe_description(detail or english),
+                             "support_ref": rid},
+                            status_code=status, headers={**NO_STORE, **(headers or {})})
     if wants_json(request):
         return JSONResponse({"error": key, "error_description": message, "support_ref": rid},
                             status_code=status, headers={**NO_STORE, **(headers or {})})
