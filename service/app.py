@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from service.login.bankid_client import BankIDClient
 from service.observability import configure_logging
 from service.oidc import (
     authorize,
+    backchannel,
     discovery,
     introspect,
     logout,
@@ -75,8 +77,15 @@ def build_node(settings: Settings) -> Node:
         keys=keys,
         bankid=BankIDClient(settings.bankid),
         pins=pin_register.load(settings.pin.register_file, settings.pin),
-        http=httpx.AsyncClient(timeout=settings.backchannel_timeout_s, follow_redirects=False),
+        http=httpx.AsyncClient(timeout=settings.backchannel_timeout_s, follow_redirects=False,
+                               verify=_backchannel_tls(settings)),
     )
+
+
+def _backchannel_tls(settings: Settings) -> ssl.SSLContext:
+    """TLS toward e-services' back-channel endpoints: the configured CA bundle, else the
+    system's. Verification is never off."""
+    return ssl.create_default_context(cafile=settings.backchannel_ca_file or None)
 
 
 def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
@@ -86,10 +95,12 @@ def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         watcher = asyncio.create_task(health.watch(the_node))
+        deliveries = asyncio.create_task(backchannel.poll(the_node))
         try:
             yield
         finally:
             the_node.draining = True
+            await backchannel.stop(deliveries)
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
@@ -101,10 +112,14 @@ def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
         routes=ROUTES,
         middleware=[
             Middleware(Edge, node=settings.node_name, hsts=settings.cookie_secure,
-                       body_limit=settings.max_body_bytes),
+                       body_limit=settings.max_body_bytes,
+                       trusted_proxies=settings.trusted_proxies, issuer=settings.issuer),
         ],
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
+    # A trailing-slash redirect would be built from the node's own view (plain http):
+    # no path of ours has two spellings, so a wrong one is a 404, not a redirect.
+    app.router.redirect_slashes = False
     app.state.node = the_node
     return app

@@ -77,14 +77,17 @@ _HTTP_LOG = structlog.get_logger("idportal.http")
 _QUIET_ROUTES = frozenset({"healthz", "readyz", "metrics"})
 
 
-def begin_request(scope: Scope, node: str) -> str:
-    """The request's id (a sane incoming ``X-Request-ID`` or a new one), bound to every
-    log line of this request and kept in the scope for error pages."""
+def begin_request(scope: Scope, node: str, *, trust_incoming: bool = False) -> str:
+    """The request's id, bound to every log line of this request and kept in the scope
+    for error pages. An incoming ``X-Request-ID`` is taken only with ``trust_incoming``
+    (the peer is our front door, which sets its own): a client-chosen one must never
+    become the support reference."""
     incoming = ""
-    for name, value in scope.get("headers", ()):
-        if name == b"x-request-id":
-            incoming = value.decode("latin-1")
-            break
+    if trust_incoming:
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
     request_id = incoming if _REQUEST_ID.match(incoming) else new_request_id()
     scope.setdefault("state", {})["request_id"] = request_id
     structlog.contextvars.clear_contextvars()

@@ -34,6 +34,28 @@ def add_headers(headers: list[tuple[bytes, bytes]], extra: list[tuple[bytes, byt
         headers.append((b"cache-control", b"no-store"))
 
 
+def own_plain_origin(issuer: str) -> bytes:
+    """``http://host[:port]`` of an https issuer: what a framework-made redirect would
+    point at behind the TLS front door (the node itself speaks plain http). Empty for a
+    plain-http issuer (development on loopback)."""
+    if not issuer.startswith("https://"):
+        return b""
+    return ("http://" + issuer.removeprefix("https://").split("/", 1)[0]).encode()
+
+
+def no_plain_redirect(headers: list[tuple[bytes, bytes]], own_http: bytes) -> None:
+    """Rewrite a ``Location`` to our own host over plain http into a relative one.
+
+    Behind the TLS front door no answer may send a browser to plain http. Our handlers
+    never do; this catches what a framework does on its own (slash redirects, mounts)."""
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == b"location" and value.lower().startswith(own_http.lower()):
+            rest = value[len(own_http):]
+            if not rest.startswith(b"/") or rest.startswith(b"//"):
+                rest = b"/" + rest.lstrip(b"/")
+            headers[i] = (name, rest)
+
+
 def body_too_large(scope: Scope, limit: int) -> bool:
     """A body over ``limit`` bytes by Content-Length (refused before any handler reads)."""
     for name, value in scope.get("headers", ()):

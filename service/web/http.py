@@ -3,14 +3,13 @@ locale. Everything that reads raw input does it here, with limits."""
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from service.errors import PageError
-from service.web import i18n
+from service.web import i18n, proxies
 
 MAX_PARAMS = 50
 SESSION_COOKIE = "__Host-idp_session"
@@ -67,25 +66,13 @@ async def form(request: Request, *, limit: int) -> tuple[dict[str, str], set[str
     return _collect(_pairs(text))
 
 
-def _trusted(peer: str, trusted_proxies: tuple[str, ...]) -> bool:
-    try:
-        address = ipaddress.ip_address(peer)
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(net, strict=False) for net in trusted_proxies)
-
-
 def client_ip(request: Request, trusted_proxies: tuple[str, ...]) -> str:
-    """The citizen's address: the peer, or the last X-Forwarded-For hop when the peer is
-    a trusted proxy (an address or network in ``trusted_proxies``)."""
+    """The citizen's address: the peer, or the right-most X-Forwarded-For hop that is not
+    one of ``trusted_proxies`` when the peer is one (``service.web.proxies``). Every
+    X-Forwarded-For header counts: a proxy may add its own line after the client's."""
     peer = request.client.host if request.client else "127.0.0.1"
-    if trusted_proxies and _trusted(peer, trusted_proxies):
-        forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
-        try:
-            return str(ipaddress.ip_address(forwarded))
-        except ValueError:
-            pass
-    return peer
+    return proxies.trusted(trusted_proxies).client(
+        peer, request.headers.getlist("x-forwarded-for"))
 
 
 def cookie_name(base: str, secure: bool) -> str:
