@@ -41,13 +41,23 @@ STORE_LATENCY = Histogram(
     registry=REGISTRY,
 )
 BACKCHANNEL = Counter(
-    "idportal_backchannel_logout_total", "Back-channel logout deliveries by outcome",
+    "idportal_backchannel_logout_total",
+    "Back-channel logout attempts by outcome (ok, failed: retried later, expired: given up)",
     ["outcome"], registry=REGISTRY,
+)
+BACKCHANNEL_QUEUE = Gauge(
+    "idportal_backchannel_queue", "Ended sessions with back-channel logouts still to deliver",
+    registry=REGISTRY,
 )
 PIN_VERIFY_CPU = Histogram(
     "idportal_pin_verify_cpu_seconds",
     "CPU time of one argon2id PIN verification: the floor under each PIN login's cost",
     buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5), registry=REGISTRY,
+)
+PIN_VERIFICATIONS = Counter(
+    "idportal_pin_verifications_total",
+    "argon2id PIN verifications run (the lockout policy bounds them per citizen)",
+    registry=REGISTRY,
 )
 PIN_VERIFY_QUEUE = Histogram(
     "idportal_pin_verify_queue_seconds",

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from service import metrics
 from service.crypto import digest, new_id, same
 from service.errors import PageError
-from service.login import loa
+from service.login import loa, lockout
 from service.oidc.issue import mint_code, redirect_with_code
 from service.oidc.logout import end_session
 from service.personnummer import InvalidPersonalNumber, parse
@@ -136,6 +136,11 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
         # A step-up keeps the e-services of the old session; another person ends it.
         await end_session(n, old_cookie, response, notify=carry is None)
     http.set_cookie(response, http.SESSION_COOKIE, cookie, secure=secure)
+    # This browser is now known for this citizen: a PIN lock others caused spares it.
+    http.set_cookie(response, lockout.DEVICE_COOKIE, lockout.device_cookie(
+        n.keys.current.subject_secret, identity.personal_number,
+        http.get_cookie(request, lockout.DEVICE_COOKIE, secure=secure)),
+        secure=secure, max_age=lockout.DEVICE_COOKIE_MAX_AGE)
     metrics.LOGINS.labels(identity.method, "success").inc()
     log.info("login", method=identity.method, outcome="success", acr=identity.acr,
              client_id=tx.request.client_id, pnr=identity.personal_number,

@@ -1,24 +1,23 @@
 """Personal number + PIN (LoA2).
 
-Throttled per person, per person and address, and per address, with counters in the
-store. Wrong PIN, unknown person and a locked PIN get the same answer after the same
-work (one argon2 verification), so the page tells an attacker nothing.
+Throttled by the lockout policy (``service.login.lockout``): every attempt is counted
+before its PIN is verified. A wrong PIN and an unknown person get the same answer after
+the same work (one argon2 verification), so the page tells an attacker nothing; a locked
+attempt is refused at once, with the way out (BankID, the support desk), whoever the
+person is.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
 
 import structlog
-from redis.asyncio.client import Pipeline
 from starlette.requests import Request
 from starlette.responses import Response
 
 from service import metrics
 from service.errors import PageError
-from service.login import flow, loa
+from service.login import flow, loa, lockout
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import Identity
 from service.state import Node, node
@@ -30,26 +29,25 @@ log = structlog.get_logger("idportal.pin")
 
 
 def _form_page(request: Request, n: Node, tx: Transaction, *, error: str = "",
-               personal_number: str = "", status: int = 200) -> Response:
+               personal_number: str = "", status: int = 200,
+               headers: dict[str, str] | None = None) -> Response:
     loc = flow.page_locale(request, n, tx)
     return page("pin.html", locale=loc, request_id=http.request_id(request), tx_id=tx.tx_id,
                 csrf=tx.csrf, error=error, personal_number=personal_number, status=status,
-                switch_url=f"/login/{tx.tx_id}/pin?lang={'en' if loc == 'sv' else 'sv'}")
+                switch_url=f"/login/{tx.tx_id}/pin?lang={'en' if loc == 'sv' else 'sv'}",
+                headers=headers)
 
 
-async def _tx(request: Request, csrf: str | None,
-              extra: Callable[[Pipeline], None] | None = None
-              ) -> tuple[Node, Transaction, list[Any]]:
+async def _tx(request: Request, csrf: str | None) -> tuple[Node, Transaction]:
     n = node(request)
-    tx, answers = await flow.guard_reading(request, request.path_params["tx"], csrf=csrf,
-                                           extra=extra)
+    tx = await flow.guard(request, request.path_params["tx"], csrf=csrf)
     if "pin" not in flow.methods_of(n, tx):
         raise PageError("err_tx_expired", status=403)
-    return n, tx, answers
+    return n, tx
 
 
 async def form_page(request: Request) -> Response:
-    n, tx, _ = await _tx(request, None)
+    n, tx = await _tx(request, None)
     return _form_page(request, n, tx, personal_number=flow.hinted_number(tx))
 
 
@@ -59,38 +57,43 @@ async def submit(request: Request) -> Response:
     raw = form.get("personal_number", "")[:20]
     pin = form.get("pin", "")
     ip = http.client_ip(request, n.settings.trusted_proxies)
+    n, tx = await _tx(request, form.get("csrf", ""))
+    loc = flow.page_locale(request, n, tx)
     try:
         pnr = parse(raw)
     except InvalidPersonalNumber as exc:
-        n, tx, _ = await _tx(request, form.get("csrf", ""))
         metrics.LOGINS.labels("pin", "invalid_personal_number").inc()
-        loc = flow.page_locale(request, n, tx)
         return _form_page(request, n, tx, status=400, personal_number="",
                           error=i18n.text(loc, "invalid_personal_number", detail=str(exc)))
-    # The failure counters are read in the transaction's round trip.
-    n, tx, answers = await _tx(request, form.get("csrf", ""),
-                               extra=lambda pipe: n.store.pins.read_in(pipe, pnr.digits, ip))
-    failures = n.store.pins.parse(answers[0])
-    limits = n.settings.pin
-    locked = (failures.person >= limits.max_failures_per_person
-              or failures.person_ip >= limits.max_failures_per_person_ip
-              or failures.ip >= limits.max_failures_per_ip)
-    citizen = None
-    if locked or not (1 <= len(pin) <= 12 and pin.isdigit()):
-        await n.pins.burn()
-    else:
-        citizen = await n.pins.verify(pnr.digits, pin)
+    secret = n.keys.current.subject_secret
+    device = lockout.known_device(secret, http.get_cookie(
+        request, lockout.DEVICE_COOKIE, secure=n.settings.cookie_secure), pnr.digits)
+    cfg = n.settings.pin
+    limits = lockout.limits_for(known_browser=bool(device), per_person=cfg.max_failures_per_person,
+                                per_person_ip=cfg.max_failures_per_person_ip,
+                                per_ip=cfg.max_failures_per_ip)
+    # The attempt is counted before the PIN is verified (lockout.py): parallel guesses
+    # can never get more verifications than the limits allow.
+    locked_for = await n.store.pins.reserve(
+        pnr.digits, ip, device, limits=(limits.person, limits.person_bucket, limits.address))
+    if locked_for:
+        metrics.LOGINS.labels("pin", "locked").inc()
+        log.info("login", method="pin", outcome="locked", pnr=pnr.masked,
+                 client_id=tx.request.client_id, known_browser=bool(device))
+        minutes = max(1, -(-locked_for // 60))
+        return _form_page(request, n, tx, status=429, personal_number=pnr.digits,
+                          error=i18n.text(loc, "pin_locked", minutes=str(minutes),
+                                          ref=http.request_id(request)),
+                          headers={"Retry-After": str(locked_for)})
+    citizen = await n.pins.verify(pnr.digits, pin) if 1 <= len(pin) <= 12 and pin.isdigit() \
+        else None
     if citizen is None:
-        outcome = "locked" if locked else "failed"
-        if not locked:
-            await n.store.pins.record_failure(pnr.digits, ip)
-        metrics.LOGINS.labels("pin", outcome).inc()
-        log.info("login", method="pin", outcome=outcome, pnr=pnr.masked,
-                 client_id=tx.request.client_id)
+        metrics.LOGINS.labels("pin", "failed").inc()
+        log.info("login", method="pin", outcome="failed", pnr=pnr.masked,
+                 client_id=tx.request.client_id, known_browser=bool(device))
         return _form_page(request, n, tx, status=401, personal_number=pnr.digits,
-                          error=i18n.text(flow.page_locale(request, n, tx), "pin_failed"))
-    if failures.person or failures.person_ip:
-        await n.store.pins.clear(pnr.digits, ip)
+                          error=i18n.text(loc, "pin_failed"))
+    await n.store.pins.release(pnr.digits, ip, device, person_counted=bool(limits.person))
     identity = Identity(personal_number=pnr.digits, given_name=citizen.given_name,
                         family_name=citizen.family_name, method="pin",
                         acr=loa.METHOD_ACR["pin"], auth_time=int(time.time()),

@@ -64,6 +64,7 @@ class PinRegister:
     def _verify(self, personal_number: str, pin: str, queued_at: float) -> Citizen | None:
         metrics.PIN_VERIFY_QUEUE.observe(time.monotonic() - queued_at)
         citizen = self.citizens.get(personal_number)
+        metrics.PIN_VERIFICATIONS.inc()
         cpu = time.thread_time()
         try:
             self.ph.verify(citizen.pin_hash if citizen else self._dummy, pin)
@@ -77,11 +78,6 @@ class PinRegister:
         """The citizen if the PIN is right; None for a wrong PIN or an unknown person."""
         return await anyio.to_thread.run_sync(self._verify, personal_number, pin,
                                               time.monotonic(), limiter=self._slots())
-
-    async def burn(self) -> None:
-        """Spend one verification's time without a result (locked-out attempts)."""
-        await anyio.to_thread.run_sync(self._verify, "", "x", time.monotonic(),
-                                       limiter=self._slots())
 
 
 def load(path: str | Path, cfg: PinSettings) -> PinRegister:

@@ -51,6 +51,11 @@ def pin_failures_person_ip(person_digest: str, ip: str) -> str:
     return f"{PREFIX}pinfail:person-ip:{person_digest}:{ip}"
 
 
+def pin_failures_person_device(person_digest: str, device_digest: str) -> str:
+    """Attempts for one citizen from a browser this citizen has logged in with before."""
+    return f"{PREFIX}pinfail:person-dev:{person_digest}:{device_digest}"
+
+
 def pin_failures_ip(ip: str) -> str:
     return f"{PREFIX}pinfail:ip:{ip}"
 
@@ -58,3 +63,13 @@ def pin_failures_ip(ip: str) -> str:
 def client_assertion_jti(client_id: str, jti_digest: str) -> str:
     return f"{PREFIX}jti:{client_id}:{jti_digest}"
 
+
+
+def logout_delivery(cookie_digest: str) -> str:
+    """Back-channel logouts still to deliver for one ended session (hash)."""
+    return f"{PREFIX}bcl:{cookie_digest}"
+
+
+def logout_delivery_queue() -> str:
+    """Deliveries by when they are next due (sorted set of ``logout_delivery`` keys)."""
+    return f"{PREFIX}bcl-queue"

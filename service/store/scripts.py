@@ -94,3 +94,104 @@ if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('HEXISTS', KEYS[1], 'taken'
 end
 return 0
 """
+
+# KEYS: person, person bucket (person + address, or person + known browser), address.
+# ARGV: limit for each key (0: the key is not used for this attempt), window seconds.
+# Reserves one PIN attempt: refuses it when any used counter has reached its limit, else
+# counts it in every used counter (each lives for the window from its first attempt).
+# Checking and counting in one step is what bounds parallel guesses by the limits.
+# Returns 0 (reserved) or the seconds until the lock that refused it lifts. A retry after
+# a failover may count an attempt twice: that errs on the safe side.
+RESERVE_PIN_ATTEMPT = """
+for i = 1, 3 do
+  local limit = tonumber(ARGV[i])
+  if limit > 0 and tonumber(redis.call('GET', KEYS[i]) or '0') >= limit then
+    return math.max(redis.call('TTL', KEYS[i]), 1)
+  end
+end
+for i = 1, 3 do
+  if tonumber(ARGV[i]) > 0 then
+    redis.call('INCR', KEYS[i])
+    redis.call('EXPIRE', KEYS[i], ARGV[4], 'NX')
+  end
+end
+return 0
+"""
+
+# KEYS: person, person bucket, address. ARGV: 1 when the person key was counted.
+# After a right PIN: clears the bucket and gives back the attempt the person and address
+# counters hold for it (never below zero, so a retry gives back nothing more than one).
+RELEASE_PIN_ATTEMPT = """
+redis.call('DEL', KEYS[2])
+local give_back = {KEYS[3]}
+if ARGV[1] == '1' then table.insert(give_back, KEYS[1]) end
+for _, k in ipairs(give_back) do
+  if tonumber(redis.call('GET', k) or '0') > 0 then redis.call('DECR', k) end
+end
+return 1
+"""
+
+# KEYS: session, delivery, delivery queue. ARGV: queue deliveries (1/0), due (epoch s),
+# deliver until (epoch s), delivery key TTL.
+# Logout: deletes the session and, in the same step, queues the back-channel logout of
+# every e-service that got a code in it, so no node can die between the two and lose a
+# logout. Returns the session's fields (empty when it was already gone). A retry after
+# a failover finds no session and returns nothing: the first run did the work.
+END_SESSION = """
+local f = redis.call('HGETALL', KEYS[1])
+if #f == 0 then return f end
+redis.call('DEL', KEYS[1])
+if ARGV[1] == '1' then
+  local d = {}
+  local data = nil
+  for i = 1, #f, 2 do
+    if string.sub(f[i], 1, 3) == 'rp:' then
+      table.insert(d, f[i]); table.insert(d, f[i + 1])
+    elseif f[i] == 'd' then
+      data = f[i + 1]
+    end
+  end
+  if #d > 0 and data then
+    redis.call('HSET', KEYS[2], 'd', data, 'until', ARGV[3], 'attempts', 0, unpack(d))
+    redis.call('EXPIRE', KEYS[2], ARGV[4])
+    redis.call('ZADD', KEYS[3], ARGV[2], KEYS[2])
+  end
+end
+return f
+"""
+
+# KEYS: delivery, delivery queue. ARGV: now, lease seconds.
+# Claims a due delivery for one node for ``lease`` seconds (a node that dies mid-delivery
+# lets it fall due again for another). Returns its fields, or an empty list when it is
+# not due (another node holds it) or gone (then it also leaves the queue).
+CLAIM_DELIVERY = """
+local due = redis.call('ZSCORE', KEYS[2], KEYS[1])
+if not due or tonumber(due) > tonumber(ARGV[1]) then return {} end
+local f = redis.call('HGETALL', KEYS[1])
+if #f == 0 then
+  redis.call('ZREM', KEYS[2], KEYS[1])
+  return {}
+end
+redis.call('ZADD', KEYS[2], tonumber(ARGV[1]) + tonumber(ARGV[2]), KEYS[1])
+return f
+"""
+
+# KEYS: delivery, delivery queue. ARGV: next due (epoch s), then the e-services that took
+# their logout token (or gave up). Removes those; when none is left the delivery is
+# done and leaves the queue, else it falls due again at ``next due``. Idempotent.
+# Returns how many e-services are still waiting.
+SETTLE_DELIVERY = """
+for i = 2, #ARGV do redis.call('HDEL', KEYS[1], 'rp:' .. ARGV[i]) end
+local left = 0
+for _, k in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(k, 1, 3) == 'rp:' then left = left + 1 end
+end
+if left == 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], KEYS[1])
+else
+  redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+  redis.call('ZADD', KEYS[2], ARGV[1], KEYS[1])
+end
+return left
+"""

@@ -27,8 +27,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "personal_number": "Personnummer (ÅÅÅÅMMDD-NNNN)",
         "pin": "PIN-kod",
         "log_in": "Logga in",
-        "pin_failed": "Fel personnummer eller PIN-kod, eller så är PIN-inloggningen tillfälligt"
-                      " spärrad. Försök igen senare eller logga in med BankID.",
+        "pin_failed": "Fel personnummer eller PIN-kod. Efter flera felaktiga försök spärras"
+                      " PIN-inloggningen en stund; BankID fungerar alltid.",
+        "pin_locked": "PIN-inloggningen är spärrad efter för många felaktiga försök och"
+                      " öppnas igen om {minutes} minuter. Logga in med BankID i stället, eller"
+                      " ring stadens kundtjänst och uppge referensen {ref}.",
         "invalid_personal_number": "Personnumret är inte giltigt: {detail}.",
         "other_method": "Välj ett annat sätt att logga in",
         "error_title": "Något gick fel",
@@ -72,8 +75,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "personal_number": "Personal identity number (YYYYMMDD-NNNN)",
         "pin": "PIN",
         "log_in": "Log in",
-        "pin_failed": "Wrong personal identity number or PIN, or PIN login is temporarily"
-                      " locked. Try again later or log in with BankID.",
+        "pin_failed": "Wrong personal identity number or PIN. After several wrong attempts"
+                      " PIN login is locked for a while; BankID always works.",
+        "pin_locked": "PIN login is locked after too many wrong attempts and opens again in"
+                      " {minutes} minutes. Log in with BankID instead, or call the city's"
+                      " support desk and give the reference {ref}.",
         "invalid_personal_number": "The personal identity number is not valid: {detail}.",
         "other_method": "Choose another way to log in",
         "error_title": "Something went wrong",

@@ -51,7 +51,7 @@ async def test_five_misses_lock_the_pin_from_that_address_even_with_the_right_pi
     for _ in range(5):
         assert (await citizen.pin_login(world.browser, url, PIN_CITIZEN, "0000")).status_code == 401
     locked = await citizen.pin_login(world.browser, url, PIN_CITIZEN, "1234")
-    assert locked.status_code == 401
+    assert locked.status_code == 429
     # The lock is bounded in time: counters carry the failure window as their TTL.
     for key in world.redis.scan_iter("idp:pinfail:*"):
         assert 0 < world.redis.ttl(key) <= world.settings.lifetimes.pin_failure_window
@@ -83,12 +83,73 @@ async def test_login_page_from_another_browser_is_refused(world: World) -> None:
         assert r.status_code == 403
 
 
-async def test_successful_pin_clears_the_counters_for_that_person(world: World) -> None:
+async def test_successful_pin_clears_its_own_bucket_and_gives_back_only_its_own_attempt(
+        world: World) -> None:
     url = await login_url(world)
     await citizen.pin_login(world.browser, url, PIN_CITIZEN, "0000")
     assert (await citizen.pin_login(world.browser, url, PIN_CITIZEN, "1234")).status_code == 303
-    keys = [k for k in world.redis.scan_iter("idp:pinfail:person*")]
-    assert keys == []
+    assert list(world.redis.scan_iter("idp:pinfail:person-ip:*")) == []
+    # The miss before it still counts toward the person's limit: a success must not hand
+    # an attacker elsewhere a fresh set of guesses.
+    (person,) = world.redis.scan_iter("idp:pinfail:person:*")
+    assert world.redis.get(person) == "1"
+
+
+def verifications() -> float:
+    from service import metrics
+
+    return metrics.REGISTRY.get_sample_value("idportal_pin_verifications_total") or 0.0
+
+
+async def test_a_locked_attempt_costs_no_verification_and_tells_the_way_out(world: World) -> None:
+    url = await login_url(world)
+    for _ in range(5):
+        await citizen.pin_login(world.browser, url, PIN_CITIZEN, "0000")
+    before = verifications()
+    locked = await citizen.pin_login(world.browser, url, PIN_CITIZEN, "1234")
+    assert verifications() == before
+    assert locked.status_code == 429 and 0 < int(locked.headers["retry-after"]) <= 900
+    assert "BankID" in locked.text and "kundtjänst" in locked.text
+    assert "Ange referensen" in locked.text or locked.headers["x-request-id"] in locked.text
+
+
+async def test_parallel_wrong_pins_get_no_more_verifications_than_the_limit(world: World) -> None:
+    url = await login_url(world)
+    tx = citizen.TX.search(url)
+    assert tx
+    page = await world.browser.get(f"/login/{tx.group(1)}/pin")
+    form = {"csrf": citizen.csrf_of(page.text), "personal_number": PIN_CITIZEN, "pin": "0000"}
+    before = verifications()
+    answers = await asyncio.gather(*(world.browser.post(f"/login/{tx.group(1)}/pin", data=form)
+                                     for _ in range(20)))
+    assert verifications() - before == 5
+    assert sorted(r.status_code for r in answers) == [401] * 5 + [429] * 15
+
+
+async def test_a_citizens_own_browser_is_not_locked_by_misses_from_another(world: World) -> None:
+    # The citizen logs in once: this browser is now known for them.
+    url = await login_url(world)
+    assert (await citizen.pin_login(world.browser, url, PIN_CITIZEN, "1234")).status_code == 303
+    async with world.new_browser() as attacker:
+        resp, _ = await citizen.start(attacker, "rp-basic")
+        other = citizen.login_url(resp)
+        for _ in range(5):
+            await citizen.pin_login(attacker, other, PIN_CITIZEN, "0000")
+        assert (await citizen.pin_login(attacker, other, PIN_CITIZEN, "1234")).status_code == 429
+    resp, _ = await citizen.start(world.browser, "rp-basic", prompt="login")
+    own = await citizen.pin_login(world.browser, citizen.login_url(resp), PIN_CITIZEN, "1234")
+    assert own.status_code == 303
+
+
+async def test_a_known_browser_cookie_for_another_citizen_counts_as_unknown(world: World) -> None:
+    url = await login_url(world)
+    assert (await citizen.pin_login(world.browser, url, PIN_CITIZEN, "1234")).status_code == 303
+    other_citizen = "196109061017"
+    resp, _ = await citizen.start(world.browser, "rp-basic", prompt="login")
+    url = citizen.login_url(resp)
+    await citizen.pin_login(world.browser, url, other_citizen, "0000")
+    assert list(world.redis.scan_iter("idp:pinfail:person-dev:*")) == []
+    assert len(list(world.redis.scan_iter("idp:pinfail:person-ip:*"))) == 1
 
 
 async def test_a_double_submit_finishes_the_login_once_and_leaves_no_orphan_session(world: World) -> None:
