@@ -75,6 +75,10 @@ class Lifetimes:
     used_code_marker: int = 600
     client_assertion_jti: int = 600
     logout_marker: int = 8 * 3600
+    # Back-channel logout: how long a delivery is retried before it is given up, and how
+    # long one node holds a claimed delivery before another may take it over.
+    backchannel_delivery: int = 3600
+    backchannel_claim: int = 15
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,9 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
     backchannel_timeout_s: float = 3.0
+    # CA bundle that e-services' back-channel logout endpoints are verified with (PEM);
+    # empty: the system's CAs. `cluster up` sets the local cluster's CA.
+    backchannel_ca_file: str = ""
     redis: RedisSettings = field(default_factory=RedisSettings)
     lifetimes: Lifetimes = field(default_factory=Lifetimes)
     bankid: BankIDSettings = field(default_factory=BankIDSettings)
@@ -128,7 +135,8 @@ class Settings:
         return self.issuer.startswith("https://")
 
 
-_PATH_KEYS = {"keys_dir", "clients_file", "register_file", "client_cert", "client_key", "ca_file"}
+_PATH_KEYS = {"keys_dir", "clients_file", "register_file", "client_cert", "client_key", "ca_file",
+              "backchannel_ca_file"}
 
 
 def _cast(value: Any, kind: Any, key: str, problems: list[str]) -> Any:

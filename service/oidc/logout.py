@@ -11,16 +11,15 @@ import hashlib
 import hmac
 from urllib.parse import urlencode
 
-import httpx
 import structlog
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service import metrics
 from service.crypto import same
 from service.errors import PageError
-from service.oidc.tokens import InvalidToken, logout_token, verify_id_token_hint
+from service.oidc import backchannel
+from service.oidc.tokens import InvalidToken, verify_id_token_hint
 from service.records import Session
 from service.state import Node, node
 from service.web import http
@@ -31,47 +30,29 @@ log = structlog.get_logger("idportal.logout")
 
 async def end_session(n: Node, cookie: str, response: Response, *, notify: bool = True) -> \
         Session | None:
-    """End the session behind ``cookie``; with ``notify`` revoke its grants and send
-    back-channel logout tokens after ``response`` is sent."""
-    session = await n.store.sessions.end(cookie)
+    """End the session behind ``cookie``; with ``notify`` revoke its grants and queue the
+    back-channel logout of its e-services (in the same store step as the deletion),
+    first tried right after ``response`` is sent."""
+    now = n.now()
+    session, delivery = await n.store.sessions.end(
+        cookie, now=now,
+        notify_until=now + n.settings.lifetimes.backchannel_delivery if notify else 0)
     if session is None or not notify:
         return session
     await n.store.tokens.revoke_grants(session.grants)
-    if session.clients:
-        previous = response.background
-        response.background = BackgroundTask(_notify_all, n, session, previous)
+    if delivery:
+        response.background = _after(response.background, n, delivery)
     log.info("logout", sid=session.sid, clients=len(session.clients))
     return session
 
 
-async def _notify_all(n: Node, session: Session, previous: BackgroundTask | None) -> None:
-    if previous is not None:
-        await previous()
-    for client_id in session.clients:
-        client = n.registry.get(client_id)
-        if client is None or not client.backchannel_logout_uri:
-            continue
-        token = logout_token(n.keys.current, issuer=n.settings.issuer, client_id=client_id,
-                             sub=n.keys.current.subject(session.identity.personal_number),
-                             sid=session.sid, now=n.now(), alg=client.id_token_alg)
-        await deliver(n.http, client.backchannel_logout_uri, token, client_id)
+def _after(previous: BackgroundTask | None, n: Node, delivery: str) -> BackgroundTask:
+    async def run() -> None:
+        if previous is not None:
+            await previous()
+        await backchannel.deliver_now(n, delivery)
 
-
-async def deliver(http_client: httpx.AsyncClient, uri: str, token: str, client_id: str,
-                  attempts: int = 2) -> bool:
-    """POST the logout token (§2.5); a 200 or 204 is success. Bounded attempts."""
-    for attempt in range(1, attempts + 1):
-        try:
-            resp = await http_client.post(uri, data={"logout_token": token})
-            if resp.status_code in (200, 204):
-                metrics.BACKCHANNEL.labels("ok").inc()
-                return True
-            outcome = f"http{resp.status_code}"
-        except httpx.HTTPError as exc:
-            outcome = type(exc).__name__
-        log.warning("backchannel_failed", client_id=client_id, attempt=attempt, outcome=outcome)
-    metrics.BACKCHANNEL.labels("failed").inc()
-    return False
+    return BackgroundTask(run)
 
 
 def _logout_csrf(n: Node, cookie: str) -> str:
@@ -79,9 +60,22 @@ def _logout_csrf(n: Node, cookie: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
+def hint_names(n: Node, hint: dict[str, object], session: Session) -> bool:
+    """Whether a verified ``id_token_hint`` was issued in this browser's session (its
+    ``sid``), or to the same citizen (``sub``: a step-up gave the session a new sid)."""
+    if not hint:
+        return False
+    sid, sub = hint.get("sid"), hint.get("sub")
+    if isinstance(sid, str) and same(sid, session.sid):
+        return True
+    return isinstance(sub, str) and same(
+        sub, n.keys.current.subject(session.identity.personal_number))
+
+
 async def end_session_endpoint(request: Request) -> Response:
     """``/end_session``: GET or POST with id_token_hint, post_logout_redirect_uri, state,
-    client_id, ui_locales. Without a valid id_token_hint the citizen confirms first."""
+    client_id, ui_locales. The browser's session ends without a question only when the
+    id_token_hint was issued in it; otherwise the citizen confirms first."""
     n = node(request)
     if request.method == "POST":
         params, repeated = await http.form(request, limit=n.settings.max_body_bytes)
@@ -95,19 +89,18 @@ async def end_session_endpoint(request: Request) -> Response:
     cookie = http.get_cookie(request, http.SESSION_COOKIE, secure=secure)
 
     client_id = params.get("client_id", "")
-    hint_ok = False
+    hint: dict[str, object] = {}
     if params.get("id_token_hint"):
         try:
-            v = verify_id_token_hint(n.keys.current, params["id_token_hint"],
-                                     issuer=n.settings.issuer, now=n.now())
+            hint = verify_id_token_hint(n.keys.current, params["id_token_hint"],
+                                        issuer=n.settings.issuer, now=n.now()).claims
         except InvalidToken:
             raise PageError("err_bad_request", detail="id_token_hint is not valid") from None
-        aud = v.claims.get("aud")
+        aud = hint.get("aud")
         aud_id = aud if isinstance(aud, str) else aud[0] if isinstance(aud, list) and aud else ""
         if client_id and client_id != aud_id:
             raise PageError("err_bad_request", detail="client_id does not match id_token_hint")
-        client_id = aud_id
-        hint_ok = True
+        client_id = str(aud_id)
 
     target = params.get("post_logout_redirect_uri", "")
     if target:
@@ -116,11 +109,17 @@ async def end_session_endpoint(request: Request) -> Response:
             raise PageError("err_bad_request",
                             detail="post_logout_redirect_uri is not registered")
 
+    session = await n.store.sessions.get(cookie, now=n.now()) if cookie else None
     confirmed = request.method == "POST" and cookie and same(params.get("csrf", ""),
                                                              _logout_csrf(n, cookie))
-    if cookie and not hint_ok and not confirmed:
+    if session is not None and not confirmed and not hint_names(n, hint, session):
+        # RP-Initiated Logout §2: without a hint that names this browser's own session
+        # (any other citizen's ID token, however validly signed, is no such hint) the
+        # citizen is asked; an e-service cannot end somebody else's login.
         carry = [(k, v) for k, v in params.items() if k in (
-            "post_logout_redirect_uri", "state", "client_id", "ui_locales")]
+            "post_logout_redirect_uri", "state", "ui_locales")]
+        if client_id:
+            carry.append(("client_id", client_id))
         return page("logout.html", locale=loc, request_id=http.request_id(request),
                     confirm=True, csrf=_logout_csrf(n, cookie), carry=carry,
                     headers={"Cache-Control": "no-store"})

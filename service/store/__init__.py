@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from service.settings import Settings
 from service.store.client import StoreClient, connect
 from service.store.counters import PinCounters
+from service.store.deliveries import Deliveries
 from service.store.retry import StoreUnavailable
 from service.store.sessions import Sessions
 from service.store.tokens import Tokens
@@ -22,6 +23,7 @@ class Store:
     sessions: Sessions
     tokens: Tokens
     pins: PinCounters
+    deliveries: Deliveries
 
     async def ping(self) -> bool:
         return bool(await self.client.run("ping", lambda r: r.ping()))
@@ -41,4 +43,5 @@ def open_store(settings: Settings) -> Store:
         tokens=Tokens(client, sessions, code_ttl=lt.authorization_code,
                       used_marker_ttl=lt.used_code_marker),
         pins=PinCounters(client, window=lt.pin_failure_window),
+        deliveries=Deliveries(client, lease=lt.backchannel_claim),
     )

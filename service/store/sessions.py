@@ -74,19 +74,24 @@ class Sessions:
         pipe.hset(key, mapping={f"rp:{client_id}": "1", f"g:{grant_id}": client_id})
         pipe.expire(key, self.idle, nx=True)
 
-    async def end(self, cookie: str) -> Session | None:
-        """Log out: delete the session (confirmed on a replica) and return what it was."""
+    async def end(self, cookie: str, *, notify_until: int = 0, now: int = 0
+                  ) -> tuple[Session | None, str]:
+        """Log out: delete the session (confirmed on a replica) and return what it was.
+
+        With ``notify_until`` the same step queues the back-channel logout of its
+        e-services, to be delivered until then; the delivery's key comes back too ('' when
+        there was nothing to queue)."""
         if not _plausible(cookie):
-            return None
-        key = keys.session(digest(cookie))
-
-        def build(pipe: Pipeline) -> None:
-            pipe.hgetall(key)
-            pipe.delete(key)
-
-        results = await self.client.confirmed("session_end", build)
-        fields = results[0]
-        return _parse([x for kv in fields.items() for x in kv]) if fields else None
+            return None, ""
+        cd = digest(cookie)
+        delivery = keys.logout_delivery(cd)
+        raw = await self.client.confirmed_eval(
+            "session_end", scripts.END_SESSION,
+            [keys.session(cd), delivery, keys.logout_delivery_queue()],
+            [1 if notify_until else 0, now, notify_until, max(notify_until - now, 0) + 600])
+        session = _parse(raw) if raw else None
+        queued = bool(notify_until and session is not None and session.clients)
+        return session, delivery if queued else ""
 
 
 def _parse(raw: list[Any]) -> Session | None:
