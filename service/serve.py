@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -25,11 +26,13 @@ from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from service import health, tls
 from service.app import build_node, create_app
 from service.login.register import RegisterError
 from service.oidc.clients import ClientsError
 from service.oidc.keys import KeysMissing
 from service.settings import DEFAULT_SERVER, SERVERS, Settings
+from service.state import Node
 
 # What build_node raises for configuration the node cannot use (the settings themselves
 # are checked before, with every problem listed at once).
@@ -81,13 +84,24 @@ BACKLOG = 1024
 
 
 async def run(settings: Settings, *, bind: str, certfile: str = "", keyfile: str = "",
-              drain_s: float = 0.0, access_log: bool = False, server: str = DEFAULT_SERVER) -> None:
+              drain_s: float = 0.0, access_log: bool = False, server: str = DEFAULT_SERVER,
+              metrics_bind: str = "") -> None:
     if server not in SERVERS:
         raise ValueError(f"unknown server {server!r}: one of {', '.join(SERVERS)}")
     node = build_node(settings)
     app = create_app(settings, node=node)
     settle_heap()
+    internal = health.serve_metrics(metrics_bind or settings.metrics_bind)
+    try:
+        await _serve(app, node, bind=bind, certfile=certfile, keyfile=keyfile,
+                     drain_s=drain_s, access_log=access_log, server=server)
+    finally:
+        if internal is not None:
+            internal.shutdown()
 
+
+async def _serve(app: object, node: Node, *, bind: str, certfile: str, keyfile: str,
+                 drain_s: float, access_log: bool, server: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -107,10 +121,13 @@ async def run(settings: Settings, *, bind: str, certfile: str = "", keyfile: str
     config.graceful_timeout = GRACEFUL_S
     config.keep_alive_timeout = KEEP_ALIVE_S
     config.backlog = BACKLOG
-    config.accesslog = "-" if access_log else None
+    # The server's own records go through the node's JSON pipeline (redacted alike).
+    config.accesslog = logging.getLogger("hypercorn.access") if access_log else None
+    config.errorlog = logging.getLogger("hypercorn.error")
     config.include_server_header = False  # do not name the server software to scanners
     if certfile:
         config.certfile, config.keyfile = certfile, keyfile
+        config.ciphers = tls.TLS12_CIPHERS
     await hypercorn_serve(app, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
 
 
@@ -195,6 +212,7 @@ async def _uvicorn(app: object, bind: str, certfile: str, keyfile: str, access_l
         app,  # type: ignore[arg-type]
         host=host.strip("[]"), port=int(port), http=BoundedHttpTools, lifespan="on",
         ssl_certfile=certfile or None, ssl_keyfile=keyfile or None,
+        ssl_ciphers=tls.TLS12_CIPHERS,
         timeout_graceful_shutdown=int(GRACEFUL_S), timeout_keep_alive=int(KEEP_ALIVE_S),
         backlog=BACKLOG, access_log=access_log, log_config=None, log_level="warning",
         server_header=False,  # do not name the server software to scanners
