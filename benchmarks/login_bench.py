@@ -109,9 +109,10 @@ def pct(values: list[float], p: float) -> float:
     return round(s[min(len(s) - 1, int(p / 100 * len(s)))] * 1000, 1)
 
 
-def pin_verify_cpu(issuer: str) -> float:
-    """CPU seconds the node has spent in argon2id verifications (from its /metrics)."""
-    for line in httpx.get(f"{issuer}/metrics", timeout=10).text.splitlines():
+def pin_verify_cpu(metrics_url: str) -> float:
+    """CPU seconds the node has spent in argon2id verifications (from its internal
+    /metrics listener)."""
+    for line in httpx.get(metrics_url, timeout=10).text.splitlines():
         if line.startswith("idportal_pin_verify_cpu_seconds_sum "):
             return float(line.split()[1])
     raise RuntimeError("the node's /metrics has no idportal_pin_verify_cpu_seconds")
@@ -232,7 +233,7 @@ def print_medians(m: dict[str, Any]) -> None:
 def run_ours(a: argparse.Namespace) -> dict[str, Any]:
     """One run of ours: a fresh Redis pair, simulator and node; every mode in turn."""
     run_dir = Path(a.run_dir).resolve()
-    rport, rport2, sim_port, node_port = procs.free_ports(4)
+    rport, rport2, sim_port, node_port, metrics_port = procs.free_ports(5)
     started: list[procs.Proc] = []
     results: dict[str, Any] = {"modes": {}}
     try:
@@ -271,7 +272,8 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
         if a.server in SERVERS:
             # The node as it is run: idportal serve (drain, heap settling, limits).
             argv = [procs.python(), "-m", "service.cli", "--config", str(settings), "serve",
-                    "--bind", f"127.0.0.1:{node_port}", "--server", a.server]
+                    "--bind", f"127.0.0.1:{node_port}", "--server", a.server,
+                    "--metrics-bind", f"127.0.0.1:{metrics_port}"]
         else:
             argv = [procs.python(), "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1",
                     "--port", str(node_port), "--loop", "uvloop", "--no-log", "service.asgi:app"]
@@ -302,7 +304,8 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                         "redis": cpu_seconds(r1.pid) + cpu_seconds(r2.pid),
                         "sim": cpu_seconds(sim.pid), "me": cpu_seconds(os.getpid()),
                         "cmds": commandstats(rc),
-                        "hash": pin_verify_cpu(issuer) if pin_mode else 0.0}
+                        "hash": pin_verify_cpu(
+                            f"http://127.0.0.1:{metrics_port}/metrics") if pin_mode else 0.0}
 
             edges: dict[str, dict[str, float]] = {}
             stats = asyncio.run(driver.run(

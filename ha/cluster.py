@@ -33,6 +33,7 @@ import redis
 from jinja2 import Environment, FileSystemLoader
 
 from ha import pki, procs, stack
+from service import tls
 from service.settings import DEFAULT_SERVER
 
 SERVICE = "idportal"
@@ -49,19 +50,38 @@ class Layout:
     redis: tuple[int, ...] = (6380, 6381, 6382)
     sentinels: tuple[int, ...] = (26380, 26381, 26382)
     nodes: tuple[int, ...] = (9001, 9002, 9003)
+    # Each node's internal listener for /metrics: never behind the front door.
+    metrics: tuple[int, ...] = (9101, 9102, 9103)
     demos: dict[str, int] = field(default_factory=lambda: {"mina-sidor": 8601, "bygglov": 8602})
 
     @classmethod
     def fixed(cls, n_nodes: int) -> Layout:
-        return cls(nodes=tuple(9001 + i for i in range(n_nodes)))
+        return cls(nodes=tuple(9001 + i for i in range(n_nodes)),
+                   metrics=tuple(9101 + i for i in range(n_nodes)))
 
     @classmethod
     def free(cls, n_nodes: int, *, demos: bool = False) -> Layout:
-        p = procs.free_ports(10 + n_nodes)
+        p = procs.free_ports(10 + 2 * n_nodes)
         return cls(https=p[0], stats=p[1], bankid=p[2], phone=p[3], redis=tuple(p[4:7]),
                    sentinels=tuple(p[7:10]), nodes=tuple(p[10:10 + n_nodes]),
+                   metrics=tuple(p[10 + n_nodes:10 + 2 * n_nodes]),
                    demos={} if not demos else dict(zip(("mina-sidor", "bygglov"),
                                                        procs.free_ports(2), strict=True)))
+
+
+@dataclass(frozen=True)
+class FrontDoor:
+    """What HAProxy allows one client address on the paths that make the store hold state
+    (``/authorize``, ``/login/…``, ``/token``): ``limit`` requests per ``period``. A
+    citizen's whole BankID login is about 10 such requests (collect polls every 2 s);
+    many citizens share an address behind a company's or a carrier's NAT, hence room.
+    ``exempt``: addresses never limited; the local cluster's load tools all come from
+    127.0.0.1, so it is exempt there (a production front door exempts nobody)."""
+
+    limit: int = 100
+    period: str = "10s"
+    retry_after: int = 10
+    exempt: tuple[str, ...] = ("127.0.0.1",)
 
 
 @dataclass
@@ -108,7 +128,7 @@ class Cluster:
         data = json.loads(path.read_text())
         lay = data["layout"]
         layout = Layout(**{**lay, "redis": tuple(lay["redis"]), "sentinels": tuple(lay["sentinels"]),
-                           "nodes": tuple(lay["nodes"])})
+                           "nodes": tuple(lay["nodes"]), "metrics": tuple(lay.get("metrics", ()))})
         return cls(run_dir, layout, [Member(**m) for m in data["members"]], data["issuer"],
                    data["ca_file"], data["settings_file"])
 
@@ -234,6 +254,12 @@ def health(c: Cluster, *, role: str = "") -> list[dict[str, Any]]:
     return out
 
 
+def _metrics_url(c: Cluster, m: Member) -> str:
+    i = c.layout.nodes.index(m.port) if m.port in c.layout.nodes else -1
+    return f"http://127.0.0.1:{c.layout.metrics[i]}/metrics" if 0 <= i < len(
+        c.layout.metrics) else ""
+
+
 def describe(c: Cluster) -> dict[str, Any]:
     primary = c.primary_port()
     members = health(c)
@@ -247,7 +273,8 @@ def describe(c: Cluster) -> dict[str, Any]:
         "service_name": SERVICE,
         "primary": f"127.0.0.1:{primary}" if primary else None,
         "run_dir": str(c.run_dir),
-        "nodes": [{"name": m.name, "url": f"http://127.0.0.1:{m.port}"} for m in c.by_role("node")],
+        "nodes": [{"name": m.name, "url": f"http://127.0.0.1:{m.port}",
+                   "metrics_url": _metrics_url(c, m)} for m in c.by_role("node")],
         "demos": {m.name.removeprefix("demo-"): f"https://127.0.0.1:{m.port}"
                   for m in c.by_role("demo")},
         "processes": members,
@@ -257,12 +284,17 @@ def describe(c: Cluster) -> dict[str, Any]:
 
 # --- up ------------------------------------------------------------------------------
 
-def render_haproxy(c: Cluster, certificate: Path) -> Path:
+def render_haproxy(c: Cluster, certificate: Path, front: FrontDoor | None = None) -> Path:
+    front = front or FrontDoor()
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False,  # noqa: S701 - not HTML
                       keep_trailing_newline=True)
+    for page in ("429.html", "429.json"):  # the answers to a flood, with the request id
+        (c.run_dir / page).write_text((TEMPLATES / page).read_text())
     text = env.get_template("haproxy.cfg.j2").render(
         run_dir=c.run_dir, https_port=c.layout.https, stats_port=c.layout.stats,
-        certificate=certificate,
+        certificate=certificate, tls_ciphers=tls.TLS12_CIPHERS,
+        tls13_ciphersuites=tls.TLS13_CIPHERSUITES, rate_limit=front.limit,
+        rate_period=front.period, retry_after=front.retry_after, rate_exempt=front.exempt,
         nodes=[{"name": f"node-{i + 1}", "port": p} for i, p in enumerate(c.layout.nodes)])
     path = c.run_dir / "haproxy.cfg"
     path.write_text(text)
@@ -317,12 +349,13 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
         settings = stack.write_settings(
             m, issuer=c.issuer, sentinels=tuple(f"127.0.0.1:{p}" for p in layout.sentinels),
             wait_replicas=1, bankid_port=layout.bankid, trusted_proxies=("127.0.0.1",),
-            max_pin_failures_per_ip=100_000)
+            max_pin_failures_per_ip=100_000, clients_file=stack.clients_for(m, layout.demos))
         c.settings_file = str(settings)
         for i, port in enumerate(layout.nodes):
             name = f"node-{i + 1}"
             argv = [procs.python(), "-m", "service.cli", "--config", str(settings), "serve",
-                    "--bind", f"127.0.0.1:{port}", "--drain", str(DRAIN_S), "--server", server]
+                    "--bind", f"127.0.0.1:{port}", "--drain", str(DRAIN_S), "--server", server,
+                    "--metrics-bind", f"127.0.0.1:{layout.metrics[i]}"]
             c.start(name, "node", port, argv, env={"IDPORTAL_NODE_NAME": name})
         for s in c.by_role("sentinel"):
             procs.wait_port(s.port, proc=s.proc())

@@ -58,6 +58,8 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
         f'keys_dir = "{m.keys_dir}"',
         f'clients_file = "{clients_file or REPO / "config" / "clients.toml"}"',
         f"trusted_proxies = {list(trusted_proxies)!r}".replace("'", '"'),
+        # The demo e-services' back-channel endpoints use the deployment's own CA.
+        f'backchannel_ca_file = "{m.ca.cert}"',
         "", "[redis]",
         f'url = "{redis_url}"' if redis_url else f"sentinels = {list(sentinels)!r}".replace("'", '"'),
         f"wait_replicas = {wait_replicas}",
@@ -73,6 +75,21 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
         lines.append(f"max_failures_per_ip = {max_pin_failures_per_ip}")
     path = m.run_dir / name
     path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+DEMO_PORTS = {"mina-sidor": 8601, "bygglov": 8602}  # as written in config/clients.toml
+
+
+def clients_for(m: Material, demos: dict[str, int]) -> Path:
+    """config/clients.toml with the demo e-services on the ports they really run on."""
+    text = (REPO / "config" / "clients.toml").read_text()
+    for cid, port in demos.items():
+        text = text.replace(f"https://127.0.0.1:{DEMO_PORTS[cid]}/",
+                            f"https://127.0.0.1:{port}/")
+    text = text.replace('jwks_file = "demo/', f'jwks_file = "{REPO / "config" / "demo"}/')
+    path = m.run_dir / "clients.toml"
+    path.write_text(text)
     return path
 
 

@@ -60,7 +60,6 @@ ROUTES = [
     Route("/login/{tx}/pin", pin.submit, methods=["POST"], name="pin_submit"),
     Route("/healthz", health.healthz, name="healthz"),
     Route("/readyz", health.readyz, name="readyz"),
-    Route("/metrics", health.metrics_endpoint, name="metrics"),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),
 ]
 

@@ -1,7 +1,7 @@
 """``idportal``: the one command for operators.
 
     idportal serve [--config FILE] [--bind 127.0.0.1:8443] [--certfile F --keyfile F]
-                   [--server uvicorn|hypercorn] [--drain SECONDS]
+                   [--server uvicorn|hypercorn] [--drain SECONDS] [--metrics-bind HOST:PORT]
     idportal keys generate|rotate [--dir DIR]
     idportal clients check FILE | clients secret
     idportal pins hash | pins seed --out FILE
@@ -39,7 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
         with asyncio.Runner(loop_factory=serve.loop_factory()) as runner:
             runner.run(serve.run(settings, bind=args.bind, certfile=args.certfile,
                                  keyfile=args.keyfile, drain_s=args.drain, access_log=args.access_log,
-                                 server=args.server))
+                                 server=args.server, metrics_bind=args.metrics_bind))
     except serve.StartupError as exc:
         # A clients file, PIN register or keys folder the node cannot use: say which and
         # what is wrong with it, not a traceback.
@@ -149,6 +149,10 @@ def parser() -> argparse.ArgumentParser:
                         "about a quarter less CPU per login; nodes sit behind HAProxy) or "
                         "hypercorn (HTTP/1.1 and h2, for a node that browsers reach directly)")
     s.add_argument("--access-log", action="store_true", help="the server's access log to stdout")
+    s.add_argument("--metrics-bind", default="",
+                   help="host:port of the internal listener for /metrics (default: the "
+                        "metrics_bind setting; empty serves no metrics). Never put it behind "
+                        "the front door")
     s.add_argument("--allow-any-address", action="store_true", help=argparse.SUPPRESS)
     s.set_defaults(func=_serve)
 

@@ -1,5 +1,5 @@
 """``/healthz`` (the process answers) and ``/readyz`` (it can serve: keys loaded, store
-reached recently, not draining), plus ``/metrics``.
+reached recently, not draining), plus ``/metrics`` on an internal listener.
 
 Readiness uses the last successful store ping within a grace period longer than a
 Sentinel failover (~2.3 s measured), so a failover does not make every node unready at
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from wsgiref.simple_server import WSGIServer
 
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest, start_http_server
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 
 from service import metrics
 from service.state import Node, node
@@ -42,8 +43,20 @@ async def readyz(request: Request) -> JSONResponse:
                         status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
 
 
-async def metrics_endpoint(request: Request) -> Response:
-    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+def metrics_text() -> str:
+    """What the internal listener serves (the Prometheus text format)."""
+    return generate_latest(metrics.REGISTRY).decode()
+
+
+def serve_metrics(bind: str) -> WSGIServer | None:
+    """``/metrics`` on an internal listener (``host:port``), apart from the public one:
+    HAProxy and the Ingress route only the public port, so the metrics are never public.
+    prometheus_client serves them from a thread of its own. Empty ``bind``: none."""
+    if not bind:
+        return None
+    host, _, port = bind.rpartition(":")
+    server, _ = start_http_server(int(port), addr=host.strip("[]"), registry=metrics.REGISTRY)
+    return server
 
 
 async def watch(n: Node) -> None:

@@ -120,6 +120,9 @@ class Settings:
     # Only behind HAProxy: take the client address from X-Forwarded-For when the
     # direct peer is one of these addresses or networks.
     trusted_proxies: tuple[str, ...] = ()
+    # host:port of the node's internal /metrics listener ("": none); `serve
+    # --metrics-bind` overrides it. Keep it off every route the front door serves.
+    metrics_bind: str = ""
     max_body_bytes: int = 64 * 1024
     backchannel_timeout_s: float = 3.0
     # CA bundle that e-services' back-channel logout endpoints are verified with (PEM);
@@ -240,6 +243,10 @@ def _check(s: Settings, problems: list[str]) -> None:
         host, _, port = addr.rpartition(":")
         if not host or not port.isdigit():
             problems.append(f"redis.sentinels: {addr!r} is not host:port")
+    if s.metrics_bind:
+        host, _, port = s.metrics_bind.rpartition(":")
+        if not host or not port.isdigit():
+            problems.append(f"metrics_bind: {s.metrics_bind!r} is not host:port")
     for net in s.trusted_proxies:
         try:
             ipaddress.ip_network(net, strict=False)

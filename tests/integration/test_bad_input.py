@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from service.health import metrics_text
 from tests.conftest import World
 from tests.helpers import citizen
 
@@ -136,7 +137,9 @@ async def test_health_and_metrics_answer(world: World) -> None:
     assert (await world.http.get("/healthz")).status_code == 200
     assert (await world.http.get("/readyz")).json()["status"] == "ready"
     await citizen.start(world.browser, "rp-basic")
-    m = (await world.http.get("/metrics")).text
+    # The public app has no /metrics: the node serves it on an internal listener.
+    assert (await world.http.get("/metrics")).status_code == 404
+    m = metrics_text()
     assert "idportal_http_requests_total" in m and "idportal_store_retries_total" in m
 
 
