@@ -20,7 +20,7 @@ from typing import Any
 
 import authlib.deprecate
 from hypercorn.config import Config
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, import_key
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -31,12 +31,22 @@ from starlette.routing import Route
 # Authlib warns that its httpx integration will move to httpx2; the demo is fine on httpx.
 warnings.filterwarnings("ignore", category=authlib.deprecate.AuthlibDeprecationWarning)
 from authlib.integrations.starlette_client import OAuth, OAuthError  # noqa: E402
-from authlib.oauth2.rfc7523 import PrivateKeyJWT  # noqa: E402
+from authlib.oauth2.rfc7523 import PrivateKeyJWT, private_key_jwt_sign  # noqa: E402
 
 from demo.backchannel import InvalidLogoutToken, SeenTokens, validate  # noqa: E402
 from service.serve import run_until_signal  # noqa: E402
 
 SCOPE = "openid profile https://id.oidc.se/scope/naturalPersonNumber"
+
+
+class ShortLivedKeyJWT(PrivateKeyJWT):  # type: ignore[misc]
+    """private_key_jwt with an assertion that lives one minute (RFC 7523 §3: short). Authlib
+    makes it live an hour, which idportal refuses: a stolen assertion must not last."""
+
+    def sign(self, auth: Any, token_endpoint: str) -> bytes:
+        return private_key_jwt_sign(  # type: ignore[no-any-return]
+            auth.client_secret, client_id=auth.client_id, token_endpoint=token_endpoint,
+            claims=self.claims, header=self.headers, alg=self.alg, expires_in=60)
 
 
 def create_app(*, client_id: str, name: str, issuer: str, base_url: str, ca: str,
@@ -45,11 +55,16 @@ def create_app(*, client_id: str, name: str, issuer: str, base_url: str, ca: str
     kwargs: dict[str, Any] = {"scope": SCOPE, "code_challenge_method": "S256",
                               "verify": ssl.create_default_context(cafile=ca)}
     extra: dict[str, Any] = {}
+    client_secret: Any = secret
     if private_jwk is not None:
+        # The key as a key object, with its own algorithm: given as text, Authlib would
+        # read it as an RSA key and sign RS256 (Bygglov's key is an EC P-256 key).
         kwargs["token_endpoint_auth_method"] = "private_key_jwt"
-        extra["client_auth_methods"] = [PrivateKeyJWT(issuer + "/token")]
-        secret = json.dumps(private_jwk)
-    oauth.register("idp", client_id=client_id, client_secret=secret,
+        key = import_key(private_jwk)
+        extra["client_auth_methods"] = [ShortLivedKeyJWT(issuer + "/token",
+                                                          alg=private_jwk.get("alg", "ES256"))]
+        client_secret = key
+    oauth.register("idp", client_id=client_id, client_secret=client_secret,
                    server_metadata_url=issuer + "/.well-known/openid-configuration",
                    client_kwargs=kwargs, **extra)
     # Sessions the OP told us about (back-channel logout): by sid, or every session of a

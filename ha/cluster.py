@@ -32,7 +32,7 @@ from typing import Any
 import redis
 from jinja2 import Environment, FileSystemLoader
 
-from ha import pki, procs, stack
+from ha import pki, procs, redis_auth, stack
 from service import tls
 from service.settings import DEFAULT_SERVER
 
@@ -132,6 +132,20 @@ class Cluster:
         return cls(run_dir, layout, [Member(**m) for m in data["members"]], data["issuer"],
                    data["ca_file"], data["settings_file"])
 
+    # --- credentials (ha/redis_auth.py) -------------------------------------------
+    @property
+    def auth(self) -> redis_auth.RedisAuth:
+        return redis_auth.RedisAuth(self.run_dir / "secrets")
+
+    def redis_client(self, port: int, **kw: Any) -> Any:
+        """An operator's (admin) client of one Redis of the cluster."""
+        return procs.redis_client(port, username="admin",
+                                  password=self.auth.password("admin"), **kw)
+
+    def sentinel_client(self, port: int, **kw: Any) -> Any:
+        return procs.redis_client(port, password=self.auth.password(redis_auth.SENTINEL_SECRET),
+                                  **kw)
+
     def member(self, name: str) -> Member:
         return next(m for m in self.members if m.name == name)
 
@@ -165,7 +179,7 @@ class Cluster:
     def primary_port(self) -> int | None:
         for s in self.by_role("sentinel"):
             with contextlib.suppress(redis.RedisError, OSError):
-                c = procs.redis_client(s.port)
+                c = self.sentinel_client(s.port)
                 try:
                     addr = c.sentinel_get_master_addr_by_name(SERVICE)
                 finally:
@@ -192,9 +206,9 @@ def _http_ok(url: str, ctx: Any = None, timeout: float = 1.0) -> tuple[bool, str
         return False, type(exc).__name__
 
 
-def _redis_role(port: int) -> tuple[bool, str]:
+def _redis_role(cluster: Cluster, port: int) -> tuple[bool, str]:
     try:
-        c = procs.redis_client(port)
+        c = cluster.redis_client(port)
         try:
             info = c.info("replication")
         finally:
@@ -204,13 +218,13 @@ def _redis_role(port: int) -> tuple[bool, str]:
         return False, type(exc).__name__
 
 
-def _sentinel_view(port: int, replicas: int, others: int) -> tuple[bool, str]:
+def _sentinel_view(cluster: Cluster, port: int, replicas: int, others: int) -> tuple[bool, str]:
     """A Sentinel is healthy when it names a primary that it sees up, and sees up every
     running replica and every other running Sentinel. One that has not (yet) found its
     peers cannot help elect a leader, and a failover then may run twice (two Sentinels
     promoting two replicas): ``cluster up`` and the drills wait for this."""
     try:
-        c = procs.redis_client(port)
+        c = cluster.sentinel_client(port)
         try:
             master = c.sentinel_master(SERVICE)
             seen_replicas = sum(1 for r in c.sentinel_slaves(SERVICE)
@@ -238,9 +252,9 @@ def health(c: Cluster, *, role: str = "") -> list[dict[str, Any]]:
         ok, detail = False, "not running"
         if alive:
             if m.role == "redis":
-                ok, detail = _redis_role(m.port)
+                ok, detail = _redis_role(c, m.port)
             elif m.role == "sentinel":
-                ok, detail = _sentinel_view(m.port, replicas, sentinels - 1)
+                ok, detail = _sentinel_view(c, m.port, replicas, sentinels - 1)
             elif m.role == "node":
                 ok, detail = _http_ok(f"http://127.0.0.1:{m.port}/readyz")
             elif m.role == "haproxy":
@@ -327,19 +341,22 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
     c = Cluster(run_dir, layout)
     try:
         m = stack.prepare(run_dir)
+        auth = redis_auth.create(c.auth.folder)
         c.ca_file = str(m.ca.cert)
         c.issuer = f"https://127.0.0.1:{layout.https}"
         p0 = layout.redis[0]
         for i, port in enumerate(layout.redis):
             argv = procs.redis_argv(redis_bin, port, run_dir / f"redis-{i}", aof=True,
-                                    replica_of=None if i == 0 else p0, min_replicas=1)
+                                    replica_of=None if i == 0 else p0, min_replicas=1,
+                                    auth=auth)
             c.start(f"redis-{i}", "redis", port, argv)
         for port in layout.redis:
             procs.wait_port(port, proc=c.member(f"redis-{layout.redis.index(port)}").proc())
-        procs.wait_replication(p0, len(layout.redis) - 1)
+        procs.wait_replication(p0, len(layout.redis) - 1, username="admin",
+                               password=auth.password("admin"))
         for i, port in enumerate(layout.sentinels):
             conf = procs.sentinel_conf(run_dir / f"sentinel-{i}" / "sentinel.conf", port=port,
-                                       primary_port=p0, service=SERVICE)
+                                       primary_port=p0, service=SERVICE, auth=auth)
             c.start(f"sentinel-{i}", "sentinel", port, [redis_bin, str(conf), "--sentinel"])
         sim = stack.start_simulator(m, layout.bankid, layout.phone)
         c.members.append(Member(sim.name, "simulator", layout.bankid, sim.pid,
@@ -349,7 +366,8 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
         settings = stack.write_settings(
             m, issuer=c.issuer, sentinels=tuple(f"127.0.0.1:{p}" for p in layout.sentinels),
             wait_replicas=1, bankid_port=layout.bankid, trusted_proxies=("127.0.0.1",),
-            max_pin_failures_per_ip=100_000, clients_file=stack.clients_for(m, layout.demos))
+            max_pin_failures_per_ip=100_000, clients_file=stack.clients_for(m, layout.demos),
+            redis_auth=auth)
         c.settings_file = str(settings)
         for i, port in enumerate(layout.nodes):
             name = f"node-{i + 1}"

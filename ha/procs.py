@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ha import redis_auth
+from ha.redis_auth import RedisAuth
+
 LOOPBACK = "127.0.0.1"
+# A Redis that reaches this refuses writes (noeviction) instead of being killed by the
+# kernel: logins stop with a clear 503, nothing stored is lost. An alert fires well
+# before (ha/monitoring/alerts.yml, RedisMemoryNearLimit).
+REDIS_MAXMEMORY = "512mb"
 
 
 class ProcError(RuntimeError):
@@ -161,20 +168,29 @@ def python() -> str:
 # --- Redis and Sentinel -------------------------------------------------------------
 
 def redis_argv(binary: str, port: int, folder: Path, *, replica_of: int | None = None,
-               aof: bool = True, min_replicas: int = 0, password: str = "") -> list[str]:
+               aof: bool = True, min_replicas: int = 0,
+               auth: RedisAuth | None = None) -> list[str]:
+    """The command line of one redis-server. With ``auth`` its users and replication
+    secret go into a configuration file of mode 600 in ``folder``: never on the command
+    line, where ``ps`` shows them."""
     folder.mkdir(parents=True, exist_ok=True)
-    argv = [binary, "--port", str(port), "--bind", LOOPBACK, "--dir", str(folder),
-            "--save", "", "--appendonly", "yes" if aof else "no",
-            "--appendfsync", "everysec", "--daemonize", "no", "--protected-mode", "yes",
-            "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
-            "--maxmemory-policy", "noeviction"]
+    argv = [binary]
+    if auth is not None:
+        conf = folder / "redis.conf"
+        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("\n".join(redis_auth.redis_conf_lines(auth)) + "\n")
+        argv.append(str(conf))
+    argv += ["--port", str(port), "--bind", LOOPBACK, "--dir", str(folder),
+             "--save", "", "--appendonly", "yes" if aof else "no",
+             "--appendfsync", "everysec", "--daemonize", "no", "--protected-mode", "yes",
+             "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
+             "--maxmemory", REDIS_MAXMEMORY, "--maxmemory-policy", "noeviction"]
     if replica_of is not None:
         argv += ["--replicaof", LOOPBACK, str(replica_of)]
     if min_replicas:
         # A primary cut off from its replicas stops taking writes after the lag bound.
         argv += ["--min-replicas-to-write", str(min_replicas), "--min-replicas-max-lag", "2"]
-    if password:
-        argv += ["--requirepass", password, "--masterauth", password]
     return argv
 
 
@@ -192,7 +208,7 @@ def start_redis(name: str, port: int, folder: Path, *, log: Path, started: list[
 
 def sentinel_conf(path: Path, *, port: int, primary_port: int, service: str = "idportal",
                   quorum: int = 2, down_after_ms: int = 1000, failover_timeout_ms: int = 5000,
-                  password: str = "") -> Path:
+                  auth: RedisAuth | None = None) -> Path:
     # down-after 1000 ms: the measured floor without false failovers on this kind of
     # machine (500 ms gives false alarms); failover-timeout 5000 ms bounds a stuck
     # failover and the wait before the same primary is tried again.
@@ -205,13 +221,16 @@ def sentinel_conf(path: Path, *, port: int, primary_port: int, service: str = "i
         f"sentinel parallel-syncs {service} 1",
         "sentinel resolve-hostnames no",
     ]
-    if password:
-        lines.append(f"sentinel auth-pass {service} {password}")
-    path.write_text("\n".join(lines) + "\n")
+    if auth is not None:
+        lines += redis_auth.sentinel_conf_lines(auth, service)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(lines) + "\n")
     return path
 
 
-def redis_client(port: int, *, timeout: float = 0.5, decode: bool = False) -> Any:
+def redis_client(port: int, *, timeout: float = 0.5, decode: bool = False,
+                 username: str | None = None, password: str | None = None) -> Any:
     """A synchronous client for tooling (status, drills, tests): short timeouts and no
     retries. redis-py's default retries a refused connection three times with backoff,
     which made one dead Sentinel stall a drill's event loop for 4 s."""
@@ -221,14 +240,15 @@ def redis_client(port: int, *, timeout: float = 0.5, decode: bool = False) -> An
 
     return redis.Redis(host=LOOPBACK, port=port, socket_timeout=timeout,
                        socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0),
-                       decode_responses=decode)
+                       decode_responses=decode, username=username, password=password)
 
 
-def wait_replication(port: int, replicas: int, *, timeout: float = 15.0) -> None:
+def wait_replication(port: int, replicas: int, *, timeout: float = 15.0,
+                     username: str | None = None, password: str | None = None) -> None:
     """Until the primary on ``port`` reports ``replicas`` connected, online replicas."""
     import redis
 
-    client = redis_client(port, timeout=1)
+    client = redis_client(port, timeout=1, username=username, password=password)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ha import pki, procs
+from ha.redis_auth import SENTINEL_SECRET, RedisAuth
 from service.oidc import keys as keymod
 from service.settings import DEFAULT_SERVER
 
@@ -47,7 +48,8 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
                    sentinels: tuple[str, ...] = (), wait_replicas: int = 0,
                    bankid_port: int, trusted_proxies: tuple[str, ...] = (),
                    clients_file: Path | None = None, name: str = "idportal.toml",
-                   max_pin_failures_per_ip: int = 0) -> Path:
+                   max_pin_failures_per_ip: int = 0,
+                   redis_auth: RedisAuth | None = None) -> Path:
     """The settings file every node of one deployment reads.
 
     ``max_pin_failures_per_ip``: on loopback every citizen of a load test comes from one
@@ -63,6 +65,10 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
         "", "[redis]",
         f'url = "{redis_url}"' if redis_url else f"sentinels = {list(sentinels)!r}".replace("'", '"'),
         f"wait_replicas = {wait_replicas}",
+        *([] if redis_auth is None else [
+            'username = "idportal"',
+            f'password_file = "{redis_auth.secret_file("idportal")}"',
+            f'sentinel_password_file = "{redis_auth.secret_file(SENTINEL_SECRET)}"']),
         "", "[bankid]",
         f'base_url = "https://127.0.0.1:{bankid_port}/rp/v6.0"',
         f'client_cert = "{m.rp_client.cert}"',

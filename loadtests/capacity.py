@@ -48,8 +48,8 @@ class Step:
         return not self.breaches
 
 
-def _commands(port: int) -> int:
-    c = procs.redis_client(port, timeout=2)
+def _commands(cluster: clustermod.Cluster, port: int) -> int:
+    c = cluster.redis_client(port, timeout=2)
     try:
         stats = c.info("commandstats")
     finally:
@@ -63,7 +63,7 @@ def measure_step(c: clustermod.Cluster, info: dict[str, Any], scenario: str, use
     primary = c.primary_port() or c.layout.redis[0]
     rpid = c.redis_member(primary).pid
     before = {n: procs.cpu_seconds(p) for n, p in nodes.items()}
-    rbefore, cbefore = procs.cpu_seconds(rpid), _commands(primary)
+    rbefore, cbefore = procs.cpu_seconds(rpid), _commands(c, primary)
     t0 = time.monotonic()
     result = run(info, scenario, out=out / f"users-{users}", users=users, duration=duration,
                  think_time=think_time)
@@ -81,7 +81,7 @@ def measure_step(c: clustermod.Cluster, info: dict[str, Any], scenario: str, use
         error_rate=round(sum(e.failures for e in reqs) / max(1, total_req), 4),
         node_cores={n: round((procs.cpu_seconds(p) - before[n]) / elapsed, 2) for n, p in nodes.items()},
         redis_cores=round((procs.cpu_seconds(rpid) - rbefore) / elapsed, 3),
-        redis_commands_per_journey=round((_commands(primary) - cbefore) / max(1, done), 1),
+        redis_commands_per_journey=round((_commands(c, primary) - cbefore) / max(1, done), 1),
         breaches=slo.breaches(slo.load(), entries, duration_s=duration),
     )
 

@@ -45,7 +45,20 @@ class RedisSettings:
     url: str = "redis://127.0.0.1:6380/0"
     sentinels: tuple[str, ...] = ()
     service_name: str = "idportal"
+    # The node's ACL user and its password: from a file (mode 600, preferred) or the
+    # environment (IDPORTAL_REDIS__PASSWORD); never on a command line.
+    username: str = ""
     password: str = ""
+    password_file: str = ""
+    # The Sentinels' own password (their `requirepass`).
+    sentinel_password: str = ""
+    sentinel_password_file: str = ""
+    # TLS to Redis and Sentinel, for deployments across machines: verify the servers with
+    # tls_ca_file; a client certificate when Redis asks for one (tls-auth-clients).
+    tls: bool = False
+    tls_ca_file: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
     # Writes a citizen would lose in a failover are confirmed by this many replicas
     # (WAIT). 0 turns confirmation off, for a single development Redis.
     wait_replicas: int = 1
@@ -63,6 +76,9 @@ class RedisSettings:
 class Lifetimes:
     """The one TTL table (seconds). Every key in the store takes its TTL from here."""
 
+    # A login transaction lives this long until the citizen starts a method (anonymous
+    # /authorize requests must not fill the store), then login_transaction.
+    login_transaction_unopened: int = 300
     login_transaction: int = 900
     authorization_code: int = 60
     id_token: int = 300  # the Swedish OIDC profile: at most 5 minutes
@@ -139,7 +155,8 @@ class Settings:
 
 
 _PATH_KEYS = {"keys_dir", "clients_file", "register_file", "client_cert", "client_key", "ca_file",
-              "backchannel_ca_file"}
+              "backchannel_ca_file", "password_file", "sentinel_password_file", "tls_ca_file",
+              "tls_cert_file", "tls_key_file"}
 
 
 def _cast(value: Any, kind: Any, key: str, problems: list[str]) -> Any:
@@ -252,6 +269,11 @@ def _check(s: Settings, problems: list[str]) -> None:
             ipaddress.ip_network(net, strict=False)
         except ValueError:
             problems.append(f"trusted_proxies: {net!r} is not an address or network")
+    for name in ("password", "sentinel_password"):
+        if getattr(s.redis, name) and getattr(s.redis, name + "_file"):
+            problems.append(f"redis.{name}: give it or redis.{name}_file, not both")
+    if bool(s.redis.tls_cert_file) != bool(s.redis.tls_key_file):
+        problems.append("redis.tls_cert_file and redis.tls_key_file go together")
     if s.redis.retry_budget_s <= 0:
         problems.append("redis.retry_budget_s: must be positive")
     if s.redis.wait_replicas and s.redis.wait_timeout_ms >= s.redis.socket_timeout_s * 1000:
@@ -266,6 +288,8 @@ def _check(s: Settings, problems: list[str]) -> None:
         problems.append("lifetimes.authorization_code: at most 60 s (RFC 9700 §4.2.1)")
     if lt.id_token > 300:
         problems.append("lifetimes.id_token: at most 300 s (Swedish OIDC profile)")
+    if lt.login_transaction_unopened > lt.login_transaction:
+        problems.append("lifetimes.login_transaction_unopened: must not exceed login_transaction")
     if lt.session_idle > lt.session_absolute:
         problems.append("lifetimes.session_idle: must not exceed session_absolute")
     if min(s.pin.max_failures_per_person, s.pin.max_failures_per_ip,

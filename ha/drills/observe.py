@@ -10,7 +10,6 @@ import threading
 import time
 import urllib.request
 
-from ha import procs
 from ha.cluster import SERVICE, Cluster
 
 
@@ -56,7 +55,7 @@ class Watch:
             for s in self.c.by_role("sentinel"):
                 if s.name in self.targets:
                     continue
-                r = procs.redis_client(s.port, decode=True)
+                r = self.c.sentinel_client(s.port, decode=True)
                 try:
                     entries = [*r.sentinel_slaves(SERVICE), *r.sentinel_sentinels(SERVICE)]
                 finally:

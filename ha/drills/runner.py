@@ -12,7 +12,6 @@ from pathlib import Path
 import redis
 
 from ha import cluster as clustermod
-from ha import procs
 from ha.drills import checks, faults, journeys
 from ha.drills.history import History
 from ha.drills.observe import Watch
@@ -76,18 +75,18 @@ def settle(c: clustermod.Cluster, targets: list[str], notes: list[str], timeout:
         m = c.member(name)
         if m.role != "redis" or m.port == primary:
             continue
-        role = _role(m.port)
+        role = _role(c, m.port)
         while role != "slave" and time.monotonic() < deadline + 10:
             time.sleep(0.25)  # Sentinel demotes a returning old primary within seconds
-            role = _role(m.port)
+            role = _role(c, m.port)
         notes.append(f"{name} (old primary or killed replica) is now: {role}")
         if role != "slave":
             notes.append(f"WARNING: {name} did not rejoin as a replica")
 
 
-def _role(port: int) -> str:
+def _role(c: clustermod.Cluster, port: int) -> str:
     try:
-        r = procs.redis_client(port, timeout=1)
+        r = c.redis_client(port, timeout=1)
         try:
             return str(r.info("replication")["role"])
         finally:

@@ -38,7 +38,8 @@ def open_store(settings: Settings) -> Store:
     sessions = Sessions(client, idle=lt.session_idle, absolute=lt.session_absolute)
     return Store(
         client=client,
-        transactions=Transactions(client, lt.login_transaction),
+        transactions=Transactions(client, unopened=lt.login_transaction_unopened,
+                                  ttl=lt.login_transaction),
         sessions=sessions,
         tokens=Tokens(client, sessions, code_ttl=lt.authorization_code,
                       used_marker_ttl=lt.used_code_marker),

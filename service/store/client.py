@@ -8,6 +8,7 @@ confirmation for writes a citizen would lose in a failover.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -36,6 +37,23 @@ def _no_client_retry() -> Retry:
     return Retry(NoBackoff(), 0)
 
 
+def _secret(value: str, path: str) -> str | None:
+    """A password given in the settings, or read from its file (start-up only)."""
+    if path:
+        with open(path) as f:
+            return f.read().strip()
+    return value or None
+
+
+def _tls(cfg: RedisSettings) -> dict[str, Any]:
+    if not cfg.tls:
+        return {}
+    return {"ssl": True, "ssl_ca_certs": cfg.tls_ca_file or None,
+            "ssl_certfile": cfg.tls_cert_file or None, "ssl_keyfile": cfg.tls_key_file or None,
+            "ssl_cert_reqs": "required", "ssl_check_hostname": False,
+            "ssl_min_version": ssl.TLSVersion.TLSv1_2}
+
+
 def connect(cfg: RedisSettings) -> Redis:
     # No per-command socket timeout: redis-py would start a task (wait_for) for every
     # send and a timer for every reply. StoreClient bounds each attempt as a whole.
@@ -46,20 +64,27 @@ def connect(cfg: RedisSettings) -> Redis:
         "decode_responses": True,
         "max_connections": cfg.max_connections,
         "health_check_interval": 0,
+        "username": cfg.username or None,
+        "password": _secret(cfg.password, cfg.password_file),
+        **_tls(cfg),
     }
-    if cfg.password:
-        common["password"] = cfg.password
     if cfg.sentinels:
         nodes = [(a.rpartition(":")[0], int(a.rpartition(":")[2])) for a in cfg.sentinels]
         sentinel = Sentinel(  # type: ignore[no-untyped-call]
             nodes,
             sentinel_kwargs={"socket_timeout": cfg.socket_timeout_s,
                              "socket_connect_timeout": cfg.socket_timeout_s,
-                             "retry": _no_client_retry()},
+                             "retry": _no_client_retry(),
+                             "password": _secret(cfg.sentinel_password,
+                                                 cfg.sentinel_password_file),
+                             **_tls(cfg)},
         )
         master: Redis = sentinel.master_for(cfg.service_name, **common)
         return master
-    return Redis.from_url(cfg.url, **common)
+    url = cfg.url
+    if common.pop("ssl", False) and url.startswith("redis://"):
+        url = "rediss://" + url.removeprefix("redis://")  # TLS by the URL's scheme
+    return Redis.from_url(url, **common)
 
 
 class StoreClient:

@@ -86,10 +86,13 @@ end
 return v
 """
 
-# KEYS: transaction. ARGV: field, value, ... Updates a live, untaken transaction only.
+# KEYS: transaction. ARGV: seconds it lives from now on, then field, value, ...
+# Updates a live, untaken transaction only, and gives it the lifetime of one in progress
+# (the citizen acted). Returns 1, or 0 when there was none to update. Idempotent.
 UPDATE_TRANSACTION = """
 if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('HEXISTS', KEYS[1], 'taken') == 0 then
-  redis.call('HSET', KEYS[1], unpack(ARGV))
+  redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
   return 1
 end
 return 0

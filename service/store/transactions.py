@@ -44,8 +44,12 @@ class Transaction:
 
 
 class Transactions:
-    def __init__(self, client: StoreClient, ttl: int) -> None:
+    def __init__(self, client: StoreClient, *, unopened: int, ttl: int) -> None:
+        """``unopened``: how long a transaction lives until the citizen acts on it (a
+        flood of anonymous /authorize requests then holds little memory, briefly);
+        ``ttl``: once a login method has started."""
         self.client = client
+        self.unopened = unopened
         self.ttl = ttl
 
     async def create(self, request: AuthRequest, *, browser: str, now: int,
@@ -58,7 +62,7 @@ class Transactions:
 
         def build(pipe: object) -> None:
             pipe.hset(key, mapping=mapping)  # type: ignore[attr-defined]
-            pipe.expire(key, self.ttl)  # type: ignore[attr-defined]
+            pipe.expire(key, self.unopened)  # type: ignore[attr-defined]
 
         await self.client.confirmed("tx_create", build)
         return tx
@@ -92,8 +96,9 @@ class Transactions:
         return Transaction.from_fields(tx_id, fields), rest
 
     async def set_fields(self, tx_id: str, **fields: str) -> bool:
-        """Update fields of a live transaction (never re-creates an expired one)."""
-        args = [x for kv in fields.items() for x in kv]
+        """Update fields of a live transaction (never re-creates an expired one); from
+        now on it lives as a login in progress."""
+        args = [self.ttl, *(x for kv in fields.items() for x in kv)]
         done = await self.client.confirmed_eval(
             "tx_update", scripts.UPDATE_TRANSACTION, [keys.transaction(tx_id)], args)
         return bool(done)
