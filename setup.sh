@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up everything idportal needs on a fresh Debian machine: redis-server and haproxy
-# (apt, when missing), a virtualenv in .venv with the project and its dev tools.
+# Sets up everything idportal needs on a fresh Debian machine: redis-server, haproxy,
+# iptables and promtool (apt, when missing), a virtualenv in .venv with the project and its dev tools.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,11 +10,13 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 # iptables: the primary-partition drill cuts the Redis primary off the loopback network.
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
+# promtool (Debian's prometheus package): the alert rules are unit-tested with it.
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need[*]} with apt"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
     echo "setup: please install: sudo apt-get install ${need[*]}" >&2
     exit 1

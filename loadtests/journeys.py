@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -31,8 +32,18 @@ from service.testpeople import personal_number
 from simulators.bankid.camera import read_svg
 
 SCOPE = "openid profile https://id.oidc.se/scope/naturalPersonNumber"
-MINA = ("mina-sidor", "https://127.0.0.1:8601/callback")
-BYGGLOV = ("bygglov", "https://127.0.0.1:8602/callback")
+
+
+def _eservice(client_id: str, default_port: int) -> tuple[str, str]:
+    """An e-service and its registered callback: where the cluster runs its demo (its
+    ``status --json``), else the demo's usual port."""
+    path = os.environ.get("IDPORTAL_CLUSTER_JSON")
+    demos = dict(json.loads(Path(path).read_text()).get("demos", {})) if path else {}
+    return client_id, demos.get(client_id, f"https://127.0.0.1:{default_port}") + "/callback"
+
+
+MINA = _eservice("mina-sidor", 8601)
+BYGGLOV = _eservice("bygglov", 8602)
 PIN_CITIZENS = int(os.environ.get("IDPORTAL_PIN_CITIZENS", "1000"))
 _KEY: ECKey | None = None
 

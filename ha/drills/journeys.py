@@ -213,7 +213,14 @@ async def run_load(target: Target, history: History, *, citizens: int, stop: asy
 
 
 def target_from_status(info: dict[str, Any]) -> Target:
-    return Target(issuer=info["issuer"], phone=info["phone_url"], ca_file=info["ca_file"])
+    """The cluster's front door and its e-services' registered callbacks."""
+    demos = info.get("demos", {})
+    defaults = Target("", "", "")
+    return Target(issuer=info["issuer"], phone=info["phone_url"], ca_file=info["ca_file"],
+                  mina_redirect=demos["mina-sidor"] + "/callback" if "mina-sidor" in demos
+                  else defaults.mina_redirect,
+                  bygglov_redirect=demos["bygglov"] + "/callback" if "bygglov" in demos
+                  else defaults.bygglov_redirect)
 
 
 

@@ -29,3 +29,39 @@ def test_auth_nodes_have_probes_disruption_budget_autoscaler_and_anti_affinity()
     assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert "podAntiAffinity" in pod["affinity"]
+
+
+def test_nodes_trust_only_the_ingress_controllers_subnet_and_admit_nobody_else() -> None:
+    import ipaddress
+    import tomllib
+
+    config = next(d for _, _, d in DOCS if d["kind"] == "ConfigMap"
+                  and d["metadata"]["name"] == "idportal-config")  # type: ignore[index]
+    settings = tomllib.loads(config["data"]["idportal.toml"])  # type: ignore[index]
+    nets = [ipaddress.ip_network(n) for n in settings["trusted_proxies"]]
+    assert nets and all(n.num_addresses <= 256 for n in nets), nets  # never a whole 10/8
+    assert settings["redis"]["username"] == "idportal"
+    assert settings["redis"]["password_file"] and "password" not in settings["redis"]
+    policy = next(d for _, _, d in DOCS if d["kind"] == "NetworkPolicy")
+    rules = policy["spec"]["ingress"]  # type: ignore[index]
+    assert [[p["port"] for p in r["ports"]] for r in rules] == [["http"], ["metrics"]]
+
+
+def test_metrics_have_their_own_port_that_no_ingress_routes() -> None:
+    ingress = next(d for _, _, d in DOCS if d["kind"] == "Ingress")
+    ports = {p["backend"]["service"]["port"]["name"]  # type: ignore[index]
+             for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}  # type: ignore[index]
+    assert ports == {"http"}
+    public = next(d for _, _, d in DOCS if d["kind"] == "Service"
+                  and d["metadata"]["name"] == "auth-node")  # type: ignore[index]
+    assert [p["name"] for p in public["spec"]["ports"]] == ["http"]  # type: ignore[index]
+
+
+def test_redis_and_sentinel_require_authentication_from_a_secret() -> None:
+    config = next(d for _, _, d in DOCS if d["kind"] == "ConfigMap"
+                  and d["metadata"]["name"] == "redis-config")  # type: ignore[index]
+    data = config["data"]  # type: ignore[index]
+    assert "aclfile /etc/redis-auth/users.acl" in data["redis.conf"]
+    assert "masterauth $(cat /etc/redis-auth/replication.secret)" in data["init.sh"]
+    assert "requirepass $(cat /etc/redis-auth/sentinels.secret)" in data["sentinel.sh"]
+    assert "sentinel auth-user idportal sentinel" in data["sentinel.sh"]
