@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything idportal needs on a fresh Debian machine: redis-server, haproxy,
-# iptables and promtool (apt, when missing), a virtualenv in .venv with the project and its dev tools.
+# iptables, promtool and socat (apt, when missing), a virtualenv in .venv with the project and its dev tools.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,6 +12,8 @@ command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
 # promtool (Debian's prometheus package): the alert rules are unit-tested with it.
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# socat: the runbooks read HAProxy's stick tables through its admin socket.
+command -v socat >/dev/null 2>&1 || need+=(socat)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need[*]} with apt"

@@ -94,10 +94,13 @@ class Citizen(FastHttpUser):
         self.screen_csrf = ""  # the CSRF token of the login page the browser shows
 
     # --- plumbing --------------------------------------------------------------------
-    def step(self, name: str, method: str, url: str, *, expect: int = 200, **kw: Any) -> Any:
+    def step(self, name: str, method: str, url: str, *, expect: int | tuple[int, ...] = 200,
+             **kw: Any) -> Any:
+        """One request; its status must be ``expect`` (or one of them)."""
+        wanted = expect if isinstance(expect, tuple) else (expect,)
         with self.client.request(method, url, name=name, catch_response=True,
                                  allow_redirects=False, **kw) as resp:
-            if resp.status_code != expect:
+            if resp.status_code not in wanted:
                 resp.failure(f"{resp.status_code}, wanted {expect}")
                 raise StepFailed(name)
             resp.success()
@@ -177,7 +180,7 @@ class Citizen(FastHttpUser):
         if "sub" not in resp.json():
             raise StepFailed("userinfo body")
 
-    def form(self, name: str, url: str, data: dict[str, str], *, expect: int,
+    def form(self, name: str, url: str, data: dict[str, str], *, expect: int | tuple[int, ...],
              accept: str = "", headers: dict[str, str] | None = None) -> Any:
         headers = {**(headers or {}), "Content-Type": "application/x-www-form-urlencoded"}
         if accept:
@@ -231,7 +234,7 @@ class Citizen(FastHttpUser):
         location, verifier, state = self.authorize(client, expect=303)
         return self.token(client, self.code_of(location, state), verifier)
 
-    def pin(self, login: str, pnr: str, pin: str, *, expect: int) -> Any:
+    def pin(self, login: str, pnr: str, pin: str, *, expect: int | tuple[int, ...]) -> Any:
         """Post the PIN form of the method page on screen (a refusal shows it again)."""
         return self.form("POST /login/[tx]/pin", f"{login}/pin", {
             "csrf": self.screen_csrf, "personal_number": pnr, "pin": pin}, expect=expect)
