@@ -63,12 +63,8 @@ async def watch(n: Node) -> None:
     """Background: ping the store (short timeout, no retry budget) and reload keys."""
     structlog.contextvars.bind_contextvars(node=n.settings.node_name)
     while True:
-        try:
-            await asyncio.wait_for(n.store.client.redis.ping(), timeout=1.0)
+        if await n.store.probe(within_s=1.0):
             n.last_store_ok = time.monotonic()
-        except Exception as exc:  # any failure only means "not reached this time"
-            log.warning("store_ping_failed", error=type(exc).__name__)
-            await n.store.client.redis.connection_pool.disconnect(inuse_connections=False)
         try:
             n.keys.reload_if_changed()
         except Exception as exc:  # a half-written key file must not kill the node

@@ -10,11 +10,8 @@ fixation) and sends the code to the e-service.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import Any
 
 import structlog
-from redis.asyncio.client import Pipeline
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -56,23 +53,15 @@ def browser_digest(request: Request, n: Node) -> str:
 
 async def guard(request: Request, tx_id: str, *, csrf: str | None = None) -> Transaction:
     """The live transaction of this browser; with ``csrf`` given, it must match."""
-    tx, _ = await guard_reading(request, tx_id, csrf=csrf)
-    return tx
-
-
-async def guard_reading(request: Request, tx_id: str, *, csrf: str | None = None,
-                        extra: Callable[[Pipeline], None] | None = None
-                        ) -> tuple[Transaction, list[Any]]:
-    """As ``guard``, with the answers of the reads ``extra`` adds to the same round trip."""
     n = node(request)
-    tx, answers = await n.store.transactions.get_with(tx_id, extra)
+    tx = await n.store.transactions.get(tx_id)
     browser = http.get_cookie(request, http.BROWSER_COOKIE, secure=n.settings.cookie_secure)
     if tx is None or tx.taken or not browser or not same(digest(browser), tx.browser):
         raise PageError("err_tx_expired", status=410 if tx is None else 403)
     structlog.contextvars.bind_contextvars(client_id=tx.request.client_id)
     if csrf is not None and not same(csrf, tx.csrf):
         raise PageError("err_csrf", status=403)
-    return tx, answers
+    return tx
 
 
 def methods_of(n: Node, tx: Transaction) -> tuple[str, ...]:
@@ -116,22 +105,14 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     now = n.now()
     old = await n.store.sessions.get(old_cookie, now=now) if old_cookie else None
     carry = old if old and old.identity.personal_number == identity.personal_number else None
-    cookie, session, write_session = n.store.sessions.prepare(identity, now=now, carry=carry)
-    attempt = new_id(16)
-
-    def take_and_write_session(pipe: Pipeline) -> None:
-        n.store.transactions.take_in(pipe, tx, attempt)
-        write_session(pipe)
-
-    code, code_grant, grant = mint_code(n, tx.request, session)
-    answers = await n.store.tokens.issue_code(code, code_grant, grant, session_cookie=cookie,
-                                              also=take_and_write_session)
-    if not n.store.transactions.won(answers[0], attempt):
+    finished = await n.store.logins.finish(tx, identity, now=now, carry=carry,
+                                           mint=lambda s: mint_code(n, tx.request, s))
+    if finished is None:
         # Another request finished this login first (a double submit): what this one
-        # wrote was never handed out.
-        await n.store.tokens.withdraw_code(code, grant.grant_id, cookie)
+        # wrote was withdrawn, never handed out.
         raise PageError("err_tx_expired", status=410)
-    response = redirect_with_code(n, tx.request, code)
+    cookie = finished.cookie
+    response = redirect_with_code(n, tx.request, finished.code)
     if old is not None:
         # A step-up keeps the e-services of the old session; another person ends it.
         await end_session(n, old_cookie, response, notify=carry is None)

@@ -8,6 +8,7 @@ from service.settings import Settings
 from service.store.client import StoreClient, connect
 from service.store.counters import PinCounters
 from service.store.deliveries import Deliveries
+from service.store.logins import Logins
 from service.store.retry import StoreUnavailable
 from service.store.sessions import Sessions
 from service.store.tokens import Tokens
@@ -24,9 +25,14 @@ class Store:
     tokens: Tokens
     pins: PinCounters
     deliveries: Deliveries
+    logins: Logins
 
     async def ping(self) -> bool:
         return bool(await self.client.run("ping", lambda r: r.ping()))
+
+    async def probe(self, within_s: float) -> bool:
+        """One ping without retries, for readiness (``StoreClient.probe``)."""
+        return await self.client.probe(within_s)
 
     async def close(self) -> None:
         await self.client.close()
@@ -36,13 +42,16 @@ def open_store(settings: Settings) -> Store:
     client = StoreClient(connect(settings.redis), settings.redis)
     lt = settings.lifetimes
     sessions = Sessions(client, idle=lt.session_idle, absolute=lt.session_absolute)
+    transactions = Transactions(client, unopened=lt.login_transaction_unopened,
+                                ttl=lt.login_transaction)
+    tokens = Tokens(client, sessions, code_ttl=lt.authorization_code,
+                    used_marker_ttl=lt.used_code_marker)
     return Store(
         client=client,
-        transactions=Transactions(client, unopened=lt.login_transaction_unopened,
-                                  ttl=lt.login_transaction),
+        transactions=transactions,
         sessions=sessions,
-        tokens=Tokens(client, sessions, code_ttl=lt.authorization_code,
-                      used_marker_ttl=lt.used_code_marker),
+        tokens=tokens,
         pins=PinCounters(client, window=lt.pin_failure_window),
         deliveries=Deliveries(client, lease=lt.backchannel_claim),
+        logins=Logins(client, transactions, sessions, tokens),
     )

@@ -99,6 +99,19 @@ class StoreClient:
     async def close(self) -> None:
         await self.redis.aclose()
 
+    async def probe(self, within_s: float) -> bool:
+        """One ping outside the retry policy (readiness): True when the primary answered
+        within ``within_s``; on failure the pooled connections are dropped, so the next
+        call asks Sentinel where the primary is."""
+        try:
+            async with asyncio.timeout(within_s):
+                await self.redis.ping()
+            return True
+        except Exception as exc:  # any failure only means "not reached this time"
+            log.warning("store_ping_failed", error=type(exc).__name__)
+            await self.redis.connection_pool.disconnect(inuse_connections=False)
+            return False
+
     async def _on_retry(self, exc: BaseException) -> None:
         metrics.STORE_RETRIES.labels(type(exc).__name__).inc()
         log.warning("store_retry", error=type(exc).__name__, detail=str(exc)[:200])

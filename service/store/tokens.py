@@ -8,8 +8,7 @@ old one presented again revokes the whole family.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -26,31 +25,32 @@ RefreshOutcome = Literal["ok", "reused", "wrong_client", "missing"]
 
 class Tokens:
     def __init__(self, client: StoreClient, sessions: Sessions, *, code_ttl: int,
-                 used_marker_ttl: int) -> None:
+                 used_marker_ttl: int, grant_grace: int = 5) -> None:
         self.client = client
         self.sessions = sessions
         self.code_ttl = code_ttl
         self.used_marker_ttl = used_marker_ttl
+        self.grant_grace = grant_grace
 
     async def issue_code(self, code: str, code_grant: CodeGrant, grant: Grant, *,
-                         session_cookie: str,
-                         also: Callable[[Pipeline], None] | None = None) -> list[Any]:
+                         session_cookie: str) -> None:
         """Store the code with its grant (not yet armed: no refresh token, living only as
-        long as the code) and note the e-service in the session; ``also`` adds commands
-        before these in the same confirmed batch (a login's take and new session).
-        Returns the batch's answers in order, ``also``'s first. Redeeming is one step."""
+        long as the code) and note the e-service in the session, confirmed. Redeeming is
+        one step (``consume_code``)."""
+        await self.client.confirmed("code_issue", lambda pipe: self.issue_code_in(
+            pipe, code, code_grant, grant, session_cookie=session_cookie))
+
+    def issue_code_in(self, pipe: Pipeline, code: str, code_grant: CodeGrant, grant: Grant, *,
+                      session_cookie: str) -> None:
+        """The commands of ``issue_code``, for a batch of the store's (finishing a login)."""
         gkey = keys.grant(grant.grant_id)
-
-        def build(pipe: Pipeline) -> None:
-            if also is not None:
-                also(pipe)
-            pipe.set(keys.code(digest(code)), code_grant.to_json(), ex=self.code_ttl)
-            pipe.hset(gkey, mapping={"data": grant.to_json(), "client_id": grant.client_id,
-                                     "rt": "", "ea": str(grant.expires_at)})
-            pipe.expire(gkey, self.code_ttl + 5)
-            self.sessions.add_client(pipe, session_cookie, grant.client_id, grant.grant_id)
-
-        return await self.client.confirmed("code_issue", build)
+        pipe.set(keys.code(digest(code)), code_grant.to_json(), ex=self.code_ttl)
+        pipe.hset(gkey, mapping={"data": grant.to_json(), "client_id": grant.client_id,
+                                 "rt": "", "ea": str(grant.expires_at)})
+        # The unarmed grant lives as long as its code, and a little longer so that the
+        # consume script always finds it while the code exists.
+        pipe.expire(gkey, self.code_ttl + self.grant_grace)
+        self.sessions.add_client(pipe, session_cookie, grant.client_id, grant.grant_id)
 
     async def withdraw_code(self, code: str, grant_id: str, session_cookie: str) -> None:
         """Delete a code, its grant and its session that were written but never handed

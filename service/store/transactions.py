@@ -3,11 +3,9 @@ bound to, its CSRF token, the BankID order, and the identity once proven."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from service.crypto import new_id
@@ -68,32 +66,13 @@ class Transactions:
         return tx
 
     async def get(self, tx_id: str) -> Transaction | None:
-        tx, _ = await self.get_with(tx_id, None)
-        return tx
-
-    async def get_with(self, tx_id: str, extra: Callable[[Pipeline], None] | None
-                       ) -> tuple[Transaction | None, list[Any]]:
-        """The transaction, and the answers of the reads ``extra`` adds to the same round
-        trip (a login page that needs more than its transaction pays for one)."""
         if not _plausible(tx_id):
-            return None, []
+            return None
         key = keys.transaction(tx_id)
-        rest: list[Any] = []
-        fields: dict[str, str]
-        if extra is None:
-            fields = await self.client.run("tx_get", lambda r: r.hgetall(key))  # type: ignore[arg-type,return-value]
-        else:
-            async def op(r: Redis) -> list[Any]:
-                pipe = r.pipeline(transaction=False)
-                pipe.hgetall(key)
-                extra(pipe)
-                results: list[Any] = await pipe.execute()
-                return results
-
-            fields, *rest = await self.client.run("tx_get", op)
+        fields: dict[str, str] = await self.client.run("tx_get", lambda r: r.hgetall(key))  # type: ignore[arg-type,return-value]
         if not fields or "req" not in fields:
-            return None, rest
-        return Transaction.from_fields(tx_id, fields), rest
+            return None
+        return Transaction.from_fields(tx_id, fields)
 
     async def set_fields(self, tx_id: str, **fields: str) -> bool:
         """Update fields of a live transaction (never re-creates an expired one); from

@@ -60,6 +60,12 @@ def redirect_uri(info: dict[str, Any], client_id: str) -> str:
     return info["demos"][client_id] + "/callback"
 
 
+async def new_login(b: httpx.AsyncClient, info: dict[str, Any]) -> str:
+    """A login at Mina sidor, started: its transaction id."""
+    resp, _ = await citizen.start(b, "mina-sidor", redirect_uri=redirect_uri(info, "mina-sidor"))
+    return citizen.login_url(resp).rsplit("/", 1)[1]
+
+
 async def pin_code(b: httpx.AsyncClient, info: dict[str, Any], pnr: str,
                    **kw: str) -> tuple[citizen.Flow, str]:
     resp, flow = await citizen.start(b, "mina-sidor", redirect_uri=redirect_uri(info, "mina-sidor"),
@@ -105,10 +111,7 @@ async def test_a_forged_forwarded_for_cannot_move_pin_misses_to_a_fresh_address(
     pnr = register_citizen(0)
     try:
         async with browser(info) as b:
-            resp, _ = await citizen.start(b, "mina-sidor",
-                                          redirect_uri=redirect_uri(info, "mina-sidor"))
-            url = citizen.login_url(resp)
-            tx = url.rsplit("/", 1)[1]
+            tx = await new_login(b, info)
             for _ in range(6):
                 page = await b.get(f"/login/{tx}/pin")
                 r = await b.post(f"/login/{tx}/pin", data={
@@ -141,9 +144,7 @@ async def test_twenty_parallel_wrong_pins_get_at_most_five_verifications(
     pnr = register_citizen(1)
     try:
         async with browser(info) as b:
-            resp, _ = await citizen.start(b, "mina-sidor",
-                                          redirect_uri=redirect_uri(info, "mina-sidor"))
-            tx = citizen.login_url(resp).rsplit("/", 1)[1]
+            tx = await new_login(b, info)
             page = await b.get(f"/login/{tx}/pin")
             form = {"csrf": citizen.csrf_of(page.text), "personal_number": pnr, "pin": "0000"}
             before = await metric(info, "idportal_pin_verifications_total")

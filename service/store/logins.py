@@ -1,0 +1,61 @@
+"""Finishing a login: one store operation for the step that turns a proven identity into
+an SSO session and the e-service's first code.
+
+In one confirmed round trip it takes the login transaction (once, only for the browser
+that started it), writes the new session (a new cookie value: no fixation) and the code
+with its grant. A request that loses the race to take the transaction (a double submit)
+withdraws what it wrote, so no session exists that no browser holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from redis.asyncio.client import Pipeline
+
+from service.crypto import new_id
+from service.records import CodeGrant, Grant, Identity, Session
+from service.store.client import StoreClient
+from service.store.sessions import Sessions
+from service.store.tokens import Tokens
+from service.store.transactions import Transaction, Transactions
+
+# What the caller mints for the new session: the code, what it stands for, its grant.
+MintCode = Callable[[Session], tuple[str, CodeGrant, Grant]]
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedLogin:
+    cookie: str  # the new session cookie's value
+    session: Session
+    code: str
+
+
+class Logins:
+    def __init__(self, client: StoreClient, transactions: Transactions, sessions: Sessions,
+                 tokens: Tokens) -> None:
+        self.client = client
+        self.transactions = transactions
+        self.sessions = sessions
+        self.tokens = tokens
+
+    async def finish(self, tx: Transaction, identity: Identity, *, now: int,
+                     carry: Session | None, mint: MintCode) -> FinishedLogin | None:
+        """Take ``tx`` and write the new session and its first code. ``carry``: the
+        session of the same person being stepped up (its e-services and grants move to
+        the new one). None when another request finished this login first."""
+        cookie, session, write_session = self.sessions.prepare(identity, now=now, carry=carry)
+        code, code_grant, grant = mint(session)
+        attempt = new_id(16)
+
+        def build(pipe: Pipeline) -> None:
+            self.transactions.take_in(pipe, tx, attempt)
+            write_session(pipe)
+            self.tokens.issue_code_in(pipe, code, code_grant, grant, session_cookie=cookie)
+
+        answers = await self.client.confirmed("login_finish", build)
+        if not self.transactions.won(answers[0], attempt):
+            await self.tokens.withdraw_code(code, grant.grant_id, cookie)
+            return None
+        return FinishedLogin(cookie=cookie, session=session, code=code)
