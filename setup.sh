@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything idportal needs on a fresh Debian machine: redis-server, haproxy,
-# iptables, promtool and socat (apt, when missing), a virtualenv in .venv with the project and its dev tools.
+# iptables, promtool and socat (apt, when missing), a virtualenv in .venv with the project,
+# its operator tools (extra "ops") and its dev tools (extra "dev").
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -34,6 +35,6 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[dev]"
+  .venv/bin/pip install -q -e ".[dev,ops]"
   echo "$want" > "$stamp"
 fi

@@ -21,6 +21,7 @@ import os
 import select
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from service.settings import DEFAULT_SERVER, SERVERS, SettingsError, load_settings
@@ -103,30 +104,66 @@ def _pins(args: argparse.Namespace) -> int:
     return 0
 
 
+# What the operator commands need beyond the node's own dependencies (the extra "ops"):
+# the demo e-services (authlib), the simulated phone's camera (zxingcpp, numpy), load
+# (locust) and the reports' plots (matplotlib). A production node image has none of them.
+OPS_MODULES = ("authlib", "itsdangerous", "zxingcpp", "numpy", "locust", "matplotlib")
+
+
+def _ops_missing() -> list[str]:
+    import importlib.util
+
+    def absent(module: str) -> bool:
+        try:
+            return importlib.util.find_spec(module) is None
+        except (ImportError, ValueError):
+            return True
+
+    return [m for m in OPS_MODULES if absent(m)]
+
+
+def _ops(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """An operator command: it says what to install instead of failing half-way."""
+    def command(args: argparse.Namespace) -> int:
+        missing = _ops_missing()
+        if missing:
+            print(f"idportal {args.command} needs the operator tools ({', '.join(missing)} "
+                  "missing): pip install 'idportal[ops]' (./setup.sh does)", file=sys.stderr)
+            return 2
+        return run(args)
+
+    return command
+
+
+@_ops
 def _dev(args: argparse.Namespace) -> int:
     import ha.devrun
 
     return ha.devrun.main(args)
 
 
+@_ops
 def _cluster(args: argparse.Namespace) -> int:
     import ha.cluster
 
     return ha.cluster.main(args)
 
 
+@_ops
 def _drill(args: argparse.Namespace) -> int:
     import ha.drills.runner
 
     return ha.drills.runner.main(args)
 
 
+@_ops
 def _load(args: argparse.Namespace) -> int:
     import loadtests.run
 
     return loadtests.run.main(args)
 
 
+@_ops
 def _capacity(args: argparse.Namespace) -> int:
     import loadtests.capacity
 
