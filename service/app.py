@@ -66,8 +66,7 @@ ROUTES = [
 
 def build_node(settings: Settings) -> Node:
     """Everything that can fail at start-up fails here, before the server listens."""
-    keys = Keys(Path(settings.keys_dir), publish_for=max(
-        settings.lifetimes.id_token, settings.lifetimes.access_token) + 300)
+    keys = Keys(Path(settings.keys_dir), publish_for=settings.lifetimes.key_publication)
     keys.reload_if_changed()
     return Node(
         settings=settings,

@@ -54,7 +54,7 @@ def _keys(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     folder = Path(args.dir or settings.keys_dir)
-    publish_for = max(settings.lifetimes.id_token, settings.lifetimes.access_token) + 300
+    publish_for = settings.lifetimes.key_publication
     if args.action == "generate":
         made = keys.generate(folder)
         print("created: " + (", ".join(k.kid for k in made) if made else "nothing (keys exist)"))

@@ -74,7 +74,8 @@ class RedisSettings:
 
 @dataclass(frozen=True)
 class Lifetimes:
-    """The one TTL table (seconds). Every key in the store takes its TTL from here."""
+    """The one TTL table (seconds): every key in the store, every token and cookie takes
+    its lifetime from here, and every entry is used."""
 
     # A login transaction lives this long until the citizen starts a method (anonymous
     # /authorize requests must not fill the store), then login_transaction.
@@ -86,15 +87,35 @@ class Lifetimes:
     refresh_token: int = 8 * 3600  # absolute lifetime of a refresh-token family
     session_idle: int = 1800
     session_absolute: int = 8 * 3600
-    bankid_order: int = 180
     pin_failure_window: int = 900
     used_code_marker: int = 600
-    client_assertion_jti: int = 600
-    logout_marker: int = 8 * 3600
+    # The longest a client assertion (private_key_jwt) may live; its jti is remembered
+    # that long (plus clock_skew) so that it cannot be replayed.
+    client_assertion: int = 600
+    logout_token: int = 120  # Back-Channel Logout 1.0: short-lived
+    # A taken login transaction stays this long, so a retried finish finds it taken by
+    # itself (idempotent) and every other caller finds it gone.
+    taken_transaction: int = 60
+    # An unarmed grant outlives its code by this much, so redeeming always finds it.
+    unarmed_grant_grace: int = 5
+    # How long a browser stays "known" to a citizen (the PIN lockout's device cookie).
+    known_browser: int = 180 * 24 * 3600
+    # Tokens are checked against this much clock difference between machines.
+    clock_skew: int = 30
+    # A retired signing key stays published this long after the last token it signed
+    # could expire (e-services cache JWKS).
+    key_publication_margin: int = 300
+    # How long e-services and browsers may cache discovery and the API description.
+    metadata_cache: int = 300
     # Back-channel logout: how long a delivery is retried before it is given up, and how
     # long one node holds a claimed delivery before another may take it over.
     backchannel_delivery: int = 3600
     backchannel_claim: int = 15
+
+    @property
+    def key_publication(self) -> int:
+        """How long a retired signing key stays in the JWKS."""
+        return max(self.id_token, self.access_token) + self.key_publication_margin
 
 
 @dataclass(frozen=True)

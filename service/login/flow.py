@@ -121,7 +121,7 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     http.set_cookie(response, lockout.DEVICE_COOKIE, lockout.device_cookie(
         n.keys.current.subject_secret, identity.personal_number,
         http.get_cookie(request, lockout.DEVICE_COOKIE, secure=secure)),
-        secure=secure, max_age=lockout.DEVICE_COOKIE_MAX_AGE)
+        secure=secure, max_age=n.settings.lifetimes.known_browser)
     metrics.LOGINS.labels(identity.method, "success").inc()
     log.info("login", method=identity.method, outcome="success", acr=identity.acr,
              client_id=tx.request.client_id, pnr=identity.personal_number,

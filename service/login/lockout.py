@@ -26,8 +26,7 @@ from dataclasses import dataclass
 
 from service.crypto import b64url, new_id, same
 
-DEVICE_COOKIE = "__Host-idp_device"
-DEVICE_COOKIE_MAX_AGE = 180 * 24 * 3600
+DEVICE_COOKIE = "__Host-idp_device"  # lives ``lifetimes.known_browser``
 
 
 @dataclass(frozen=True, slots=True)

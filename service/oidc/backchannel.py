@@ -66,7 +66,8 @@ async def attempt(n: Node, d: Delivery, now: int) -> None:
             finished.append(client_id)
             continue
         token = logout_token(n.keys.current, issuer=n.settings.issuer, client_id=client_id,
-                             sub=sub, sid=d.session.sid, now=now, alg=client.id_token_alg)
+                             sub=sub, sid=d.session.sid, now=now,
+                             lifetime=n.settings.lifetimes.logout_token, alg=client.id_token_alg)
         if await post(n.http, client.backchannel_logout_uri, token, client_id):
             finished.append(client_id)
     await n.store.deliveries.settle(d.key, finished=finished,

@@ -34,7 +34,11 @@ def _invalid(description: str) -> TokenError:
 
 
 def authenticate(registry: Registry, *, authorization: str, form: dict[str, str],
-                 audiences: set[str], now: int) -> Authenticated:
+                 audiences: set[str], now: int, max_assertion_life: int,
+                 skew: int) -> Authenticated:
+    """The client, authenticated by the one method it registered. An assertion may live at
+    most ``max_assertion_life`` and be ``skew`` seconds past its expiry
+    (``Settings.lifetimes``: client_assertion, clock_skew)."""
     basic = authorization[:6].lower() == "basic " if authorization else False
     posted = "client_secret" in form
     assertion = "client_assertion" in form
@@ -53,7 +57,7 @@ def authenticate(registry: Registry, *, authorization: str, form: dict[str, str]
     if posted:
         return _secret(registry, form.get("client_id", ""), form["client_secret"],
                        "client_secret_post", form)
-    return _assertion(registry, form, audiences, now)
+    return _assertion(registry, form, audiences, now, max_assertion_life, skew)
 
 
 def _secret(registry: Registry, cid: str, secret: str, method: str,
@@ -69,7 +73,7 @@ def _secret(registry: Registry, cid: str, secret: str, method: str,
 
 
 def _assertion(registry: Registry, form: dict[str, str], audiences: set[str],
-               now: int) -> Authenticated:
+               now: int, max_life: int, skew: int) -> Authenticated:
     if form.get("client_assertion_type") != ASSERTION_TYPE:
         raise _invalid("client_assertion_type must be jwt-bearer")
     token = form["client_assertion"]
@@ -99,7 +103,7 @@ def _assertion(registry: Registry, form: dict[str, str], audiences: set[str],
         raise _invalid("client assertion iss and sub must be the client_id")
     if not auds & audiences:
         raise _invalid("client assertion audience is not this server")
-    if not isinstance(exp, int) or exp < now - 30 or exp > now + 600:
+    if not isinstance(exp, int) or exp < now - skew or exp > now + max_life:
         raise _invalid("client assertion is expired or lives too long")
     if not isinstance(jti, str) or not jti or len(jti) > 256:
         raise _invalid("client assertion needs a jti")

@@ -13,7 +13,10 @@ from service.oidc.clients import AUTH_METHODS
 from service.settings import Settings
 from service.state import node
 
-CACHE = {"Cache-Control": "public, max-age=300"}
+
+def cache_headers(settings: Settings) -> dict[str, str]:
+    """Discovery, the JWKS and the API description may be cached this long."""
+    return {"Cache-Control": f"public, max-age={settings.lifetimes.metadata_cache}"}
 
 
 def metadata(s: Settings) -> dict[str, Any]:
@@ -56,8 +59,10 @@ def metadata(s: Settings) -> dict[str, Any]:
 
 
 async def configuration(request: Request) -> JSONResponse:
-    return JSONResponse(metadata(node(request).settings), headers=CACHE)
+    settings = node(request).settings
+    return JSONResponse(metadata(settings), headers=cache_headers(settings))
 
 
 async def jwks(request: Request) -> JSONResponse:
-    return JSONResponse(node(request).keys.current.jwks(), headers=CACHE)
+    n = node(request)
+    return JSONResponse(n.keys.current.jwks(), headers=cache_headers(n.settings))

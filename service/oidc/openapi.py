@@ -8,6 +8,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from service.oidc.discovery import cache_headers
+from service.state import node
+
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "error_description": {"type": "string"},
                          "support_ref": {"type": "string"}}}
@@ -73,5 +76,5 @@ def spec(issuer: str) -> dict[str, Any]:
 
 
 async def openapi(request: Request) -> JSONResponse:
-    return JSONResponse(spec(request.app.state.node.settings.issuer),
-                        headers={"Cache-Control": "public, max-age=300"})
+    settings = node(request).settings
+    return JSONResponse(spec(settings.issuer), headers=cache_headers(settings))

@@ -26,10 +26,12 @@ async def revoke(request: Request) -> Response:
             await n.store.tokens.revoke_grants([gid])
         return Response(status_code=200, headers=NO_STORE)
     try:
-        v = verify(n.keys.current, token, issuer=n.settings.issuer, typ="at+jwt", now=n.now())
+        v = verify(n.keys.current, token, issuer=n.settings.issuer, typ="at+jwt", now=n.now(),
+                   leeway=n.settings.lifetimes.clock_skew)
     except InvalidToken:
         return Response(status_code=200, headers=NO_STORE)
     if v.claims.get("client_id") == client.client_id and isinstance(v.claims.get("jti"), str):
         await n.store.tokens.revoke_access_token(str(v.claims["jti"]),
-                                                 int(v.claims["exp"]) - n.now() + 30)
+                                                 int(v.claims["exp"]) - n.now()
+                                                 + n.settings.lifetimes.clock_skew)
     return Response(status_code=200, headers=NO_STORE)

@@ -34,14 +34,15 @@ async def authenticated_client(request: Request, n: Node) -> tuple[Client, dict[
     form, repeated = await http.form(request, limit=n.settings.max_body_bytes)
     if repeated:
         raise TokenError("invalid_request", f"parameter repeated: {sorted(repeated)[0]}")
-    now = n.now()
+    now, lt = n.now(), n.settings.lifetimes
     auth = authenticate(n.registry, authorization=request.headers.get("authorization", ""),
                         form=form, audiences={n.settings.issuer, n.settings.issuer + "/token"},
-                        now=now)
+                        now=now, max_assertion_life=lt.client_assertion, skew=lt.clock_skew)
     structlog.contextvars.bind_contextvars(client_id=auth.client.client_id)
+    # The assertion's jti is remembered until the assertion could no longer be accepted.
     if auth.assertion_jti and not await n.store.tokens.first_use_of_assertion(
             auth.client.client_id, auth.assertion_jti,
-            max(auth.assertion_exp - now + 60, 60)):
+            max(auth.assertion_exp - now, 0) + lt.clock_skew):
         raise TokenError("invalid_client", "client assertion was already used", status=401)
     return auth.client, form
 

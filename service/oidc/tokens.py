@@ -61,9 +61,9 @@ def access_token(ring: KeyRing, *, issuer: str, client_id: str, sub: str, scope:
 
 
 def logout_token(ring: KeyRing, *, issuer: str, client_id: str, sub: str, sid: str,
-                 now: int, alg: str = "ES256") -> str:
+                 now: int, lifetime: int, alg: str = "ES256") -> str:
     body = {
-        "iss": issuer, "sub": sub, "aud": client_id, "iat": now, "exp": now + 120,
+        "iss": issuer, "sub": sub, "aud": client_id, "iat": now, "exp": now + lifetime,
         "jti": new_id(16), "sid": sid, "events": {BACKCHANNEL_EVENT: {}},
     }
     return ring.sign(body, alg=alg, typ="logout+jwt")
@@ -102,7 +102,7 @@ def verify_id_token_hint(ring: KeyRing, token: str, *, issuer: str, now: int) ->
 
 
 def verify(ring: KeyRing, token: str, *, issuer: str, typ: str | None, now: int,
-           allow_expired: bool = False, leeway: int = 30) -> Verified:
+           allow_expired: bool = False, leeway: int = 0) -> Verified:
     """Check a token idportal issued: signature with a published key (ES256/RS256 only:
     ``none`` and HMAC are never accepted), issuer, type and expiry."""
     if not isinstance(token, str) or len(token) > 8192 or token.count(".") != 2:

@@ -43,9 +43,9 @@ def open_store(settings: Settings) -> Store:
     lt = settings.lifetimes
     sessions = Sessions(client, idle=lt.session_idle, absolute=lt.session_absolute)
     transactions = Transactions(client, unopened=lt.login_transaction_unopened,
-                                ttl=lt.login_transaction)
+                                ttl=lt.login_transaction, taken=lt.taken_transaction)
     tokens = Tokens(client, sessions, code_ttl=lt.authorization_code,
-                    used_marker_ttl=lt.used_code_marker)
+                    used_marker_ttl=lt.used_code_marker, grant_grace=lt.unarmed_grant_grace)
     return Store(
         client=client,
         transactions=transactions,

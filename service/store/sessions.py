@@ -88,7 +88,9 @@ class Sessions:
         raw = await self.client.confirmed_eval(
             "session_end", scripts.END_SESSION,
             [keys.session(cd), delivery, keys.logout_delivery_queue()],
-            [1 if notify_until else 0, now, notify_until, max(notify_until - now, 0) + 600])
+            # The record outlives its deadline by as long again: the pollers see it
+            # expire and count it given up, rather than lose it silently.
+            [1 if notify_until else 0, now, notify_until, max(2 * (notify_until - now), 1)])
         session = _parse(raw) if raw else None
         queued = bool(notify_until and session is not None and session.clients)
         return session, delivery if queued else ""

@@ -25,7 +25,7 @@ RefreshOutcome = Literal["ok", "reused", "wrong_client", "missing"]
 
 class Tokens:
     def __init__(self, client: StoreClient, sessions: Sessions, *, code_ttl: int,
-                 used_marker_ttl: int, grant_grace: int = 5) -> None:
+                 used_marker_ttl: int, grant_grace: int) -> None:
         self.client = client
         self.sessions = sessions
         self.code_ttl = code_ttl

@@ -42,13 +42,14 @@ class Transaction:
 
 
 class Transactions:
-    def __init__(self, client: StoreClient, *, unopened: int, ttl: int) -> None:
+    def __init__(self, client: StoreClient, *, unopened: int, ttl: int, taken: int) -> None:
         """``unopened``: how long a transaction lives until the citizen acts on it (a
         flood of anonymous /authorize requests then holds little memory, briefly);
         ``ttl``: once a login method has started."""
         self.client = client
         self.unopened = unopened
         self.ttl = ttl
+        self.taken = taken
 
     async def create(self, request: AuthRequest, *, browser: str, now: int,
                      step_up_from: str = "") -> Transaction:
@@ -88,7 +89,7 @@ class Transactions:
         atomically, and only for the browser (digest of its binding cookie) that started
         it. ``won`` reads the answer; the batch's other writes happen either way, so a
         caller that lost must withdraw them."""
-        pipe.eval(scripts.TAKE_TRANSACTION, 1, keys.transaction(tx.tx_id), attempt, 60,
+        pipe.eval(scripts.TAKE_TRANSACTION, 1, keys.transaction(tx.tx_id), attempt, self.taken,
                   tx.browser)
 
     @staticmethod

@@ -133,7 +133,7 @@ async def test_logout_token_is_not_accepted_as_an_id_token_hint(world: World) ->
 
     ring = world.node.keys.current
     forged = logout_token(ring, issuer=world.settings.issuer, client_id="rp-basic", sub="x",
-                          sid="y", now=int(time.time()))
+                          sid="y", now=int(time.time()), lifetime=120)
     resp, _ = await citizen.start(world.browser, "rp-basic", prompt="none", id_token_hint=forged)
     assert citizen.query_of(resp.headers["location"])["error"] == "invalid_request"
 

@@ -52,7 +52,7 @@ def test_client_authentication_only_raises_token_errors(authorization: str,
                                                         form: dict[str, str]) -> None:
     try:
         authenticate(REG, authorization=authorization, form=form, audiences={"https://idp.test"},
-                     now=1_800_000_000)
+                     now=1_800_000_000, max_assertion_life=600, skew=30)
     except TokenError as exc:
         assert exc.error == "invalid_client" and exc.status == 401
 
@@ -62,7 +62,8 @@ def test_client_authentication_only_raises_token_errors(authorization: str,
 def test_basic_credentials_of_any_bytes_are_refused_cleanly(raw: bytes) -> None:
     header = "Basic " + base64.b64encode(raw).decode()
     with contextlib.suppress(TokenError):
-        authenticate(REG, authorization=header, form={}, audiences=set(), now=0)
+        authenticate(REG, authorization=header, form={}, audiences=set(), now=0,
+                     max_assertion_life=600, skew=30)
 
 
 @EXAMPLES

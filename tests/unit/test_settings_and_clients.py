@@ -110,3 +110,17 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
     assert client_ip(req("10.1.2.3"), ("10.0.0.0/8",)) == "198.51.100.7"
     assert client_ip(req("192.0.2.1"), ("10.0.0.0/8",)) == "192.0.2.1"
     assert client_ip(req("10.1.2.3"), ()) == "10.1.2.3"
+
+
+def test_every_lifetime_in_the_ttl_table_is_used() -> None:
+    """The one TTL table is true: no entry that nothing reads."""
+    import dataclasses
+    import re
+    from pathlib import Path
+
+    from service.settings import Lifetimes
+
+    source = "\n".join(p.read_text() for p in Path("service").rglob("*.py"))
+    unused = [f.name for f in dataclasses.fields(Lifetimes)
+              if not re.search(rf"\.{f.name}\b", source)]
+    assert unused == []
