@@ -1,4 +1,5 @@
-"""E-services are configuration: the clients file (TOML), validated all at once.
+"""E-services are configuration: the clients file (TOML), validated by pydantic, every
+problem reported at once with the path of the setting it is about.
 
 ```toml
 [[client]]
@@ -25,12 +26,20 @@ import hashlib
 import json
 import secrets
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from joserfc.jwk import KeySet
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 
 from service.crypto import same
 from service.login import loa
@@ -83,117 +92,160 @@ def new_secret() -> tuple[str, str]:
     return secret, hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _uri_problems(where: str, uri: Any) -> list[str]:
-    if not isinstance(uri, str):
-        return [f"{where}: must be a string"]
+def _uri(uri: str) -> str:
+    """An absolute https URL (plain http only on loopback), without a fragment."""
     parts = urlsplit(uri)
     if parts.scheme not in {"https", "http"} or not parts.hostname:
-        return [f"{where}: {uri!r} must be an absolute https URL"]
+        raise ValueError(f"{uri!r} must be an absolute https URL")
     if parts.scheme == "http" and parts.hostname not in {"127.0.0.1", "localhost", "::1"}:
-        return [f"{where}: {uri!r} plain http only on loopback"]
+        raise ValueError(f"{uri!r}: plain http only on loopback")
     if parts.fragment:
-        return [f"{where}: {uri!r} must not have a fragment"]
+        raise ValueError(f"{uri!r} must not have a fragment")
+    return uri
+
+
+def _one_of(allowed: tuple[str, ...], what: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"unknown {what} {value!r}")
+        return value
+
+    return check
+
+
+def _loa(value: str) -> str:
+    level = loa.normalise(value)
+    if level not in loa.SUPPORTED:
+        raise ValueError("loa2 or loa3")
+    return level
+
+
+Uri = Annotated[str, AfterValidator(_uri)]
+Strict = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class ClientConfig(BaseModel):
+    """One ``[[client]]`` of the clients file, as written (the module docstring's shape).
+    Strict: a list must be a list (``scopes = "openid profile"`` is refused, not read as
+    fourteen one-letter scopes), a string a string."""
+
+    model_config = Strict
+
+    client_id: Annotated[str, Field(min_length=1, max_length=100)]
+    name: str = ""
+    redirect_uris: Annotated[list[Uri], Field(min_length=1)]
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post",
+                                        "private_key_jwt"] = "client_secret_basic"
+    secret_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+    jwks: dict[str, Any] | None = None
+    jwks_file: str | None = None
+    post_logout_redirect_uris: list[Uri] = []
+    backchannel_logout_uri: Uri | None = None
+    scopes: list[Annotated[str, AfterValidator(_one_of(SCOPES, "scope"))]] = ["openid"]
+    claims: list[Annotated[str, AfterValidator(_one_of(ALL_CLAIMS, "claim"))]] = []
+    min_loa: Annotated[str, AfterValidator(_loa)] = "loa2"
+    grant_types: list[Annotated[str, AfterValidator(_one_of(GRANT_TYPES, "grant type"))]] = \
+        list(GRANT_TYPES)
+    id_token_alg: Literal["ES256", "RS256"] = "ES256"
+
+
+def _credential_problems(raw: dict[str, Any], where: str) -> list[str]:
+    """What the chosen authentication method needs (checked beside the fields, so that
+    a missing secret is reported together with every other problem)."""
+    if raw.get("token_endpoint_auth_method") == "private_key_jwt":
+        if "jwks" not in raw and "jwks_file" not in raw:
+            return [f"{where}: private_key_jwt needs jwks or jwks_file"]
+    elif "secret_sha256" not in raw:
+        return [f"{where}.secret_sha256: required, 64 lowercase hex digits "
+                "(run 'idportal clients secret')"]
     return []
 
 
-def _client(raw: dict[str, Any], where: str, base: Path | None,
-            problems: list[str]) -> Client | None:
-    known = {"client_id", "name", "redirect_uris", "token_endpoint_auth_method",
-             "secret_sha256", "jwks", "jwks_file", "post_logout_redirect_uris",
-             "backchannel_logout_uri", "scopes", "claims", "min_loa", "grant_types",
-             "id_token_alg"}
-    start = len(problems)
-    for k in raw:
-        if k not in known:
-            problems.append(f"{where}.{k}: unknown setting")
-    cid = raw.get("client_id")
-    if not isinstance(cid, str) or not cid or len(cid) > 100:
-        problems.append(f"{where}.client_id: required, a string of at most 100 characters")
-        cid = "?"
-    where = f"client {cid!r}"
-    redirects = raw.get("redirect_uris", [])
-    if not isinstance(redirects, list) or not redirects:
-        problems.append(f"{where}.redirect_uris: at least one")
-        redirects = []
-    for u in redirects:
-        problems += _uri_problems(f"{where}.redirect_uris", u)
-    for u in raw.get("post_logout_redirect_uris", []):
-        problems += _uri_problems(f"{where}.post_logout_redirect_uris", u)
-    if raw.get("backchannel_logout_uri"):
-        problems += _uri_problems(f"{where}.backchannel_logout_uri", raw["backchannel_logout_uri"])
-    method = raw.get("token_endpoint_auth_method", "client_secret_basic")
-    jwks = None
-    if method not in AUTH_METHODS:
-        problems.append(f"{where}.token_endpoint_auth_method: one of {', '.join(AUTH_METHODS)}")
-    elif method == "private_key_jwt":
-        data = raw.get("jwks")
-        if raw.get("jwks_file"):
-            path = Path(raw["jwks_file"])
-            if base is not None and not path.is_absolute():
-                path = base / path
-            try:
-                data = json.loads(path.read_text())
-            except (OSError, ValueError) as exc:
-                problems.append(f"{where}.jwks_file: {exc}")
-        try:
-            jwks = KeySet.import_key_set(data) if data else None
-        except Exception as exc:  # the library raises several kinds for bad JWKS
-            problems.append(f"{where}.jwks: not a valid JWKS ({exc})")
-        if jwks is None and not any(p.startswith(f"{where}.jwks") for p in problems):
-            problems.append(f"{where}: private_key_jwt needs jwks or jwks_file")
-    else:
-        secret = raw.get("secret_sha256", "")
-        if not (isinstance(secret, str) and len(secret) == 64
-                and all(c in "0123456789abcdef" for c in secret)):
-            problems.append(f"{where}.secret_sha256: 64 lowercase hex digits "
-                            "(run 'idportal clients secret')")
-    scopes = raw.get("scopes", ["openid"])
-    for s in scopes:
-        if s not in SCOPES:
-            problems.append(f"{where}.scopes: unknown scope {s!r}")
-    claims = raw.get("claims", [])
-    for c in claims:
-        if c not in ALL_CLAIMS:
-            problems.append(f"{where}.claims: unknown claim {c!r}")
-    min_loa = loa.normalise(raw.get("min_loa", "loa2"))
-    if min_loa not in loa.SUPPORTED:
-        problems.append(f"{where}.min_loa: loa2 or loa3")
-    grants = raw.get("grant_types", list(GRANT_TYPES))
-    for g in grants:
-        if g not in GRANT_TYPES:
-            problems.append(f"{where}.grant_types: unknown grant type {g!r}")
-    alg = raw.get("id_token_alg", "ES256")
-    if alg not in {"ES256", "RS256"}:
-        problems.append(f"{where}.id_token_alg: ES256 or RS256")
-    if len(problems) > start:
+class ClientsFile(BaseModel):
+    model_config = Strict
+
+    client: Annotated[list[dict[str, Any]], Field(min_length=1)]
+
+
+def _where(entry: Any, index: int) -> str:
+    cid = entry.get("client_id") if isinstance(entry, dict) else None
+    return f"client {cid!r}" if isinstance(cid, str) and cid else f"client[{index}]"
+
+
+def _problems(where: str, exc: ValidationError) -> list[str]:
+    """Every error pydantic found, each with the path of the setting it is about."""
+    out = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"])
+        message = str(err["msg"]).removeprefix("Value error, ")
+        out.append(f"{where}{'.' + path if path else ''}: {message}")
+    return out
+
+
+def _keyset(cfg: ClientConfig, where: str, base: Path | None,
+            problems: list[str]) -> KeySet | None:
+    if cfg.token_endpoint_auth_method != "private_key_jwt":
         return None
+    data: Any = cfg.jwks
+    if cfg.jwks_file is not None:
+        path = Path(cfg.jwks_file)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            problems.append(f"{where}.jwks_file: {exc}")
+            return None
+    try:
+        return KeySet.import_key_set(data)
+    except Exception as exc:  # the library raises several kinds for bad JWKS
+        problems.append(f"{where}.jwks: not a valid JWKS ({exc})")
+        return None
+
+
+def _client(cfg: ClientConfig, keys: KeySet | None) -> Client:
     return Client(
-        client_id=cid, name=str(raw.get("name", cid)), redirect_uris=tuple(redirects),
-        token_endpoint_auth_method=method, secret_sha256=raw.get("secret_sha256", ""),
-        jwks=jwks, post_logout_redirect_uris=tuple(raw.get("post_logout_redirect_uris", [])),
-        backchannel_logout_uri=raw.get("backchannel_logout_uri", ""),
-        scopes=frozenset(scopes) | {"openid"}, claims=frozenset(claims), min_loa=min_loa,
-        grant_types=tuple(grants), id_token_alg=alg,
+        client_id=cfg.client_id, name=cfg.name or cfg.client_id,
+        redirect_uris=tuple(cfg.redirect_uris),
+        token_endpoint_auth_method=cfg.token_endpoint_auth_method,
+        secret_sha256=cfg.secret_sha256 or "", jwks=keys,
+        post_logout_redirect_uris=tuple(cfg.post_logout_redirect_uris),
+        backchannel_logout_uri=cfg.backchannel_logout_uri or "",
+        scopes=frozenset(cfg.scopes) | {"openid"}, claims=frozenset(cfg.claims),
+        min_loa=cfg.min_loa, grant_types=tuple(cfg.grant_types), id_token_alg=cfg.id_token_alg,
     )
 
 
 def parse(text: str, *, base: Path | None = None) -> Registry:
-    problems: list[str] = []
+    """The registry of a clients file, or ``ClientsError`` listing every problem at once."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClientsError([f"not valid TOML: {exc}"]) from exc
-    entries = data.get("client", [])
-    if not isinstance(entries, list) or not entries:
-        raise ClientsError(["no [[client]] entries"])
+    try:
+        entries = ClientsFile.model_validate(data).client
+    except ValidationError as exc:
+        raise ClientsError([p.replace("client: ", "[[client]]: ") for p in _problems(
+            "", exc)] or ["no [[client]] entries"]) from None
+    problems: list[str] = []
     clients: dict[str, Client] = {}
     for i, raw in enumerate(entries):
-        client = _client(raw, f"client[{i}]", base, problems)
-        if client is None:
+        where = _where(raw, i)
+        missing = _credential_problems(raw, where)
+        problems += missing
+        try:
+            cfg = ClientConfig.model_validate(raw)
+        except ValidationError as exc:
+            problems += _problems(where, exc)
             continue
-        if client.client_id in clients:
-            problems.append(f"client {client.client_id!r}: defined twice")
-        clients[client.client_id] = client
+        if missing:
+            continue
+        keys = _keyset(cfg, where, base, problems)
+        if cfg.token_endpoint_auth_method == "private_key_jwt" and keys is None:
+            continue
+        if cfg.client_id in clients:
+            problems.append(f"{where}: defined twice")
+        clients[cfg.client_id] = _client(cfg, keys)
     if problems:
         raise ClientsError(problems)
     return Registry(clients)

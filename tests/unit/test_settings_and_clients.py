@@ -124,3 +124,43 @@ def test_every_lifetime_in_the_ttl_table_is_used() -> None:
     unused = [f.name for f in dataclasses.fields(Lifetimes)
               if not re.search(rf"\.{f.name}\b", source)]
     assert unused == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ('scopes = 5', "client 'a'.scopes: Input should be a valid list"),
+    ('scopes = "openid profile"', "client 'a'.scopes: Input should be a valid list"),
+    ('claims = ["name", 7]', "client 'a'.claims.1: Input should be a valid string"),
+    ('colour = "blue"', "client 'a'.colour: Extra inputs are not permitted"),
+    ('id_token_alg = "none"', "client 'a'.id_token_alg: Input should be 'ES256' or 'RS256'"),
+    ('redirect_uris = []', "client 'a'.redirect_uris: List should have at least 1 item"),
+    ('min_loa = 3', "client 'a'.min_loa: Input should be a valid string"),
+])
+def test_a_bad_value_is_named_with_its_path_not_misread(text: str, expected: str) -> None:
+    base = ('[[client]]\nclient_id = "a"\nredirect_uris = ["https://a.example/cb"]\n'
+            'secret_sha256 = "' + "0" * 64 + '"\n')
+    lines = [ln for ln in base.splitlines() if ln.split(" =")[0] != text.split(" =")[0]]
+    with pytest.raises(clients.ClientsError) as err:
+        clients.parse("\n".join([*lines, text]) + "\n")
+    assert any(p.startswith(expected) for p in err.value.problems), err.value.problems
+
+
+@pytest.mark.parametrize("text", ["", "client = 5", "[client]\nclient_id = 'a'",
+                                  "[[client]]\nclient_id = 7"])
+def test_a_clients_file_of_the_wrong_shape_is_refused_with_reasons(text: str) -> None:
+    with pytest.raises(clients.ClientsError) as err:
+        clients.parse(text)
+    assert err.value.problems and all(": " in p for p in err.value.problems)
+
+
+def test_clients_check_reports_bad_files_without_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "clients.toml"
+    bad.write_text('[[client]]\nclient_id = "a"\nredirect_uris = ["https://a.example/cb"]\n'
+                   'scopes = 5\nsecret_sha256 = "x"\n')
+    r = subprocess.run([sys.executable, "-m", "service.cli", "clients", "check", str(bad)],
+                       capture_output=True, text=True, timeout=60, check=False)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0 and "Traceback" not in out
+    assert "client 'a'.scopes" in out and "client 'a'.secret_sha256" in out
