@@ -1,23 +1,37 @@
-"""One immutable Settings, built once from a TOML file and ``IDPORTAL_*`` variables.
+"""One immutable Settings, built once from a TOML file and ``IDPORTAL_*`` variables,
+validated by pydantic.
 
-Every problem is reported at once (``SettingsError`` lists them all), naming the key.
-Environment variables override the file: ``IDPORTAL_ISSUER``,
-``IDPORTAL_REDIS__SENTINELS=127.0.0.1:26379,127.0.0.1:26380`` (``__`` for nesting).
-Relative paths in the file are taken from the file's folder.
+Every problem is reported at once (``SettingsError`` lists them all), each with the path
+of its key (``redis.wait_replicas``); an unknown key, in the file or the environment, is
+a problem too (a typo must not pass unnoticed). Environment variables override the file:
+``IDPORTAL_ISSUER``, ``IDPORTAL_REDIS__SENTINELS=127.0.0.1:26379,127.0.0.1:26380``
+(``__`` for nesting, commas for lists). Relative paths in the file are taken from the
+file's folder.
+
+Why not pydantic-settings' own sources: its environment source passes over variables it
+has no field for (a misspelt ``IDPORTAL_REDIS__PASWORD`` would be ignored) and reads
+lists only as JSON; the merge below is twenty lines and reports both.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 import tomllib
-import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 ENV_PREFIX = "IDPORTAL_"
 
@@ -38,12 +52,51 @@ class SettingsError(ValueError):
         super().__init__("invalid settings:\n  - " + "\n  - ".join(problems))
 
 
-@dataclass(frozen=True)
-class RedisSettings:
+def _comma_list(value: Any) -> Any:
+    """A list from the environment is written with commas."""
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+def _host_port(value: str) -> str:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"{value!r} is not host:port")
+    return value
+
+
+def _network(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an address or network") from None
+    return value
+
+
+def _issuer(value: str) -> str:
+    url = urlsplit(value)
+    if url.scheme not in {"https", "http"} or not url.hostname or url.query or url.fragment:
+        raise ValueError("must be an https URL without query or fragment")
+    if url.scheme == "http" and url.hostname not in {"127.0.0.1", "localhost"}:
+        raise ValueError("plain http is only allowed on loopback")
+    return value
+
+
+List = Annotated[tuple[str, ...], BeforeValidator(_comma_list)]
+HostPort = Annotated[str, AfterValidator(_host_port)]
+Seconds = Annotated[int, Field(gt=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RedisSettings(_Model):
     """Where sessions live. ``sentinels`` set: the HA store; else ``url`` (development)."""
 
     url: str = "redis://127.0.0.1:6380/0"
-    sentinels: tuple[str, ...] = ()
+    sentinels: Annotated[tuple[HostPort, ...], BeforeValidator(_comma_list)] = ()
     service_name: str = "idportal"
     # The node's ACL user and its password: from a file (mode 600, preferred) or the
     # environment (IDPORTAL_REDIS__PASSWORD); never on a command line.
@@ -61,56 +114,83 @@ class RedisSettings:
     tls_key_file: str = ""
     # Writes a citizen would lose in a failover are confirmed by this many replicas
     # (WAIT). 0 turns confirmation off, for a single development Redis.
-    wait_replicas: int = 1
-    wait_timeout_ms: int = 500
+    wait_replicas: Annotated[int, Field(ge=0)] = 1
+    wait_timeout_ms: Annotated[int, Field(gt=0)] = 500
     # How long one store call may ride out a failover before it answers 503. Sentinel
     # promotes a replica in ~2.3 s here (down-after 1000 ms), so 6 s leaves room.
-    retry_budget_s: float = 6.0
+    retry_budget_s: Annotated[float, Field(gt=0)] = 6.0
     # The longest one attempt of a store call may take, all its commands together (and
     # the connect timeout): a primary that stops answering is given up on and retried.
-    socket_timeout_s: float = 1.0
-    max_connections: int = 64
+    socket_timeout_s: Annotated[float, Field(gt=0)] = 1.0
+    max_connections: Annotated[int, Field(gt=0)] = 64
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RedisSettings:
+        problems = []
+        if self.wait_replicas and self.wait_timeout_ms >= self.socket_timeout_s * 1000:
+            # WAIT runs inside the attempt it confirms: it must end before the attempt does.
+            problems.append("wait_timeout_ms: must be below socket_timeout_s (one attempt, "
+                            "WAIT included)")
+        for name in ("password", "sentinel_password"):
+            if getattr(self, name) and getattr(self, name + "_file"):
+                problems.append(f"{name}: give it or {name}_file, not both")
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            problems.append("tls_cert_file: goes together with tls_key_file")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
-@dataclass(frozen=True)
-class Lifetimes:
+class Lifetimes(_Model):
     """The one TTL table (seconds): every key in the store, every token and cookie takes
     its lifetime from here, and every entry is used."""
 
     # A login transaction lives this long until the citizen starts a method (anonymous
     # /authorize requests must not fill the store), then login_transaction.
-    login_transaction_unopened: int = 300
-    login_transaction: int = 900
-    authorization_code: int = 60
-    id_token: int = 300  # the Swedish OIDC profile: at most 5 minutes
-    access_token: int = 600
-    refresh_token: int = 8 * 3600  # absolute lifetime of a refresh-token family
-    session_idle: int = 1800
-    session_absolute: int = 8 * 3600
-    pin_failure_window: int = 900
-    used_code_marker: int = 600
+    login_transaction_unopened: Seconds = 300
+    login_transaction: Seconds = 900
+    authorization_code: Annotated[int, Field(gt=0, le=60)] = 60  # RFC 9700 §4.2.1: short
+    # The Swedish OIDC profile: ID tokens live at most 5 minutes.
+    id_token: Annotated[int, Field(gt=0, le=300)] = 300
+    access_token: Seconds = 600
+    refresh_token: Seconds = 8 * 3600  # absolute lifetime of a refresh-token family
+    session_idle: Seconds = 1800
+    session_absolute: Seconds = 8 * 3600
+    pin_failure_window: Seconds = 900
+    used_code_marker: Seconds = 600
     # The longest a client assertion (private_key_jwt) may live; its jti is remembered
     # that long (plus clock_skew) so that it cannot be replayed.
-    client_assertion: int = 600
-    logout_token: int = 120  # Back-Channel Logout 1.0: short-lived
+    client_assertion: Seconds = 600
+    logout_token: Seconds = 120  # Back-Channel Logout 1.0: short-lived
     # A taken login transaction stays this long, so a retried finish finds it taken by
     # itself (idempotent) and every other caller finds it gone.
-    taken_transaction: int = 60
+    taken_transaction: Seconds = 60
     # An unarmed grant outlives its code by this much, so redeeming always finds it.
-    unarmed_grant_grace: int = 5
+    unarmed_grant_grace: Seconds = 5
     # How long a browser stays "known" to a citizen (the PIN lockout's device cookie).
-    known_browser: int = 180 * 24 * 3600
+    known_browser: Seconds = 180 * 24 * 3600
     # Tokens are checked against this much clock difference between machines.
-    clock_skew: int = 30
+    clock_skew: Seconds = 30
     # A retired signing key stays published this long after the last token it signed
     # could expire (e-services cache JWKS).
-    key_publication_margin: int = 300
+    key_publication_margin: Seconds = 300
     # How long e-services and browsers may cache discovery and the API description.
-    metadata_cache: int = 300
+    metadata_cache: Seconds = 300
     # Back-channel logout: how long a delivery is retried before it is given up, and how
     # long one node holds a claimed delivery before another may take it over.
-    backchannel_delivery: int = 3600
-    backchannel_claim: int = 15
+    backchannel_delivery: Seconds = 3600
+    backchannel_claim: Seconds = 15
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Lifetimes:
+        problems = []
+        if self.session_idle > self.session_absolute:
+            problems.append("session_idle: must not exceed session_absolute")
+        if self.login_transaction_unopened > self.login_transaction:
+            problems.append("login_transaction_unopened: must not exceed login_transaction")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @property
     def key_publication(self) -> int:
@@ -118,8 +198,7 @@ class Lifetimes:
         return max(self.id_token, self.access_token) + self.key_publication_margin
 
 
-@dataclass(frozen=True)
-class BankIDSettings:
+class BankIDSettings(_Model):
     """The BankID RP API v6 endpoint. ``https`` URLs use mutual TLS with the files below."""
 
     base_url: str = "http://127.0.0.1:8444/rp/v6.0"
@@ -130,45 +209,44 @@ class BankIDSettings:
     collect_interval_s: float = 2.0
 
 
-@dataclass(frozen=True)
-class PinSettings:
+class PinSettings(_Model):
     register_file: str = "config/pin-register.toml"
     # A person is locked from one address after 5 misses, from all after 20; an address
     # after 50 (any persons). Counters expire after lifetimes.pin_failure_window.
-    max_failures_per_person_ip: int = 5
-    max_failures_per_person: int = 20
-    max_failures_per_ip: int = 50
+    max_failures_per_person_ip: Annotated[int, Field(ge=1)] = 5
+    max_failures_per_person: Annotated[int, Field(ge=1)] = 20
+    max_failures_per_ip: Annotated[int, Field(ge=1)] = 50
     # OWASP Password Storage Cheat Sheet: argon2id m=19 MiB, t=2, p=1.
     argon2_memory_kib: int = 19 * 1024
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
 
 
-@dataclass(frozen=True)
-class Settings:
-    issuer: str = "https://127.0.0.1:8443"
+class Settings(_Model):
+    issuer: Annotated[str, AfterValidator(_issuer)] = "https://127.0.0.1:8443"
     keys_dir: str = "var/keys"
     clients_file: str = "config/clients.toml"
     node_name: str = "node-1"
-    default_locale: str = "sv"
-    id_token_alg: str = "ES256"
-    log_format: str = "json"
+    default_locale: Literal["sv", "en"] = "sv"
+    id_token_alg: Literal["ES256", "RS256"] = "ES256"
+    log_format: Literal["json", "console"] = "json"
     log_level: str = "info"
     # Only behind HAProxy: take the client address from X-Forwarded-For when the
     # direct peer is one of these addresses or networks.
-    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxies: Annotated[tuple[Annotated[str, AfterValidator(_network)], ...],
+                               BeforeValidator(_comma_list)] = ()
     # host:port of the node's internal /metrics listener ("": none); `serve
     # --metrics-bind` overrides it. Keep it off every route the front door serves.
-    metrics_bind: str = ""
+    metrics_bind: Annotated[str, AfterValidator(lambda v: _host_port(v) if v else v)] = ""
     max_body_bytes: int = 64 * 1024
     backchannel_timeout_s: float = 3.0
     # CA bundle that e-services' back-channel logout endpoints are verified with (PEM);
     # empty: the system's CAs. `cluster up` sets the local cluster's CA.
     backchannel_ca_file: str = ""
-    redis: RedisSettings = field(default_factory=RedisSettings)
-    lifetimes: Lifetimes = field(default_factory=Lifetimes)
-    bankid: BankIDSettings = field(default_factory=BankIDSettings)
-    pin: PinSettings = field(default_factory=PinSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    lifetimes: Lifetimes = Field(default_factory=Lifetimes)
+    bankid: BankIDSettings = Field(default_factory=BankIDSettings)
+    pin: PinSettings = Field(default_factory=PinSettings)
 
     @property
     def cookie_secure(self) -> bool:
@@ -180,63 +258,17 @@ _PATH_KEYS = {"keys_dir", "clients_file", "register_file", "client_cert", "clien
               "tls_cert_file", "tls_key_file"}
 
 
-def _cast(value: Any, kind: Any, key: str, problems: list[str]) -> Any:
-    origin = typing.get_origin(kind)
-    try:
-        if kind is bool:
-            if isinstance(value, bool):
-                return value
-            if str(value).lower() in {"1", "true", "yes", "on"}:
-                return True
-            if str(value).lower() in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError
-        if kind is int:
-            if isinstance(value, bool):
-                raise ValueError
-            return int(value)
-        if kind is float:
-            return float(value)
-        if kind is str:
-            if not isinstance(value, str | int | float):
-                raise ValueError
-            return str(value)
-        if origin is tuple:
-            items = value.split(",") if isinstance(value, str) else list(value)
-            return tuple(str(i).strip() for i in items if str(i).strip())
-    except (TypeError, ValueError):
-        problems.append(f"{key}: expected {getattr(kind, '__name__', kind)}, got {value!r}")
-        return None
-    return value
-
-
-def _build(cls: type[Any], data: Mapping[str, Any], prefix: str, base: Path | None,
-           problems: list[str]) -> Any:
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    for key in data:
-        if key not in known:
-            problems.append(f"{prefix}{key}: unknown setting")
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
-            continue
-        kind = hints[f.name]
-        value = data[f.name]
-        if dataclasses.is_dataclass(kind):
-            if not isinstance(value, Mapping):
-                problems.append(f"{prefix}{f.name}: expected a table")
-                continue
-            kwargs[f.name] = _build(typing.cast(type, kind), value, f"{prefix}{f.name}.", base,
-                                    problems)
-            continue
-        cast = _cast(value, kind, prefix + f.name, problems)
-        if cast is None:
-            continue
-        if f.name in _PATH_KEYS and cast and base is not None and not Path(cast).is_absolute():
-            cast = str(base / cast)
-        kwargs[f.name] = cast
-    return cls(**kwargs)
+def _rebase(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
+    """Relative paths in the file, taken from the file's folder."""
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, Mapping):
+            out[k] = _rebase(v, base)
+        elif k in _PATH_KEYS and isinstance(v, str) and v and not Path(v).is_absolute():
+            out[k] = str(base / v)
+        else:
+            out[k] = v
+    return out
 
 
 def _env_tree(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -263,59 +295,22 @@ def _merge(a: dict[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check(s: Settings, problems: list[str]) -> None:
-    url = urlsplit(s.issuer)
-    if url.scheme not in {"https", "http"} or not url.hostname or url.query or url.fragment:
-        problems.append("issuer: must be an https URL without query or fragment")
-    elif url.scheme == "http" and url.hostname not in {"127.0.0.1", "localhost"}:
-        problems.append("issuer: plain http is only allowed on loopback")
-    if s.id_token_alg not in {"ES256", "RS256"}:
-        problems.append("id_token_alg: ES256 or RS256")
-    if s.default_locale not in {"sv", "en"}:
-        problems.append("default_locale: sv or en")
-    if s.log_format not in {"json", "console"}:
-        problems.append("log_format: json or console")
-    if s.redis.wait_replicas < 0:
-        problems.append("redis.wait_replicas: 0 or more")
-    for addr in s.redis.sentinels:
-        host, _, port = addr.rpartition(":")
-        if not host or not port.isdigit():
-            problems.append(f"redis.sentinels: {addr!r} is not host:port")
-    if s.metrics_bind:
-        host, _, port = s.metrics_bind.rpartition(":")
-        if not host or not port.isdigit():
-            problems.append(f"metrics_bind: {s.metrics_bind!r} is not host:port")
-    for net in s.trusted_proxies:
-        try:
-            ipaddress.ip_network(net, strict=False)
-        except ValueError:
-            problems.append(f"trusted_proxies: {net!r} is not an address or network")
-    for name in ("password", "sentinel_password"):
-        if getattr(s.redis, name) and getattr(s.redis, name + "_file"):
-            problems.append(f"redis.{name}: give it or redis.{name}_file, not both")
-    if bool(s.redis.tls_cert_file) != bool(s.redis.tls_key_file):
-        problems.append("redis.tls_cert_file and redis.tls_key_file go together")
-    if s.redis.retry_budget_s <= 0:
-        problems.append("redis.retry_budget_s: must be positive")
-    if s.redis.wait_replicas and s.redis.wait_timeout_ms >= s.redis.socket_timeout_s * 1000:
-        # WAIT runs inside the attempt it confirms: it must end before the attempt does.
-        problems.append("redis.wait_timeout_ms: must be below redis.socket_timeout_s "
-                        "(one attempt, WAIT included)")
-    lt = s.lifetimes
-    for f in dataclasses.fields(lt):
-        if getattr(lt, f.name) <= 0:
-            problems.append(f"lifetimes.{f.name}: must be positive")
-    if lt.authorization_code > 60:
-        problems.append("lifetimes.authorization_code: at most 60 s (RFC 9700 §4.2.1)")
-    if lt.id_token > 300:
-        problems.append("lifetimes.id_token: at most 300 s (Swedish OIDC profile)")
-    if lt.login_transaction_unopened > lt.login_transaction:
-        problems.append("lifetimes.login_transaction_unopened: must not exceed login_transaction")
-    if lt.session_idle > lt.session_absolute:
-        problems.append("lifetimes.session_idle: must not exceed session_absolute")
-    if min(s.pin.max_failures_per_person, s.pin.max_failures_per_ip,
-           s.pin.max_failures_per_person_ip) < 1:
-        problems.append("pin.max_failures_*: at least 1")
+def _problems(exc: ValidationError) -> list[str]:
+    """Each error as ``path.to.key: what is wrong``. A check across keys of one table
+    (a model validator) names its key first, ``key: …``, and may list several (``; ``)."""
+    out = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"] if not isinstance(p, int))
+        if err["type"] == "extra_forbidden":
+            out.append(f"{path}: unknown setting")
+            continue
+        for message in str(err["msg"]).removeprefix("Value error, ").split("; "):
+            key, sep, rest = message.partition(": ")
+            if sep and key.isidentifier():
+                out.append(f"{path + '.' if path else ''}{key}: {rest}")
+            else:
+                out.append(f"{path}: {message}" if path else message)
+    return out
 
 
 def load_settings(config_file: str | None = None,
@@ -335,10 +330,13 @@ def load_settings(config_file: str | None = None,
             problems.append(f"config file {path}: {exc.strerror}")
         except tomllib.TOMLDecodeError as exc:
             problems.append(f"config file {path}: {exc}")
+    if base is not None:
+        data = _rebase(data, base)
     data = _merge(data, _env_tree(environ))
-    settings = _build(Settings, data, "", base, problems)
-    _check(settings, problems)
     if problems:
         raise SettingsError(problems)
-    return typing.cast(Settings, settings)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise SettingsError(_problems(exc)) from None
 

@@ -35,8 +35,10 @@ def test_plain_http_issuer_is_only_allowed_on_loopback() -> None:
 
 
 def test_settings_are_frozen() -> None:
+    from pydantic import ValidationError
+
     s = load_settings(environ={})
-    with pytest.raises(AttributeError):
+    with pytest.raises(ValidationError):
         s.issuer = "x"  # type: ignore[misc]
 
 
@@ -114,15 +116,14 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy() -> None:
 
 def test_every_lifetime_in_the_ttl_table_is_used() -> None:
     """The one TTL table is true: no entry that nothing reads."""
-    import dataclasses
     import re
     from pathlib import Path
 
     from service.settings import Lifetimes
 
     source = "\n".join(p.read_text() for p in Path("service").rglob("*.py"))
-    unused = [f.name for f in dataclasses.fields(Lifetimes)
-              if not re.search(rf"\.{f.name}\b", source)]
+    unused = [name for name in Lifetimes.model_fields
+              if not re.search(rf"\.{name}\b", source)]
     assert unused == []
 
 
@@ -164,3 +165,16 @@ def test_clients_check_reports_bad_files_without_a_traceback(tmp_path: Path) -> 
     out = r.stdout + r.stderr
     assert r.returncode != 0 and "Traceback" not in out
     assert "client 'a'.scopes" in out and "client 'a'.secret_sha256" in out
+
+
+def test_every_settings_problem_comes_with_its_path() -> None:
+    with pytest.raises(SettingsError) as err:
+        load_settings(environ={
+            "IDPORTAL_REDIS__PASWORD": "typo", "IDPORTAL_PIN__MAX_FAILURES_PER_IP": "0",
+            "IDPORTAL_LIFETIMES__SESSION_IDLE": "99999", "IDPORTAL_METRICS_BIND": "nowhere",
+            "IDPORTAL_REDIS__SENTINELS": "127.0.0.1:1,bad", "IDPORTAL_LOG_FORMAT": "xml"})
+    text = "\n".join(err.value.problems)
+    for path in ("redis.pasword: unknown setting",
+                 "pin.max_failures_per_ip:", "lifetimes.session_idle: must not exceed",
+                 "metrics_bind:", "redis.sentinels:", "log_format:"):
+        assert path in text, text
