@@ -59,3 +59,13 @@ class PageError(Exception):
         self.key = key
         self.status = status
         self.detail = detail
+
+
+class BankIDError(Exception):
+    """A BankID RP API error; ``code`` is the ``errorCode`` or ``unreachable``/``badResponse``.
+    The edge answers it with a page (RFA5) and Retry-After."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail

@@ -16,11 +16,10 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from service import metrics
-from service.errors import PageError
+from service import loa, metrics
+from service.errors import BankIDError, PageError
 from service.login import bankid_messages as msgs
-from service.login import flow, loa, qr
-from service.login.bankid_client import BankIDError
+from service.login import flow, qr
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import Identity
 from service.state import Node, node

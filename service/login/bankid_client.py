@@ -15,16 +15,8 @@ from typing import Any
 
 import aiohttp
 
+from service.errors import BankIDError
 from service.settings import BankIDSettings
-
-
-class BankIDError(Exception):
-    """An RP API error; ``code`` is the ``errorCode`` or ``unreachable``/``badResponse``."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(f"{code}: {detail}")
-        self.code = code
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)

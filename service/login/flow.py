@@ -15,10 +15,10 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service import metrics
+from service import loa, metrics
 from service.crypto import digest, new_id, same
 from service.errors import PageError
-from service.login import loa, lockout
+from service.login import lockout
 from service.oidc.issue import mint_code, redirect_with_code
 from service.oidc.logout import end_session
 from service.personnummer import InvalidPersonalNumber, parse

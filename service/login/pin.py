@@ -15,9 +15,9 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service import metrics
+from service import loa, metrics
 from service.errors import PageError
-from service.login import flow, loa, lockout
+from service.login import flow, lockout
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import Identity
 from service.state import Node, node

@@ -7,8 +7,9 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
+from service import loa
 from service.errors import AuthorizeError
-from service.login import flow, loa
+from service.login import flow
 from service.oidc import authorize_checks
 from service.oidc.issue import code_response
 from service.oidc.tokens import InvalidToken, verify_id_token_hint

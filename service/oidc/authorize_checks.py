@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from service import loa
 from service.errors import AuthorizeError
-from service.login import loa
 from service.oidc import pkce
 from service.oidc.clients import Client, Registry
 from service.records import AuthRequest

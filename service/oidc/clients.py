@@ -41,8 +41,8 @@ from pydantic import (
     ValidationError,
 )
 
+from service import loa
 from service.crypto import same
-from service.login import loa
 from service.oidc.claims import ALL_CLAIMS, SCOPES
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt")

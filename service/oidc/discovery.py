@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from service.login import loa
+from service import loa
 from service.oidc.claims import ALL_CLAIMS, SCOPES
 from service.oidc.clients import AUTH_METHODS
 from service.settings import Settings

@@ -14,8 +14,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from service.errors import AuthorizeError, BearerError, OAuthError, PageError, safe_description
-from service.login.bankid_client import BankIDError
+from service.errors import (
+    AuthorizeError,
+    BankIDError,
+    BearerError,
+    OAuthError,
+    PageError,
+    safe_description,
+)
 from service.store import StoreUnavailable
 from service.web import i18n
 from service.web.http import locale, request_id

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from service import loa
 from service.errors import AuthorizeError
-from service.login import loa
 from service.oidc import clients
 from service.oidc.authorize_checks import validate
 
