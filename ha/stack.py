@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ha import pki, procs
 from ha.redis_auth import SENTINEL_SECRET, RedisAuth
-from service.oidc import keys as keymod
+from service.oidc import keyring
 from service.settings import DEFAULT_SERVER
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def prepare(run_dir: Path) -> Material:
           if (folder / "rp-client.pem").exists()
           else pki.issue(ca, folder, "rp-client", cn="idportal RP", server=False, client=True))
     keys_dir = run_dir / "keys"
-    keymod.generate(keys_dir)
+    keyring.generate(keys_dir)
     return Material(run_dir, ca, server, rp, keys_dir)
 
 

@@ -32,7 +32,7 @@ from service.oidc import (
 )
 from service.oidc import clients as clientsmod
 from service.settings import Settings
-from service.state import Keys, Node
+from service.state import Node, SigningKeys
 from service.store import open_store
 from service.web.edge import Edge
 from service.web.errorpages import HANDLERS
@@ -66,7 +66,7 @@ ROUTES = [
 
 def build_node(settings: Settings) -> Node:
     """Everything that can fail at start-up fails here, before the server listens."""
-    keys = Keys(Path(settings.keys_dir), publish_for=settings.lifetimes.key_publication)
+    keys = SigningKeys(Path(settings.keys_dir), publish_for=settings.lifetimes.key_publication)
     keys.reload_if_changed()
     return Node(
         settings=settings,

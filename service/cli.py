@@ -50,16 +50,16 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _keys(args: argparse.Namespace) -> int:
-    from service.oidc import keys
+    from service.oidc import keyring
 
     settings = load_settings(args.config)
     folder = Path(args.dir or settings.keys_dir)
     publish_for = settings.lifetimes.key_publication
     if args.action == "generate":
-        made = keys.generate(folder)
+        made = keyring.generate(folder)
         print("created: " + (", ".join(k.kid for k in made) if made else "nothing (keys exist)"))
     else:
-        new, pruned = keys.rotate(folder, publish_for=publish_for)
+        new, pruned = keyring.rotate(folder, publish_for=publish_for)
         print(f"new signing keys: {', '.join(new)}; pruned: {', '.join(pruned) or 'none'}; "
               f"retired keys stay published for {publish_for} s")
     return 0

@@ -30,7 +30,7 @@ from service import health, tls
 from service.app import build_node, create_app
 from service.login.register import RegisterError
 from service.oidc.clients import ClientsError
-from service.oidc.keys import KeysMissing
+from service.oidc.keyring import KeysMissing
 from service.settings import DEFAULT_SERVER, SERVERS, Settings
 from service.state import Node
 

@@ -13,19 +13,19 @@ from starlette.requests import Request
 
 from service.login.bankid_client import BankIDClient
 from service.login.register import PinRegister
-from service.oidc import keys as keymod
+from service.oidc import keyring
 from service.oidc.clients import Registry
 from service.settings import Settings
 from service.store import Store
 
 
 @dataclass
-class Keys:
+class SigningKeys:
     """The key ring, reloaded when the shared keys folder changes (rotation)."""
 
     folder: Path
     publish_for: int
-    ring: keymod.KeyRing | None = None
+    ring: keyring.KeyRing | None = None
 
     def reload_if_changed(self) -> None:
         try:
@@ -33,12 +33,12 @@ class Keys:
         except OSError:
             return
         if self.ring is None or mtime != self.ring.loaded_from_mtime:
-            self.ring = keymod.load(self.folder, publish_for=self.publish_for)
+            self.ring = keyring.load(self.folder, publish_for=self.publish_for)
 
     @property
-    def current(self) -> keymod.KeyRing:
+    def current(self) -> keyring.KeyRing:
         if self.ring is None:
-            raise keymod.KeysMissing("keys are not loaded")
+            raise keyring.KeysMissing("keys are not loaded")
         return self.ring
 
 
@@ -47,7 +47,7 @@ class Node:
     settings: Settings
     store: Store
     registry: Registry
-    keys: Keys
+    keys: SigningKeys
     bankid: BankIDClient
     pins: PinRegister
     http: httpx.AsyncClient

@@ -17,9 +17,9 @@ from service.app import create_app
 from service.login.bankid_client import BankIDClient
 from service.login.register import load as load_register
 from service.oidc import clients as clientsmod
-from service.oidc import keys as keymod
+from service.oidc import keyring
 from service.settings import Settings, load_settings
-from service.state import Keys, Node
+from service.state import Node, SigningKeys
 from service.store import open_store
 from tests.helpers.redis_procs import single_redis
 
@@ -73,7 +73,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("keys")
-    keymod.generate(folder)
+    keyring.generate(folder)
     return folder
 
 
@@ -125,8 +125,8 @@ def build_world(settings: Settings, backchannel: list[tuple[str, str]]) -> Node:
     )
 
 
-def _keys(settings: Settings) -> Keys:
-    k = Keys(Path(settings.keys_dir), publish_for=900)
+def _keys(settings: Settings) -> SigningKeys:
+    k = SigningKeys(Path(settings.keys_dir), publish_for=900)
     k.reload_if_changed()
     return k
 

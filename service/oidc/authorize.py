@@ -12,7 +12,7 @@ from service.errors import AuthorizeError
 from service.login import flow
 from service.oidc import authorize_checks
 from service.oidc.issue import code_response
-from service.oidc.tokens import InvalidToken, verify_id_token_hint
+from service.oidc.issued_tokens import InvalidToken, verify_id_token_hint
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import AuthRequest, Session
 from service.state import Node, node

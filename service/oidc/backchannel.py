@@ -18,7 +18,7 @@ import httpx
 import structlog
 
 from service import metrics
-from service.oidc.tokens import logout_token
+from service.oidc.issued_tokens import logout_token
 from service.state import Node
 from service.store.deliveries import Delivery
 

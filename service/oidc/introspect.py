@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from service.errors import TokenError
-from service.oidc import tokens as mint
+from service.oidc import issued_tokens
+from service.oidc.issued_tokens import InvalidToken, verify
 from service.oidc.token import NO_STORE, authenticated_client
-from service.oidc.tokens import InvalidToken, verify
 from service.state import node
 
 INACTIVE = {"active": False}
@@ -24,9 +24,9 @@ async def introspect(request: Request) -> JSONResponse:
     if not token:
         raise TokenError("invalid_request", "token is required")
     ring = n.keys.current
-    gid = mint.split_refresh_token(token)
+    gid = issued_tokens.split_refresh_token(token)
     if gid is not None:
-        grant = await n.store.tokens.refresh_grant(gid, token)
+        grant = await n.store.grants.refresh_grant(gid, token)
         if grant is None or grant.client_id != client.client_id:
             return JSONResponse(INACTIVE, headers=NO_STORE)
         return JSONResponse({"active": True, "token_type": "refresh_token",
@@ -41,7 +41,7 @@ async def introspect(request: Request) -> JSONResponse:
     c = v.claims
     if c.get("client_id") != client.client_id:
         return JSONResponse(INACTIVE, headers=NO_STORE)
-    if await n.store.tokens.grant_for_access_token(str(c.get("gid")), str(c.get("jti"))) is None:
+    if await n.store.grants.grant_for_access_token(str(c.get("gid")), str(c.get("jti"))) is None:
         return JSONResponse(INACTIVE, headers=NO_STORE)
     body: dict[str, Any] = {"active": True, "token_type": "Bearer"}
     body.update({k: c[k] for k in ("scope", "client_id", "sub", "exp", "iat", "iss", "jti",

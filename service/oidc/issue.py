@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from starlette.responses import RedirectResponse
 
 from service.crypto import new_id
-from service.oidc import tokens as mint
+from service.oidc import issued_tokens
 from service.records import AuthRequest, CodeGrant, Grant, Session
 from service.state import Node
 
@@ -19,7 +19,7 @@ from service.state import Node
 def mint_code(node: Node, req: AuthRequest, session: Session) -> tuple[str, CodeGrant, Grant]:
     """A new code for ``req`` in ``session``, and the grant it names (not yet stored)."""
     grant_id = new_id(16)
-    code = mint.authorization_code(grant_id)
+    code = issued_tokens.authorization_code(grant_id)
     code_grant = CodeGrant(
         client_id=req.client_id, redirect_uri=req.redirect_uri,
         code_challenge=req.code_challenge, scope=req.scope, nonce=req.nonce,
@@ -45,5 +45,5 @@ async def code_response(node: Node, req: AuthRequest, *, session_cookie: str,
                         session: Session) -> RedirectResponse:
     """A code for a live session (SSO): store it, then send it to the e-service."""
     code, code_grant, grant = mint_code(node, req, session)
-    await node.store.tokens.issue_code(code, code_grant, grant, session_cookie=session_cookie)
+    await node.store.grants.issue_code(code, code_grant, grant, session_cookie=session_cookie)
     return redirect_with_code(node, req, code)

@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from service.crypto import same
 from service.errors import PageError
 from service.oidc import backchannel
-from service.oidc.tokens import InvalidToken, verify_id_token_hint
+from service.oidc.issued_tokens import InvalidToken, verify_id_token_hint
 from service.records import Session
 from service.state import Node, node
 from service.web import http
@@ -39,7 +39,7 @@ async def end_session(n: Node, cookie: str, response: Response, *, notify: bool 
         notify_until=now + n.settings.lifetimes.backchannel_delivery if notify else 0)
     if session is None or not notify:
         return session
-    await n.store.tokens.revoke_grants(session.grants)
+    await n.store.grants.revoke_grants(session.grants)
     if delivery:
         response.background = _after(response.background, n, delivery)
     log.info("logout", sid=session.sid, clients=len(session.clients))

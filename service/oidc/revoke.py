@@ -7,9 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from service.errors import TokenError
-from service.oidc import tokens as mint
+from service.oidc import issued_tokens
+from service.oidc.issued_tokens import InvalidToken, verify
 from service.oidc.token import NO_STORE, authenticated_client
-from service.oidc.tokens import InvalidToken, verify
 from service.state import node
 
 
@@ -19,11 +19,11 @@ async def revoke(request: Request) -> Response:
     token = form.get("token", "")
     if not token:
         raise TokenError("invalid_request", "token is required")
-    gid = mint.split_refresh_token(token)
+    gid = issued_tokens.split_refresh_token(token)
     if gid is not None:
-        grant = await n.store.tokens.refresh_grant(gid, token)
+        grant = await n.store.grants.refresh_grant(gid, token)
         if grant is not None and grant.client_id == client.client_id:
-            await n.store.tokens.revoke_grants([gid])
+            await n.store.grants.revoke_grants([gid])
         return Response(status_code=200, headers=NO_STORE)
     try:
         v = verify(n.keys.current, token, issuer=n.settings.issuer, typ="at+jwt", now=n.now(),
@@ -31,7 +31,7 @@ async def revoke(request: Request) -> Response:
     except InvalidToken:
         return Response(status_code=200, headers=NO_STORE)
     if v.claims.get("client_id") == client.client_id and isinstance(v.claims.get("jti"), str):
-        await n.store.tokens.revoke_access_token(str(v.claims["jti"]),
+        await n.store.grants.revoke_access_token(str(v.claims["jti"]),
                                                  int(v.claims["exp"]) - n.now()
                                                  + n.settings.lifetimes.clock_skew)
     return Response(status_code=200, headers=NO_STORE)

@@ -17,8 +17,7 @@ from service import metrics
 from service.crypto import digest, new_id
 from service.errors import TokenError
 from service.oidc import claims as claimsmod
-from service.oidc import pkce
-from service.oidc import tokens as mint
+from service.oidc import issued_tokens, pkce
 from service.oidc.client_auth import authenticate
 from service.oidc.clients import Client
 from service.records import CodeGrant, Grant
@@ -40,7 +39,7 @@ async def authenticated_client(request: Request, n: Node) -> tuple[Client, dict[
                         now=now, max_assertion_life=lt.client_assertion, skew=lt.clock_skew)
     structlog.contextvars.bind_contextvars(client_id=auth.client.client_id)
     # The assertion's jti is remembered until the assertion could no longer be accepted.
-    if auth.assertion_jti and not await n.store.tokens.first_use_of_assertion(
+    if auth.assertion_jti and not await n.store.grants.first_use_of_assertion(
             auth.client.client_id, auth.assertion_jti,
             max(auth.assertion_exp - now, 0) + lt.clock_skew):
         raise TokenError("invalid_client", "client assertion was already used", status=401)
@@ -71,16 +70,16 @@ async def _code(n: Node, client: Client, form: dict[str, str]) -> dict[str, Any]
         raise TokenError("invalid_request", "code and redirect_uri are required")
     if not verifier:
         raise TokenError("invalid_request", "code_verifier is required (PKCE)")
-    gid = mint.split_refresh_token(code)  # a code names its grant, as a refresh token does
+    gid = issued_tokens.split_refresh_token(code)  # a code names its grant, as a refresh token does
     if gid is None:
         raise TokenError("invalid_grant", "the code is unknown or expired")
     # Redeeming also arms the grant (written with the code) with the refresh token: one
     # confirmed step. Should a check below fail, the grant is revoked with the code.
-    refresh = mint.refresh_token(gid) if "refresh_token" in client.grant_types else ""
-    outcome, grant, expires_at = await n.store.tokens.consume_code(
+    refresh = issued_tokens.refresh_token(gid) if "refresh_token" in client.grant_types else ""
+    outcome, grant, expires_at = await n.store.grants.consume_code(
         code, gid, attempt=new_id(16), refresh_digest=digest(refresh) if refresh else "")
     if outcome == "reused" and grant is not None:
-        await n.store.tokens.revoke_grants([grant.grant_id])
+        await n.store.grants.revoke_grants([grant.grant_id])
         log.warning("code_reuse", client_id=client.client_id, grant_client=grant.client_id)
         raise TokenError("invalid_grant", "the code was already used; its tokens are revoked")
     if outcome == "revoked":
@@ -89,7 +88,7 @@ async def _code(n: Node, client: Client, form: dict[str, str]) -> dict[str, Any]
         raise TokenError("invalid_grant", "the code is unknown or expired")
     problem = _redemption_problem(client, grant, form["redirect_uri"], verifier)
     if problem:
-        await n.store.tokens.revoke_grants([grant.grant_id])
+        await n.store.grants.revoke_grants([grant.grant_id])
         raise TokenError("invalid_grant", problem)
     record = Grant(grant_id=grant.grant_id, client_id=client.client_id, scope=grant.scope,
                    sid=grant.sid, identity=grant.identity, acr=grant.acr,
@@ -110,11 +109,11 @@ def _redemption_problem(client: Client, grant: CodeGrant, redirect_uri: str,
 
 async def _refresh(n: Node, client: Client, form: dict[str, str]) -> dict[str, Any]:
     presented = form.get("refresh_token", "")
-    gid = mint.split_refresh_token(presented)
+    gid = issued_tokens.split_refresh_token(presented)
     if gid is None:
         raise TokenError("invalid_grant", "the refresh token is not valid")
-    new = mint.refresh_token(gid)
-    outcome, grant = await n.store.tokens.rotate_refresh(gid, presented, new, client.client_id)
+    new = issued_tokens.refresh_token(gid)
+    outcome, grant = await n.store.grants.rotate_refresh(gid, presented, new, client.client_id)
     if outcome == "reused":
         log.warning("refresh_reuse", client_id=client.client_id)
         raise TokenError("invalid_grant", "the refresh token was already used; "
@@ -139,14 +138,14 @@ def _tokens(n: Node, client: Client, grant: Grant, *, now: int, nonce: str, refr
     ring = n.keys.current
     lt = n.settings.lifetimes
     sub = ring.subject(grant.identity.personal_number)
-    access, _ = mint.access_token(ring, issuer=n.settings.issuer, client_id=client.client_id,
+    access, _ = issued_tokens.access_token(ring, issuer=n.settings.issuer, client_id=client.client_id,
                                   sub=sub, scope=scope, grant_id=grant.grant_id, now=now,
                                   lifetime=lt.access_token, acr=grant.acr,
                                   auth_time=grant.identity.auth_time)
     released = claimsmod.release(grant.identity,
                                  claimsmod.requested(scope, grant.claims, "id_token"),
                                  client.claims)
-    id_token = mint.id_token(ring, issuer=n.settings.issuer, client_id=client.client_id,
+    id_token = issued_tokens.id_token(ring, issuer=n.settings.issuer, client_id=client.client_id,
                              sub=sub, alg=client.id_token_alg, now=now, lifetime=lt.id_token,
                              auth_time=grant.identity.auth_time, acr=grant.acr, sid=grant.sid,
                              nonce=nonce, access_token=access, code=code, claims=released,

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 
 from service.errors import BearerError
 from service.oidc import claims as claimsmod
-from service.oidc.tokens import InvalidToken, verify
+from service.oidc.issued_tokens import InvalidToken, verify
 from service.records import Grant
 from service.state import Node, node
 from service.web import http
@@ -25,7 +25,7 @@ async def bearer_grant(request: Request, n: Node, token: str) -> tuple[Grant, di
     if not isinstance(gid, str) or not isinstance(jti, str):
         raise BearerError("invalid_token", "the access token is not valid")
     structlog.contextvars.bind_contextvars(client_id=str(v.claims.get("client_id", ""))[:100])
-    grant = await n.store.tokens.grant_for_access_token(gid, jti)
+    grant = await n.store.grants.grant_for_access_token(gid, jti)
     if grant is None:
         raise BearerError("invalid_token", "the access token was revoked")
     return grant, v.claims

@@ -8,10 +8,10 @@ from service.settings import Settings
 from service.store.client import StoreClient, connect
 from service.store.counters import PinCounters
 from service.store.deliveries import Deliveries
+from service.store.grants import Grants
 from service.store.logins import Logins
 from service.store.retry import StoreUnavailable
 from service.store.sessions import Sessions
-from service.store.tokens import Tokens
 from service.store.transactions import Transactions
 
 __all__ = ["Store", "StoreUnavailable", "open_store"]
@@ -22,7 +22,7 @@ class Store:
     client: StoreClient
     transactions: Transactions
     sessions: Sessions
-    tokens: Tokens
+    grants: Grants
     pins: PinCounters
     deliveries: Deliveries
     logins: Logins
@@ -44,14 +44,14 @@ def open_store(settings: Settings) -> Store:
     sessions = Sessions(client, idle=lt.session_idle, absolute=lt.session_absolute)
     transactions = Transactions(client, unopened=lt.login_transaction_unopened,
                                 ttl=lt.login_transaction, taken=lt.taken_transaction)
-    tokens = Tokens(client, sessions, code_ttl=lt.authorization_code,
+    grants = Grants(client, sessions, code_ttl=lt.authorization_code,
                     used_marker_ttl=lt.used_code_marker, grant_grace=lt.unarmed_grant_grace)
     return Store(
         client=client,
         transactions=transactions,
         sessions=sessions,
-        tokens=tokens,
+        grants=grants,
         pins=PinCounters(client, window=lt.pin_failure_window),
         deliveries=Deliveries(client, lease=lt.backchannel_claim),
-        logins=Logins(client, transactions, sessions, tokens),
+        logins=Logins(client, transactions, sessions, grants),
     )

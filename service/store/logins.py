@@ -17,8 +17,8 @@ from redis.asyncio.client import Pipeline
 from service.crypto import new_id
 from service.records import CodeGrant, Grant, Identity, Session
 from service.store.client import StoreClient
+from service.store.grants import Grants
 from service.store.sessions import Sessions
-from service.store.tokens import Tokens
 from service.store.transactions import Transaction, Transactions
 
 # What the caller mints for the new session: the code, what it stands for, its grant.
@@ -34,11 +34,11 @@ class FinishedLogin:
 
 class Logins:
     def __init__(self, client: StoreClient, transactions: Transactions, sessions: Sessions,
-                 tokens: Tokens) -> None:
+                 grants: Grants) -> None:
         self.client = client
         self.transactions = transactions
         self.sessions = sessions
-        self.tokens = tokens
+        self.grants = grants
 
     async def finish(self, tx: Transaction, identity: Identity, *, now: int,
                      carry: Session | None, mint: MintCode) -> FinishedLogin | None:
@@ -52,10 +52,10 @@ class Logins:
         def build(pipe: Pipeline) -> None:
             self.transactions.take_in(pipe, tx, attempt)
             write_session(pipe)
-            self.tokens.issue_code_in(pipe, code, code_grant, grant, session_cookie=cookie)
+            self.grants.issue_code_in(pipe, code, code_grant, grant, session_cookie=cookie)
 
         answers = await self.client.confirmed("login_finish", build)
         if not self.transactions.won(answers[0], attempt):
-            await self.tokens.withdraw_code(code, grant.grant_id, cookie)
+            await self.grants.withdraw_code(code, grant.grant_id, cookie)
             return None
         return FinishedLogin(cookie=cookie, session=session, code=code)

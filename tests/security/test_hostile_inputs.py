@@ -129,7 +129,7 @@ async def test_tampered_and_misused_tokens_are_not_hints(world: World) -> None:
 
 
 async def test_logout_token_is_not_accepted_as_an_id_token_hint(world: World) -> None:
-    from service.oidc.tokens import logout_token
+    from service.oidc.issued_tokens import logout_token
 
     ring = world.node.keys.current
     forged = logout_token(ring, issuer=world.settings.issuer, client_id="rp-basic", sub="x",

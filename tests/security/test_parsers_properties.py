@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from service.errors import AuthorizeError, PageError, TokenError
 from service.login.bankid_client import BankIDError, parse_collect, parse_order
-from service.oidc import clients, keys, tokens
+from service.oidc import clients, issued_tokens, keyring
 from service.oidc.authorize_checks import SINGLE, validate
 from service.oidc.client_auth import authenticate
 from service.personnummer import InvalidPersonalNumber, parse
@@ -71,22 +71,22 @@ def test_basic_credentials_of_any_bytes_are_refused_cleanly(raw: bytes) -> None:
 def test_token_verification_only_raises_invalid_token(token: str) -> None:
     ring = _ring()
     for typ in (None, "JWT", "at+jwt"):
-        with contextlib.suppress(tokens.InvalidToken):
-            tokens.verify(ring, token, issuer="https://idp.test", typ=typ, now=1)
-    with contextlib.suppress(tokens.InvalidToken):
-        tokens.verify_id_token_hint(ring, token, issuer="https://idp.test", now=1)
+        with contextlib.suppress(issued_tokens.InvalidToken):
+            issued_tokens.verify(ring, token, issuer="https://idp.test", typ=typ, now=1)
+    with contextlib.suppress(issued_tokens.InvalidToken):
+        issued_tokens.verify_id_token_hint(ring, token, issuer="https://idp.test", now=1)
 
 
-_RING: list[keys.KeyRing] = []
+_RING: list[keyring.KeyRing] = []
 
 
-def _ring() -> keys.KeyRing:
+def _ring() -> keyring.KeyRing:
     if not _RING:
         import tempfile
 
         folder = Path(tempfile.mkdtemp())
-        keys.generate(folder)
-        _RING.append(keys.load(folder, publish_for=900))
+        keyring.generate(folder)
+        _RING.append(keyring.load(folder, publish_for=900))
     return _RING[0]
 
 

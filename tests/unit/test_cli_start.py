@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from service import cli
-from service.oidc import keys
+from service.oidc import keyring
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,7 +29,7 @@ register_file = "{REPO / 'config' / 'pin-register.toml'}"
 
 def test_a_missing_clients_file_is_named_and_the_node_exits_2(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    keys.generate(tmp_path / "keys")
+    keyring.generate(tmp_path / "keys")
     cfg = _settings(tmp_path, keys_dir=tmp_path / "keys", clients=tmp_path / "nope.toml")
     assert cli.main(["--config", str(cfg), "serve", "--bind", "127.0.0.1:1"]) == 2
     err = capsys.readouterr().err

@@ -1,5 +1,5 @@
-"""Authorization codes, grants with their refresh-token families, revoked access tokens
-and seen client-assertion ids.
+"""Grants: authorization codes and the grants they name, refresh-token families, revoked
+access tokens and seen client-assertion ids.
 
 Codes are consumed atomically (Lua, GETDEL semantics) and a replay finds the used
 marker and revokes the grant the first redemption created. Refresh tokens rotate; an
@@ -23,7 +23,7 @@ CodeOutcome = Literal["ok", "revoked", "reused", "missing"]
 RefreshOutcome = Literal["ok", "reused", "wrong_client", "missing"]
 
 
-class Tokens:
+class Grants:
     def __init__(self, client: StoreClient, sessions: Sessions, *, code_ttl: int,
                  used_marker_ttl: int, grant_grace: int) -> None:
         self.client = client

@@ -17,7 +17,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 
 from service.crypto import half_hash, new_id
-from service.oidc.keys import KeyRing
+from service.oidc.keyring import KeyRing
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 ID_TOKEN_TYP = "JWT"  # access tokens are at+jwt, logout tokens logout+jwt: never hints
