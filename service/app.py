@@ -15,23 +15,23 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from service import health
-from service.login import bankid, flow, pin
-from service.login import register as pin_register
-from service.login.bankid_client import BankIDClient
-from service.observability import configure_logging
-from service.oidc import (
+from service.endpoints import (
     authorize,
-    backchannel,
     discovery,
+    end_session,
     introspect,
-    logout,
     openapi,
     revoke,
     token,
     userinfo,
 )
+from service.login import bankid, flow, pin
+from service.observability import configure_logging
 from service.oidc import clients as clientsmod
+from service.providers import pin_register
+from service.providers.bankid_client import BankIDClient
 from service.settings import Settings
+from service.sso import backchannel
 from service.state import Node, SigningKeys
 from service.store import open_store
 from service.web.edge import Edge
@@ -46,7 +46,7 @@ ROUTES = [
     Route("/authorize", authorize.authorize, methods=["GET", "POST"], name="authorize"),
     Route("/token", token.token, methods=["POST"], name="token"),
     Route("/userinfo", userinfo.userinfo, methods=["GET", "POST"], name="userinfo"),
-    Route("/end_session", logout.end_session_endpoint, methods=["GET", "POST"],
+    Route("/end_session", end_session.end_session_endpoint, methods=["GET", "POST"],
           name="end_session"),
     Route("/revoke", revoke.revoke, methods=["POST"], name="revoke"),
     Route("/introspect", introspect.introspect, methods=["POST"], name="introspect"),

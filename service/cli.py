@@ -88,7 +88,7 @@ def _clients(args: argparse.Namespace) -> int:
 
 
 def _pins(args: argparse.Namespace) -> int:
-    from service.login.register import hasher
+    from service.providers.pin_register import hasher
     from service.settings import PinSettings
 
     ph = hasher(PinSettings())

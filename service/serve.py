@@ -28,9 +28,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from service import health, tls
 from service.app import build_node, create_app
-from service.login.register import RegisterError
 from service.oidc.clients import ClientsError
 from service.oidc.keyring import KeysMissing
+from service.providers.pin_register import RegisterError
 from service.settings import DEFAULT_SERVER, SERVERS, Settings
 from service.state import Node
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 from starlette.requests import Request
 
-from service.login.bankid_client import BankIDClient
-from service.login.register import PinRegister
 from service.oidc import keyring
 from service.oidc.clients import Registry
+from service.providers.bankid_client import BankIDClient
+from service.providers.pin_register import PinRegister
 from service.settings import Settings
 from service.store import Store
 

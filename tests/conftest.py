@@ -14,10 +14,10 @@ import redis
 
 from ha import procs
 from service.app import create_app
-from service.login.bankid_client import BankIDClient
-from service.login.register import load as load_register
 from service.oidc import clients as clientsmod
 from service.oidc import keyring
+from service.providers.bankid_client import BankIDClient
+from service.providers.pin_register import load as load_register
 from service.settings import Settings, load_settings
 from service.state import Node, SigningKeys
 from service.store import open_store

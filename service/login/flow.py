@@ -19,10 +19,10 @@ from service import loa, metrics
 from service.crypto import digest, new_id, same
 from service.errors import PageError
 from service.login import lockout
-from service.oidc.issue import mint_code, redirect_with_code
-from service.oidc.logout import end_session
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import AuthRequest, Identity
+from service.sso.issue import mint_code, redirect_with_code
+from service.sso.logout import end_session
 from service.state import Node, node
 from service.store.transactions import Transaction
 from service.web import http

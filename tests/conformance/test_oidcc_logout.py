@@ -18,7 +18,7 @@ from joserfc.jwk import ECKey, KeySet
 
 from demo.backchannel import InvalidLogoutToken, SeenTokens, validate
 from service import metrics
-from service.oidc import backchannel
+from service.sso import backchannel
 from tests.conformance.test_oidcc_basic import login, tokens
 from tests.conftest import PIN_CITIZEN, World
 from tests.helpers import citizen

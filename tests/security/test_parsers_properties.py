@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 from starlette.requests import Request
 
 from service.errors import AuthorizeError, PageError, TokenError
-from service.login.bankid_client import BankIDError, parse_collect, parse_order
 from service.oidc import clients, issued_tokens, keyring
 from service.oidc.authorize_checks import SINGLE, validate
 from service.oidc.client_auth import authenticate
 from service.personnummer import InvalidPersonalNumber, parse
+from service.providers.bankid_client import BankIDError, parse_collect, parse_order
 from service.web import http
 
 REG = clients.load(Path(__file__).resolve().parents[1] / "data" / "clients.toml")

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from service.oidc.discovery import cache_headers
+from service.endpoints.discovery import cache_headers
 from service.state import node
 
 _ERROR = {"type": "object", "required": ["error"],

@@ -6,10 +6,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from service.endpoints.token import NO_STORE, authenticated_client
 from service.errors import TokenError
 from service.oidc import issued_tokens
 from service.oidc.issued_tokens import InvalidToken, verify
-from service.oidc.token import NO_STORE, authenticated_client
 from service.state import node
 
 

@@ -8,10 +8,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from service.endpoints.token import NO_STORE, authenticated_client
 from service.errors import TokenError
 from service.oidc import issued_tokens
 from service.oidc.issued_tokens import InvalidToken, verify
-from service.oidc.token import NO_STORE, authenticated_client
 from service.state import node
 
 INACTIVE = {"active": False}

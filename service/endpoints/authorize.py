@@ -11,10 +11,10 @@ from service import loa
 from service.errors import AuthorizeError
 from service.login import flow
 from service.oidc import authorize_checks
-from service.oidc.issue import code_response
 from service.oidc.issued_tokens import InvalidToken, verify_id_token_hint
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import AuthRequest, Session
+from service.sso.issue import code_response
 from service.state import Node, node
 from service.web import http
 

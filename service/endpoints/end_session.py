@@ -1,8 +1,7 @@
-"""Logout: RP-initiated (OpenID Connect RP-Initiated Logout 1.0) and back-channel
-(OpenID Connect Back-Channel Logout 1.0) to every e-service in the SSO session.
+"""``/end_session``: RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
 
-The session is deleted and its grants revoked in the store (confirmed on a replica)
-before anything is answered; logout tokens go out after the response.
+The browser's session ends without a question only when the ``id_token_hint`` was issued
+in it; otherwise the citizen confirms first. Ending it is ``service.sso.logout``.
 """
 
 from __future__ import annotations
@@ -11,48 +10,17 @@ import hashlib
 import hmac
 from urllib.parse import urlencode
 
-import structlog
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from service.crypto import same
 from service.errors import PageError
-from service.oidc import backchannel
 from service.oidc.issued_tokens import InvalidToken, verify_id_token_hint
 from service.records import Session
+from service.sso.logout import end_session
 from service.state import Node, node
 from service.web import http
 from service.web.render import page
-
-log = structlog.get_logger("idportal.logout")
-
-
-async def end_session(n: Node, cookie: str, response: Response, *, notify: bool = True) -> \
-        Session | None:
-    """End the session behind ``cookie``; with ``notify`` revoke its grants and queue the
-    back-channel logout of its e-services (in the same store step as the deletion),
-    first tried right after ``response`` is sent."""
-    now = n.now()
-    session, delivery = await n.store.sessions.end(
-        cookie, now=now,
-        notify_until=now + n.settings.lifetimes.backchannel_delivery if notify else 0)
-    if session is None or not notify:
-        return session
-    await n.store.grants.revoke_grants(session.grants)
-    if delivery:
-        response.background = _after(response.background, n, delivery)
-    log.info("logout", sid=session.sid, clients=len(session.clients))
-    return session
-
-
-def _after(previous: BackgroundTask | None, n: Node, delivery: str) -> BackgroundTask:
-    async def run() -> None:
-        if previous is not None:
-            await previous()
-        await backchannel.deliver_now(n, delivery)
-
-    return BackgroundTask(run)
 
 
 def _logout_csrf(n: Node, cookie: str) -> str:

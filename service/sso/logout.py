@@ -1,0 +1,43 @@
+"""Ending an SSO session: the session is deleted and its grants revoked in the store
+(confirmed on a replica) before anything is answered, and the back-channel logout of
+every e-service of the session (OpenID Connect Back-Channel Logout 1.0) is queued in
+the same step and first tried after the response (``service.sso.backchannel``)."""
+
+from __future__ import annotations
+
+import structlog
+from starlette.background import BackgroundTask
+from starlette.responses import Response
+
+from service.records import Session
+from service.sso import backchannel
+from service.state import Node
+
+log = structlog.get_logger("idportal.logout")
+
+
+async def end_session(n: Node, cookie: str, response: Response, *, notify: bool = True) -> \
+        Session | None:
+    """End the session behind ``cookie``; with ``notify`` revoke its grants and queue the
+    back-channel logout of its e-services (in the same store step as the deletion),
+    first tried right after ``response`` is sent."""
+    now = n.now()
+    session, delivery = await n.store.sessions.end(
+        cookie, now=now,
+        notify_until=now + n.settings.lifetimes.backchannel_delivery if notify else 0)
+    if session is None or not notify:
+        return session
+    await n.store.grants.revoke_grants(session.grants)
+    if delivery:
+        response.background = _after(response.background, n, delivery)
+    log.info("logout", sid=session.sid, clients=len(session.clients))
+    return session
+
+
+def _after(previous: BackgroundTask | None, n: Node, delivery: str) -> BackgroundTask:
+    async def run() -> None:
+        if previous is not None:
+            await previous()
+        await backchannel.deliver_now(n, delivery)
+
+    return BackgroundTask(run)
