@@ -5,8 +5,6 @@ exchange) and TLS 1.3."""
 
 from __future__ import annotations
 
-import ssl
-
 TLS12_CIPHERS = ":".join((
     "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
     "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
@@ -14,4 +12,5 @@ TLS12_CIPHERS = ":".join((
     "DHE-RSA-AES128-GCM-SHA256", "DHE-RSA-AES256-GCM-SHA384", "DHE-RSA-CHACHA20-POLY1305",
 ))
 TLS13_CIPHERSUITES = "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
-MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
+# TLS 1.2 is the lowest version: HAProxy's `no-tlsv10 no-tlsv11`, and Python's own floor
+# for the node's TLS listener (its server contexts refuse older versions by default).

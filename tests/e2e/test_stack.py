@@ -281,3 +281,24 @@ async def test_sigterm_drains_then_finishes_the_request_in_flight_and_exits_clea
                 await late.get(f"{base}/healthz")
     finally:
         procs.stop(node)
+
+
+@pytest.mark.parametrize("suite", ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384",
+                                   "AES128-SHA"])
+def test_a_nodes_own_tls_refuses_cbc_and_sha1_suites(running: Stack, suite: str) -> None:
+    # Mozilla "intermediate" (service/tls.py) also where a node speaks TLS itself (dev).
+    port = int(running.issuer.rsplit(":", 1)[1])
+
+    def handshake(ciphers: str) -> bool:
+        ctx = ssl.create_default_context(cafile=running.ca)
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(ciphers + ":@SECLEVEL=0")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=3) as raw, \
+                    ctx.wrap_socket(raw, server_hostname="127.0.0.1"):
+                return True
+        except ssl.SSLError:
+            return False
+
+    assert not handshake(suite)
+    assert handshake("ECDHE-ECDSA-AES128-GCM-SHA256")
