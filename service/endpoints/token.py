@@ -76,8 +76,9 @@ async def _code(n: Node, client: Client, form: dict[str, str]) -> dict[str, Any]
     # Redeeming also arms the grant (written with the code) with the refresh token: one
     # confirmed step. Should a check below fail, the grant is revoked with the code.
     refresh = issued_tokens.refresh_token(gid) if "refresh_token" in client.grant_types else ""
-    outcome, grant, expires_at = await n.store.grants.consume_code(
+    redeemed = await n.store.grants.consume_code(
         code, gid, attempt=new_id(16), refresh_digest=digest(refresh) if refresh else "")
+    outcome, grant, expires_at = redeemed.outcome, redeemed.code_grant, redeemed.expires_at
     if outcome == "reused" and grant is not None:
         await n.store.grants.revoke_grants([grant.grant_id])
         log.warning("code_reuse", client_id=client.client_id, grant_client=grant.client_id)
@@ -113,7 +114,8 @@ async def _refresh(n: Node, client: Client, form: dict[str, str]) -> dict[str, A
     if gid is None:
         raise TokenError("invalid_grant", "the refresh token is not valid")
     new = issued_tokens.refresh_token(gid)
-    outcome, grant = await n.store.grants.rotate_refresh(gid, presented, new, client.client_id)
+    rotated = await n.store.grants.rotate_refresh(gid, presented, new, client.client_id)
+    outcome, grant = rotated.outcome, rotated.grant
     if outcome == "reused":
         log.warning("refresh_reuse", client_id=client.client_id)
         raise TokenError("invalid_grant", "the refresh token was already used; "

@@ -79,7 +79,7 @@ async def start(request: Request) -> Response:
     else:
         state = OrderState(order.order_ref, order.auto_start_token, order.qr_start_token,
                            order.qr_start_secret, time.time(), device)
-    await n.store.transactions.set_fields(tx.tx_id, order=state.to_json())
+    await n.store.transactions.record_order(tx.tx_id, state.to_json())
     # The page itself, not a redirect to it: one request less per login. Reloading it
     # posts the start again, which cancels this order and starts a fresh one.
     return _page(request, n, tx, state)
@@ -155,7 +155,7 @@ async def _collect_once(n: Node, tx: Transaction, state: OrderState
             return OrderState(**{**asdict(state), "rfa": "RFA5"}), None
         new = OrderState(**{**asdict(state), "status": "failed", "hint": exc.code,
                             "rfa": msgs.code_for_error(exc.code)})
-        await n.store.transactions.set_fields(tx.tx_id, order=new.to_json())
+        await n.store.transactions.record_order(tx.tx_id, new.to_json())
         return new, None
     rfa = msgs.code_for(result.status, result.hint_code, qr=qr_mode)
     identity = None
@@ -167,7 +167,7 @@ async def _collect_once(n: Node, tx: Transaction, state: OrderState
     new = OrderState(**{**asdict(state), "status": status, "hint": result.hint_code, "rfa": rfa})
     if new != state and status != "complete":
         # A completed order is finished in this request; nothing to remember for it.
-        await n.store.transactions.set_fields(tx.tx_id, order=new.to_json())
+        await n.store.transactions.record_order(tx.tx_id, new.to_json())
     if status == "failed":
         metrics.LOGINS.labels("bankid", f"failed_{result.hint_code or 'unknown'}"[:40]).inc()
         log.info("login", method="bankid", outcome="failed", hint=result.hint_code)
@@ -206,7 +206,7 @@ async def cancel(request: Request) -> Response:
     if state and state.order_ref and state.status == "pending":
         await _cancel_quietly(n, state.order_ref)
         metrics.LOGINS.labels("bankid", "cancelled").inc()
-    await n.store.transactions.set_fields(tx.tx_id, order="")
+    await n.store.transactions.record_order(tx.tx_id, "")
     return RedirectResponse(f"/login/{tx.tx_id}", status_code=303)
 
 

@@ -22,9 +22,10 @@ async def end_session(n: Node, cookie: str, response: Response, *, notify: bool 
     back-channel logout of its e-services (in the same store step as the deletion),
     first tried right after ``response`` is sent."""
     now = n.now()
-    session, delivery = await n.store.sessions.end(
+    ended = await n.store.sessions.end(
         cookie, now=now,
         notify_until=now + n.settings.lifetimes.backchannel_delivery if notify else 0)
+    session, delivery = ended.session, ended.delivery
     if session is None or not notify:
         return session
     await n.store.grants.revoke_grants(session.grants)

@@ -8,6 +8,7 @@ old one presented again revokes the whole family.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from redis.asyncio import Redis
@@ -21,6 +22,26 @@ from service.store.sessions import Sessions
 
 CodeOutcome = Literal["ok", "revoked", "reused", "missing"]
 RefreshOutcome = Literal["ok", "reused", "wrong_client", "missing"]
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """What redeeming a code found: ``ok`` (the grant is armed), ``revoked`` (its login
+    ended first), ``reused`` (a replay: the caller revokes ``code_grant``'s grant) or
+    ``missing``."""
+
+    outcome: CodeOutcome
+    code_grant: CodeGrant | None = None
+    expires_at: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """What rotating a refresh token found: ``ok`` with its grant, ``reused`` (the family
+    is revoked), ``wrong_client`` or ``missing``."""
+
+    outcome: RefreshOutcome
+    grant: Grant | None = None
 
 
 class Grants:
@@ -59,26 +80,25 @@ class Grants:
             keys.code(digest(code)), keys.grant(grant_id), keys.session(digest(session_cookie))))
 
     async def consume_code(self, code: str, grant_id: str, attempt: str, *,
-                           refresh_digest: str) -> tuple[CodeOutcome, CodeGrant | None, int]:
-        """Redeem the code and arm its grant with ``refresh_digest`` (atomic, confirmed).
-        Returns the outcome, what the code stands for, and the grant's expiry."""
+                           refresh_digest: str) -> Redemption:
+        """Redeem the code and arm its grant with ``refresh_digest`` (atomic, confirmed)."""
         d = digest(code)
         raw = await self.client.confirmed_eval(
             "code_consume", scripts.CONSUME_CODE,
             [keys.code(d), keys.code_used(d), keys.grant(grant_id)],
             [attempt, self.used_marker_ttl, refresh_digest])
-        outcome: CodeOutcome = raw[0]
-        return (outcome, CodeGrant.from_json(raw[1]) if len(raw) > 1 else None,
-                int(raw[2]) if len(raw) > 2 else 0)
+        return Redemption(raw[0], CodeGrant.from_json(raw[1]) if len(raw) > 1 else None,
+                          int(raw[2]) if len(raw) > 2 else 0)
 
     async def rotate_refresh(self, grant_id: str, presented: str, new: str,
-                             client_id: str) -> tuple[RefreshOutcome, Grant | None]:
+                             client_id: str) -> Rotation:
+        """Rotate the family's refresh token from ``presented`` to ``new`` (atomic,
+        confirmed); a rotated-away token presented again revokes the family."""
         raw = await self.client.confirmed_eval(
             "refresh_rotate", scripts.ROTATE_REFRESH,
             [keys.grant(grant_id), keys.grant_used_tokens(grant_id)],
             [digest(presented), digest(new), client_id])
-        outcome: RefreshOutcome = raw[0]
-        return outcome, (Grant.from_json(raw[1]) if len(raw) > 1 else None)
+        return Rotation(raw[0], Grant.from_json(raw[1]) if len(raw) > 1 else None)
 
     async def grant_for_access_token(self, grant_id: str, jti: str) -> Grant | None:
         """The grant behind an access token, or None if it or the token was revoked."""

@@ -9,6 +9,7 @@ the absolute one never moves.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio.client import Pipeline
@@ -17,6 +18,15 @@ from service.crypto import digest, new_id
 from service.records import Identity, Session
 from service.store import keys, scripts
 from service.store.client import StoreClient
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """A logout: the session that ended (None: there was none) and the key of its queued
+    back-channel deliveries ('' when there was nothing to queue)."""
+
+    session: Session | None
+    delivery: str = ""
 
 
 class Sessions:
@@ -74,15 +84,13 @@ class Sessions:
         pipe.hset(key, mapping={f"rp:{client_id}": "1", f"g:{grant_id}": client_id})
         pipe.expire(key, self.idle, nx=True)
 
-    async def end(self, cookie: str, *, notify_until: int = 0, now: int = 0
-                  ) -> tuple[Session | None, str]:
-        """Log out: delete the session (confirmed on a replica) and return what it was.
+    async def end(self, cookie: str, *, notify_until: int = 0, now: int = 0) -> Ended:
+        """Log out: delete the session (confirmed on a replica) and say what it was.
 
         With ``notify_until`` the same step queues the back-channel logout of its
-        e-services, to be delivered until then; the delivery's key comes back too ('' when
-        there was nothing to queue)."""
+        e-services, to be delivered until then."""
         if not _plausible(cookie):
-            return None, ""
+            return Ended(None)
         cd = digest(cookie)
         delivery = keys.logout_delivery(cd)
         raw = await self.client.confirmed_eval(
@@ -93,7 +101,7 @@ class Sessions:
             [1 if notify_until else 0, now, notify_until, max(2 * (notify_until - now), 1)])
         session = _parse(raw) if raw else None
         queued = bool(notify_until and session is not None and session.clients)
-        return session, delivery if queued else ""
+        return Ended(session, delivery if queued else "")
 
 
 def _parse(raw: list[Any]) -> Session | None:

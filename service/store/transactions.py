@@ -75,6 +75,11 @@ class Transactions:
             return None
         return Transaction.from_fields(tx_id, fields)
 
+    async def record_order(self, tx_id: str, order: str) -> bool:
+        """Record the login's BankID order (JSON, owned by ``login.bankid``; '' to forget
+        it); from now on the transaction lives as a login in progress."""
+        return await self.set_fields(tx_id, order=order)
+
     async def set_fields(self, tx_id: str, **fields: str) -> bool:
         """Update fields of a live transaction (never re-creates an expired one); from
         now on it lives as a login in progress."""
