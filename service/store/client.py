@@ -134,6 +134,12 @@ class StoreClient:
         async with asyncio.timeout(self.cfg.socket_timeout_s):
             return await op(self.redis)
 
+    async def once(self, op: Callable[[Redis], Awaitable[T]]) -> T:
+        """One bounded attempt outside the retry policy, for background pollers: they
+        try again on their own schedule, and a failover must not show up as the 503s
+        that ``store_unavailable`` counts."""
+        return await self._attempt(op)
+
     async def run(self, name: str, op: Callable[[Redis], Awaitable[T]]) -> T:
         """Run an idempotent operation, riding out a failover within the budget."""
         started = time.perf_counter()

@@ -41,7 +41,7 @@ class Deliveries:
             pipe.zcard(queue)
             return list(await pipe.execute())
 
-        found, length = await self.client.run("delivery_due", op)
+        found, length = await self.client.once(op)  # the pollers' own schedule retries
         return [str(k) for k in found], int(length)
 
     async def claim(self, key: str, now: int) -> Delivery | None:

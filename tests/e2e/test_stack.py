@@ -25,7 +25,7 @@ import redis
 from ha import procs, stack
 from service.store import keys
 from tests.conftest import DATA, PIN_CITIZEN, PNR
-from tests.helpers import citizen
+from tests.helpers import citizen, tls
 
 pytestmark = pytest.mark.e2e
 
@@ -288,17 +288,5 @@ async def test_sigterm_drains_then_finishes_the_request_in_flight_and_exits_clea
 def test_a_nodes_own_tls_refuses_cbc_and_sha1_suites(running: Stack, suite: str) -> None:
     # Mozilla "intermediate" (service/tls.py) also where a node speaks TLS itself (dev).
     port = int(running.issuer.rsplit(":", 1)[1])
-
-    def handshake(ciphers: str) -> bool:
-        ctx = ssl.create_default_context(cafile=running.ca)
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-        ctx.set_ciphers(ciphers + ":@SECLEVEL=0")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=3) as raw, \
-                    ctx.wrap_socket(raw, server_hostname="127.0.0.1"):
-                return True
-        except ssl.SSLError:
-            return False
-
-    assert not handshake(suite)
-    assert handshake("ECDHE-ECDSA-AES128-GCM-SHA256")
+    assert not tls.handshake(port, running.ca, suites=suite)
+    assert tls.handshake(port, running.ca, suites="ECDHE-ECDSA-AES128-GCM-SHA256")

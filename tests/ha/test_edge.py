@@ -24,6 +24,7 @@ from ha import cluster as clustermod
 from ha import procs, stack
 from service.oidc.claims import PNR as PNR_CLAIM
 from tests.helpers import citizen, crashing_node
+from tests.helpers.tls import handshake
 
 pytestmark = pytest.mark.ha
 
@@ -398,29 +399,18 @@ async def test_metrics_are_served_only_on_the_internal_listener(info: dict[str, 
                                    "AES128-GCM-SHA256"])
 def test_the_front_door_refuses_cbc_sha1_and_static_rsa_suites(
         info: dict[str, Any], suite: str) -> None:
-    assert not handshake(info, suite), suite
+    assert not front_door_handshake(info, suite), suite
 
 
 def test_the_front_door_speaks_tls13_and_tls12_aead(info: dict[str, Any]) -> None:
-    assert handshake(info, "ECDHE-ECDSA-AES128-GCM-SHA256")
-    assert handshake(info, "ECDHE-ECDSA-CHACHA20-POLY1305")
-    assert handshake(info, "", tls13=True)
+    assert front_door_handshake(info, "ECDHE-ECDSA-AES128-GCM-SHA256")
+    assert front_door_handshake(info, "ECDHE-ECDSA-CHACHA20-POLY1305")
+    assert front_door_handshake(info, "", tls13=True)
 
 
-def handshake(info: dict[str, Any], suite: str, *, tls13: bool = False) -> bool:
-    ctx = tls(info)
-    if tls13:
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    else:
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-        ctx.set_ciphers(suite + ":@SECLEVEL=0")
-    port = int(info["issuer"].rsplit(":", 1)[1])
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=3) as raw_sock, \
-                ctx.wrap_socket(raw_sock, server_hostname="127.0.0.1"):
-            return True
-    except ssl.SSLError:
-        return False
+def front_door_handshake(info: dict[str, Any], suites: str, *, tls13: bool = False) -> bool:
+    return handshake(int(info["issuer"].rsplit(":", 1)[1]), info["ca_file"], suites=suites,
+                     tls13=tls13)
 
 
 # --- 10. Redirects ---------------------------------------------------------------------
