@@ -25,13 +25,16 @@ from service.store.deliveries import Delivery
 log = structlog.get_logger("idportal.backchannel")
 POLL_S = 1.0
 MAX_BACKOFF_S = 60
+# Jitter from a generator of its own: the module-wide one is the tests' and tools' (they
+# seed it or watch it), and a delivery running in the background must not move it.
+_JITTER = random.Random()
 
 
 def backoff(attempts: int) -> int:
     """Seconds until the next try after ``attempts`` failed rounds: 1, 2, 4 … 60, with
     jitter so that nodes and deliveries do not fall due together."""
     base: int = min(MAX_BACKOFF_S, 2 ** min(attempts, 6))
-    return max(1, int(base * random.uniform(0.8, 1.2) + 0.5))
+    return max(1, int(base * _JITTER.uniform(0.8, 1.2) + 0.5))
 
 
 async def post(http_client: httpx.AsyncClient, uri: str, token: str, client_id: str) -> bool:
@@ -103,7 +106,7 @@ async def poll(n: Node) -> None:
             raise
         except Exception as exc:  # a store outage only delays delivery
             log.warning("backchannel_poll_failed", error=type(exc).__name__)
-        await asyncio.sleep(POLL_S * random.uniform(0.8, 1.2))
+        await asyncio.sleep(POLL_S * _JITTER.uniform(0.8, 1.2))
 
 
 async def stop(task: asyncio.Task[None]) -> None:
