@@ -12,18 +12,16 @@ warm-up + duration. Only ever targets 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import json
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 
-from ha.drills.browser import AUTOSTART, Browser, csrf_of, login_of
+from citizen import protocol
+from ha.drills.browser import Browser
 
 
 class StepError(Exception):
@@ -60,7 +58,7 @@ class Driver:
         self.s = session
         self.t = target
         self.stats = stats
-        self.basic = "Basic " + base64.b64encode(f"{target.client_id}:{target.secret}".encode()).decode()
+        self.basic = protocol.basic(target.client_id, target.secret)["Authorization"]
 
     async def req(self, browser: Browser | None, method: str, url: str, *, expect: int,
                   data: dict[str, str] | None = None,
@@ -80,15 +78,8 @@ class Driver:
             return resp, text
 
     def _authorize_url(self) -> tuple[str, str, str]:
-        verifier = secrets.token_urlsafe(48)
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        state = secrets.token_urlsafe(8)
-        q = urlencode({"client_id": self.t.client_id, "response_type": "code",
-                       "scope": "openid profile https://id.oidc.se/scope/naturalPersonNumber",
-                       "redirect_uri": self.t.redirect_uri, "state": state,
-                       "nonce": secrets.token_urlsafe(8), "code_challenge": challenge,
-                       "code_challenge_method": "S256"})
-        return "/authorize?" + q, verifier, state
+        params, flow = protocol.authorize(self.t.client_id, self.t.redirect_uri)
+        return protocol.authorize_path(params), flow.verifier, flow.state
 
     async def _tokens(self, code: str, verifier: str) -> dict[str, Any]:
         _, text = await self.req(None, "POST", "/token", expect=200, headers={"Authorization": self.basic},
@@ -104,7 +95,7 @@ class Driver:
         return dict(body)
 
     def _code(self, location: str, state: str) -> str:
-        q = {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+        q = protocol.query_of(location)
         if q.get("state") != state or "code" not in q:
             raise StepError("redirect without code")
         return q["code"]
@@ -113,7 +104,7 @@ class Driver:
         """``/authorize`` for a new browser: the method page, in place."""
         url, verifier, state = self._authorize_url()
         _, page = await self.req(b, "GET", url, expect=200)
-        login, csrf = login_of(page), csrf_of(page)
+        login, csrf = protocol.login_path(page), protocol.csrf(page)
         if not login or not csrf:
             raise StepError("no login page")
         return login, csrf, verifier, state
@@ -123,11 +114,11 @@ class Driver:
         login, csrf, verifier, state = await self._login_page(b)
         _, page = await self.req(b, "POST", login + "/bankid/start", expect=200,
                                  data={"csrf": csrf, "device": "same"})
-        token = AUTOSTART.search(page)
+        token = protocol.autostart_token(page)
         if not token:
             raise StepError("no autostart token")
         async with self.s.post(self.t.phone + "/phone/open", json={
-                "autoStartToken": token.group(1), "personalNumber": pnr}) as r:
+                "autoStartToken": token, "personalNumber": pnr}) as r:
             await r.read()
             if self.stats.recording:
                 self.stats.phone_requests += 1

@@ -7,31 +7,25 @@ failed step), so journeys are counted beside requests in the CSV and HTML report
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import random
-import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import gevent
-from joserfc import jwt
 from joserfc.jwk import ECKey
 from locust import FastHttpUser
 
-from ha.drills.browser import AUTOSTART, csrf_of, login_of
+from citizen import protocol
 from ha.stack import DEMO_SECRET, REPO
 from loadtests.slo import JOURNEY
 from service.testpeople import personal_number
 from simulators.bankid.camera import read_svg
-
-SCOPE = "openid profile https://id.oidc.se/scope/naturalPersonNumber"
 
 
 def _eservice(client_id: str, default_port: int) -> tuple[str, str]:
@@ -61,15 +55,6 @@ def approval_delay() -> float:
     raw = os.environ.get("IDPORTAL_APPROVAL_DELAY", "0")
     lo, _, hi = raw.partition("-")
     return random.uniform(float(lo), float(hi or lo))
-
-
-def _pkce() -> tuple[str, str]:
-    v = secrets.token_urlsafe(48)
-    return v, base64.urlsafe_b64encode(hashlib.sha256(v.encode()).digest()).rstrip(b"=").decode()
-
-
-def _query(location: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
 def bygglov_key() -> ECKey:
@@ -124,21 +109,17 @@ class Citizen(FastHttpUser):
     def authorize(self, client: tuple[str, str], *, expect: int = 200) -> tuple[str, str, str]:
         """(login, verifier, state): ``/login/<tx>`` of the method page a new login gets
         in place (200), or where ``/authorize`` redirected (303: SSO, errors)."""
-        verifier, challenge = _pkce()
-        state = secrets.token_urlsafe(8)
-        q = urlencode({"client_id": client[0], "response_type": "code", "scope": SCOPE,
-                       "redirect_uri": client[1], "state": state, "nonce": secrets.token_urlsafe(8),
-                       "code_challenge": challenge, "code_challenge_method": "S256"})
-        resp = self.step("GET /authorize", "GET", f"/authorize?{q}", expect=expect)
+        params, flow = protocol.authorize(client[0], client[1])
+        resp = self.step("GET /authorize", "GET", protocol.authorize_path(params), expect=expect)
         if resp.status_code == 303:
-            return resp.headers["location"], verifier, state
-        login, self.screen_csrf = login_of(resp.text), csrf_of(resp.text)
+            return resp.headers["location"], flow.verifier, flow.state
+        login, self.screen_csrf = protocol.login_path(resp.text), protocol.csrf(resp.text)
         if not login or not self.screen_csrf:
             raise StepFailed("no method page")
-        return login, verifier, state
+        return login, flow.verifier, flow.state
 
     def code_of(self, location: str, state: str) -> str:
-        q = _query(location)
+        q = protocol.query_of(location)
         if q.get("state") != state or "code" not in q:
             raise StepFailed("redirect without code")
         return q["code"]
@@ -156,14 +137,9 @@ class Citizen(FastHttpUser):
     def _client_auth(self, client: tuple[str, str], form: dict[str, str]) -> dict[str, str]:
         """Mina sidor: client_secret_basic; Bygglov: private_key_jwt (a fresh jti)."""
         if client[0] == "bygglov":
-            now = int(time.time())
-            form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-            form["client_assertion"] = jwt.encode({"alg": "ES256", "kid": bygglov_key().kid}, {
-                "iss": "bygglov", "sub": "bygglov", "aud": f"{self.host}/token",
-                "jti": secrets.token_urlsafe(16), "iat": now, "exp": now + 60}, bygglov_key())
+            form.update(protocol.client_assertion("bygglov", f"{self.host}/token", bygglov_key()))
             return {}
-        return {"Authorization": "Basic " + base64.b64encode(
-            f"mina-sidor:{DEMO_SECRET}".encode()).decode()}
+        return protocol.basic("mina-sidor", DEMO_SECRET)
 
     def refresh_grant(self, client: tuple[str, str], refresh_token: str) -> str:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
@@ -195,11 +171,11 @@ class Citizen(FastHttpUser):
                          {"csrf": csrf, "device": device}, expect=200)
         delay = approval_delay()
         if device == "same":
-            token = AUTOSTART.search(page.text)
+            token = protocol.autostart_token(page.text)
             if not token:
                 raise StepFailed("no autostart link")
             self.step("POST /phone/open", "POST", f"{self.phone}/phone/open", json={
-                "autoStartToken": token.group(1), "personalNumber": pnr,
+                "autoStartToken": token, "personalNumber": pnr,
                 "delayMs": int(delay * 1000)})
         else:
             svg = self.step("GET /login/[tx]/bankid/qr.svg", "GET", f"{login}/bankid/qr.svg")

@@ -1,9 +1,8 @@
-"""A citizen's browser for load drivers: a cookie dict filled from Set-Cookie, and what
-the drivers read off the pages."""
+"""A citizen's browser for the aiohttp load drivers (drills, benchmark): a cookie dict
+filled from Set-Cookie. What they read off the pages is ``citizen.protocol``."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 
@@ -23,20 +22,3 @@ class Browser:
         if not self.cookies:
             return {}
         return {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-
-
-# What the load drivers read off idportal's pages (tests/helpers/citizen.py is the tests').
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-AUTOSTART = re.compile(r"autostarttoken=([^&\"]+)")
-_TX = re.compile(r'"(/login/[A-Za-z0-9_\-]+)/')
-
-
-def login_of(page: str) -> str:
-    """``/login/<tx>`` of a method page (``/authorize`` answers a new login with it)."""
-    m = _TX.search(page)
-    return m.group(1) if m else ""
-
-
-def csrf_of(page: str) -> str:
-    m = CSRF.search(page)
-    return m.group(1) if m else ""

@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 
 import aiohttp
 
+from citizen import protocol
 from ha.drills.history import Artifacts
-from ha.drills.journeys import SESSION_COOKIE, Target, _pkce, _query, ssl_context
+from ha.drills.journeys import SESSION_COOKIE, Target, ssl_context
 from ha.stack import DEMO_SECRET
 
 
@@ -43,7 +44,7 @@ class Checks:
 
 async def _sso(http: aiohttp.ClientSession, t: Target, cookie: str) -> str:
     """'code', 'login_required' or 'unknown' for ``prompt=none`` with this session."""
-    _, challenge = _pkce()
+    _, challenge = protocol.pkce()
     q = urlencode({"client_id": "mina-sidor", "response_type": "code", "scope": "openid",
                    "redirect_uri": t.mina_redirect, "state": secrets.token_urlsafe(6),
                    "code_challenge": challenge, "code_challenge_method": "S256",
@@ -53,7 +54,7 @@ async def _sso(http: aiohttp.ClientSession, t: Target, cookie: str) -> str:
             async with http.get(f"{t.issuer}/authorize?{q}", allow_redirects=False,
                                 headers={"Cookie": f"{SESSION_COOKIE}={cookie}"}) as r:
                 if r.status == 303:
-                    got = _query(r.headers["location"])
+                    got = protocol.query_of(r.headers["location"])
                     if "code" in got:
                         return "code"
                     if got.get("error") == "login_required":

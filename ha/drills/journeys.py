@@ -10,26 +10,22 @@ codes and rotated refresh tokens the citizens were given are kept for the checks
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
 import json
-import secrets
 import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import aiohttp
-from joserfc import jwt
 from joserfc.jwk import ECKey
 
-from ha.drills.browser import AUTOSTART, Browser, csrf_of, login_of
+from citizen import protocol
+from ha.drills.browser import Browser
 from ha.drills.history import History, Op
 from ha.stack import DEMO_SECRET, REPO
 from service.testpeople import personal_number
 
-SCOPE = "openid profile https://id.oidc.se/scope/naturalPersonNumber"
 SESSION_COOKIE = "__Host-idp_session"
 
 
@@ -46,17 +42,6 @@ class Target:
     bygglov_redirect: str = "https://127.0.0.1:8602/callback"
 
 
-def _pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(
-        b"=").decode()
-    return verifier, challenge
-
-
-def _query(location: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
-
-
 class Citizen:
     def __init__(self, http: aiohttp.ClientSession, target: Target, history: History,
                  bygglov_key: ECKey) -> None:
@@ -64,7 +49,7 @@ class Citizen:
         self.t = target
         self.h = history
         self.key = bygglov_key
-        self.basic = "Basic " + base64.b64encode(f"mina-sidor:{DEMO_SECRET}".encode()).decode()
+        self.basic = protocol.basic("mina-sidor", DEMO_SECRET)["Authorization"]
 
     async def _req(self, step: str, method: str, url: str, *, browser: Browser | None = None,
                    expect: int = 200, **kw: Any) -> tuple[aiohttp.ClientResponse, str]:
@@ -90,23 +75,14 @@ class Citizen:
         self.h.finish(op, "ok")
         return resp, text
 
-    def _assertion(self) -> str:
-        now = int(time.time())
-        return jwt.encode({"alg": "ES256", "kid": self.key.kid}, {
-            "iss": "bygglov", "sub": "bygglov", "aud": self.t.issuer + "/token",
-            "jti": secrets.token_urlsafe(16), "iat": now, "exp": now + 60}, self.key)
-
     async def _authorize(self, b: Browser, client: str, redirect: str, *,
                          expect: int = 303) -> tuple[Any, str, str, str]:
         """The answer (its Location or, for a new login, the method page), verifier, state."""
-        verifier, challenge = _pkce()
-        state = secrets.token_urlsafe(8)
-        q = urlencode({"client_id": client, "response_type": "code", "scope": SCOPE,
-                       "redirect_uri": redirect, "state": state, "nonce": secrets.token_urlsafe(8),
-                       "code_challenge": challenge, "code_challenge_method": "S256"})
-        resp, text = await self._req("authorize", "GET", f"{self.t.issuer}/authorize?{q}",
+        params, flow = protocol.authorize(client, redirect)
+        resp, text = await self._req("authorize", "GET",
+                                     self.t.issuer + protocol.authorize_path(params),
                                      browser=b, expect=expect)
-        return resp.headers.get("location", ""), text, verifier, state
+        return resp.headers.get("location", ""), text, flow.verifier, flow.state
 
     async def _token_mina(self, code: str, verifier: str) -> dict[str, Any]:
         _, text = await self._req("token", "POST", f"{self.t.issuer}/token", headers={
@@ -121,16 +97,16 @@ class Citizen:
         pnr = personal_number(i)
         _, page, verifier, state = await self._authorize(b, "mina-sidor", self.t.mina_redirect,
                                                          expect=200)
-        login, csrf = login_of(page), csrf_of(page)
+        login, csrf = protocol.login_path(page), protocol.csrf(page)
         if not login or not csrf:
             raise StepFailed("authorize")
         _, page = await self._req("bankid_start", "POST", f"{self.t.issuer}{login}/bankid/start",
                                   browser=b, data={"csrf": csrf, "device": "same"})
-        token = AUTOSTART.search(page)
+        token = protocol.autostart_token(page)
         if not token:
             raise StepFailed("bankid_start")
         await self._req("phone", "POST", f"{self.t.phone}/phone/open", json={
-            "autoStartToken": token.group(1), "personalNumber": pnr,
+            "autoStartToken": token, "personalNumber": pnr,
             "delayMs": int(approval_s * 1000)})
         body: dict[str, Any] = {}
         deadline = time.monotonic() + approval_s + 20
@@ -145,21 +121,20 @@ class Citizen:
         if body.get("status") != "complete" or SESSION_COOKIE not in b.cookies:
             raise StepFailed("collect")
         self.h.artifacts.sessions.append((time.monotonic(), b.cookies[SESSION_COOKIE]))
-        q = _query(body["next"])
+        q = protocol.query_of(body["next"])
         if q.get("state") != state:
             raise StepFailed("collect")
         tokens = await self._token_mina(q["code"], verifier)
 
         # SSO into the second e-service: a code straight away, no login page.
         loc, _, v2, s2 = await self._authorize(b, "bygglov", self.t.bygglov_redirect)
-        q2 = _query(loc)
+        q2 = protocol.query_of(loc)
         if "code" not in q2 or q2.get("state") != s2:
             raise StepFailed("sso")
         await self._req("token_jwt", "POST", f"{self.t.issuer}/token", data={
             "grant_type": "authorization_code", "code": q2["code"],
             "redirect_uri": self.t.bygglov_redirect, "code_verifier": v2,
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": self._assertion()})
+            **protocol.client_assertion("bygglov", self.t.issuer + "/token", self.key)})
 
         await self._req("userinfo", "GET", f"{self.t.issuer}/userinfo",
                         headers={"Authorization": "Bearer " + tokens["access_token"]})

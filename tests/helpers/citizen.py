@@ -1,64 +1,40 @@
-"""Drive the citizen's side of a login over HTTP: a browser (httpx with cookies) and
-the BankID app (the simulator's phone API). Used by integration and e2e tests."""
+"""Drive the citizen's side of a login over HTTP for the tests: a browser (httpx with
+cookies) and the BankID app (the simulator's phone API). What it sends and reads is
+``citizen.protocol``, shared with the drills, the load tests and the benchmark."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import html
 import re
-import secrets
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from citizen import protocol
 from simulators.bankid.camera import read_svg
 
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+CSRF = protocol.CSRF
+TX = protocol.LOGIN
+# The desktop autostart link exactly as the page must write it (tests check its form).
 AUTOSTART = re.compile(r'href="bankid:///\?autostarttoken=([^&"]+)')
-TX = re.compile(r"/login/([A-Za-z0-9_\-]+)")
-
-
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(
-        b"=").decode()
-    return verifier, challenge
-
-
-@dataclass
-class Flow:
-    client_id: str
-    redirect_uri: str
-    verifier: str
-    state: str
-    nonce: str
+Flow = protocol.Flow
+pkce = protocol.pkce
+query_of = protocol.query_of
 
 
 def authorize_params(client_id: str, *, redirect_uri: str = "https://rp.test/cb",
-                     scope: str = "openid profile https://id.oidc.se/scope/naturalPersonNumber",
-                     **extra: str) -> tuple[dict[str, str], Flow]:
-    verifier, challenge = pkce()
-    flow = Flow(client_id, redirect_uri, verifier, secrets.token_urlsafe(8),
-                secrets.token_urlsafe(8))
-    params = {"client_id": client_id, "response_type": "code", "scope": scope,
-              "redirect_uri": redirect_uri, "state": flow.state, "nonce": flow.nonce,
-              "code_challenge": challenge, "code_challenge_method": "S256", **extra}
-    return {k: v for k, v in params.items() if v is not None}, flow
-
-
-def query_of(location: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+                     scope: str = protocol.SCOPE, **extra: str) -> tuple[dict[str, str], Flow]:
+    """``citizen.protocol.authorize`` with the test clients' redirect URI by default."""
+    return protocol.authorize(client_id, redirect_uri, scope=scope, **extra)
 
 
 def csrf_of(page: str) -> str:
-    m = CSRF.search(page)
-    assert m, "no CSRF token on the page"
-    return html.unescape(m.group(1))
+    token = protocol.csrf(page)
+    assert token, "no CSRF token on the page"
+    return token
 
 
 async def start(browser: httpx.AsyncClient, client_id: str, **kw: str) -> tuple[httpx.Response, Flow]:
@@ -93,9 +69,9 @@ async def bankid_login(browser: httpx.AsyncClient, phone: httpx.AsyncClient, log
     assert page.status_code == 200, page.text
     csrf = csrf_of(page.text)
     if device == "same":
-        token = AUTOSTART.search(page.text)
+        token = protocol.autostart_token(page.text)
         assert token, "no autostart link"
-        r = await phone.post("/phone/open", json={"autoStartToken": html.unescape(token.group(1)),
+        r = await phone.post("/phone/open", json={"autoStartToken": token,
                                                   "personalNumber": pnr, "action": action})
     else:
         svg = await browser.get(f"/login/{tx_id}/bankid/qr.svg")
@@ -136,8 +112,8 @@ async def pin_login(browser: httpx.AsyncClient, login_url: str, pnr: str,
 
 
 def basic(client_id: str, secret: str | None = None) -> dict[str, str]:
-    raw = f"{client_id}:{secret or client_id + '-secret'}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+    """Basic credentials; the test clients' secret is ``<client_id>-secret``."""
+    return protocol.basic(client_id, secret or client_id + "-secret")
 
 
 async def redeem(http: httpx.AsyncClient, flow: Flow, code: str) -> httpx.Response:
