@@ -8,21 +8,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from service.endpoints.token import NO_STORE, authenticated_client
-from service.errors import TokenError
+from service.endpoints.token import NO_STORE, client_and_token
 from service.oidc import issued_tokens
 from service.oidc.issued_tokens import InvalidToken, verify
-from service.state import node
 
 INACTIVE = {"active": False}
 
 
 async def introspect(request: Request) -> JSONResponse:
-    n = node(request)
-    client, form = await authenticated_client(request, n)
-    token = form.get("token", "")
-    if not token:
-        raise TokenError("invalid_request", "token is required")
+    n, client, token = await client_and_token(request)
     ring = n.keys.current
     gid = issued_tokens.split_refresh_token(token)
     if gid is not None:

@@ -6,19 +6,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service.endpoints.token import NO_STORE, authenticated_client
-from service.errors import TokenError
+from service.endpoints.token import NO_STORE, client_and_token
 from service.oidc import issued_tokens
 from service.oidc.issued_tokens import InvalidToken, verify
-from service.state import node
 
 
 async def revoke(request: Request) -> Response:
-    n = node(request)
-    client, form = await authenticated_client(request, n)
-    token = form.get("token", "")
-    if not token:
-        raise TokenError("invalid_request", "token is required")
+    n, client, token = await client_and_token(request)
     gid = issued_tokens.split_refresh_token(token)
     if gid is not None:
         grant = await n.store.grants.refresh_grant(gid, token)

@@ -46,6 +46,17 @@ async def authenticated_client(request: Request, n: Node) -> tuple[Client, dict[
     return auth.client, form
 
 
+async def client_and_token(request: Request) -> tuple[Node, Client, str]:
+    """The authenticated client and its ``token`` parameter (RFC 7009 §2.1, RFC 7662 §2.1),
+    for the revocation and introspection endpoints."""
+    n = node(request)
+    client, form = await authenticated_client(request, n)
+    token = form.get("token", "")
+    if not token:
+        raise TokenError("invalid_request", "token is required")
+    return n, client, token
+
+
 async def token(request: Request) -> JSONResponse:
     n = node(request)
     client, form = await authenticated_client(request, n)
