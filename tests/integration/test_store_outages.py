@@ -36,8 +36,10 @@ async def test_a_frozen_store_fails_within_the_budget_and_no_late_reply_crosses_
                 with pytest.raises(StoreUnavailable):  # (not a hang: wait_for fails the test)
                     await asyncio.wait_for(store.run("get", lambda c: c.get("idp:t:a")), 10)
                 took = time.monotonic() - started
-                # The budget, plus at most one attempt's bound and a jittered pause.
-                assert 1.5 <= took < 1.5 + 0.3 + 0.6, took
+                # The budget, plus at most one attempt's bound and a jittered pause, and
+                # half a second for the event loop on a loaded 2-core machine (it once took
+                # 2.42 s against 2.40 there; the suite's Redis, nodes and HAProxy share it).
+                assert 1.5 <= took < 1.5 + 0.3 + 0.6 + 0.5, took
             finally:
                 procs.signal_pid(r.pid, signal.SIGCONT)
             # The replies to the abandoned GETs of "a" arrive now, on connections that
