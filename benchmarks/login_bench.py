@@ -291,7 +291,10 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
         rc = redis.Redis(port=rport)
         target = driver.Target(base=issuer, phone=f"http://127.0.0.1:{sim_port}", client_id="bench",
                                secret=SECRET, redirect_uri="http://127.0.0.1:9999/cb",
-                               pnrs=[personal_number(i) for i in range(20)])
+                               # 200 citizens for 32 users: the PIN lockout counts
+                               # attempts in flight, so one citizen logging in six times
+                               # at once from one address would be refused (as it should).
+                               pnrs=[personal_number(i) for i in range(200)])
         for mode in a.modes.split(","):
             rc.flushall()
             # The argon2id limit is measured on the node's core (idle now) just before

@@ -24,6 +24,7 @@ from service.records import AuthRequest, Identity
 from service.sso.issue import mint_code, redirect_with_code
 from service.sso.logout import end_session
 from service.state import Node, node
+from service.store.counters import PinAttempt
 from service.store.transactions import Transaction
 from service.web import http
 from service.web.render import page
@@ -95,7 +96,8 @@ def hinted_number(tx: Transaction) -> str:
     return ""
 
 
-async def complete(request: Request, n: Node, tx: Transaction, identity: Identity) -> Response:
+async def complete(request: Request, n: Node, tx: Transaction, identity: Identity, *,
+                   pin: PinAttempt | None = None) -> Response:
     """Log the citizen in and answer the RP, taking the transaction (once) in the same
     confirmed round trip that writes the new session and the first code."""
     if loa.rank(identity.acr) < _required(n, tx):
@@ -106,7 +108,7 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     old = await n.store.sessions.get(old_cookie, now=now) if old_cookie else None
     carry = old if old and old.identity.personal_number == identity.personal_number else None
     finished = await n.store.logins.finish(tx, identity, now=now, carry=carry,
-                                           mint=lambda s: mint_code(n, tx.request, s))
+                                           mint=lambda s: mint_code(n, tx.request, s), pin=pin)
     if finished is None:
         # Another request finished this login first (a double submit): what this one
         # wrote was withdrawn, never handed out.

@@ -21,6 +21,7 @@ from service.login import flow, lockout
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import Identity
 from service.state import Node, node
+from service.store.counters import PinAttempt
 from service.store.transactions import Transaction
 from service.web import http, i18n
 from service.web.render import page
@@ -93,10 +94,11 @@ async def submit(request: Request) -> Response:
                  client_id=tx.request.client_id, known_browser=bool(device))
         return _form_page(request, n, tx, status=401, personal_number=pnr.digits,
                           error=i18n.text(loc, "pin_failed"))
-    await n.store.pins.release(pnr.digits, ip, device, person_counted=bool(limits.person))
     identity = Identity(personal_number=pnr.digits, given_name=citizen.given_name,
                         family_name=citizen.family_name, method="pin",
                         acr=loa.METHOD_ACR["pin"], auth_time=int(time.time()),
                         birthdate=pnr.birthdate.isoformat(),
                         coordination_number=pnr.is_coordination_number)
-    return await flow.complete(request, n, tx, identity)
+    # The reservation is given back in the round trip that finishes the login.
+    return await flow.complete(request, n, tx, identity, pin=PinAttempt(
+        pnr.digits, ip, device, person_counted=bool(limits.person)))

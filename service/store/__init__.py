@@ -44,6 +44,7 @@ def open_store(settings: Settings) -> Store:
     sessions = Sessions(client, idle=lt.session_idle, absolute=lt.session_absolute)
     transactions = Transactions(client, unopened=lt.login_transaction_unopened,
                                 ttl=lt.login_transaction, taken=lt.taken_transaction)
+    pins = PinCounters(client, window=lt.pin_failure_window)
     grants = Grants(client, sessions, code_ttl=lt.authorization_code,
                     used_marker_ttl=lt.used_code_marker, grant_grace=lt.unarmed_grant_grace)
     return Store(
@@ -51,7 +52,7 @@ def open_store(settings: Settings) -> Store:
         transactions=transactions,
         sessions=sessions,
         grants=grants,
-        pins=PinCounters(client, window=lt.pin_failure_window),
+        pins=pins,
         deliveries=Deliveries(client, lease=lt.backchannel_claim),
-        logins=Logins(client, transactions, sessions, grants),
+        logins=Logins(client, transactions, sessions, grants, pins),
     )

@@ -4,9 +4,23 @@ two atomic steps: reserve an attempt before verifying, release it after a right 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from redis.asyncio.client import Pipeline
+
 from service.crypto import digest
 from service.store import keys, scripts
 from service.store.client import StoreClient
+
+
+@dataclass(frozen=True, slots=True)
+class PinAttempt:
+    """A PIN attempt that was reserved and turned out right: what to give back."""
+
+    personal_number: str
+    ip: str
+    device: str
+    person_counted: bool
 
 
 class PinCounters:
@@ -30,9 +44,9 @@ class PinCounters:
             [*limits, self.window])
         return int(left)
 
-    async def release(self, personal_number: str, ip: str, device: str, *,
-                      person_counted: bool) -> None:
-        """A right PIN: clear its bucket, give back its place in the other counters."""
-        await self.client.run("pin_release", lambda r: r.eval(
-            scripts.RELEASE_PIN_ATTEMPT, 3, *self._keys(personal_number, ip, device),
-            "1" if person_counted else "0"))
+    def release_in(self, pipe: Pipeline, attempt: PinAttempt) -> None:
+        """A right PIN: clear its bucket and give back its place in the other counters,
+        inside the batch that finishes the login (``Logins.finish``)."""
+        pipe.eval(scripts.RELEASE_PIN_ATTEMPT, 3,
+                  *self._keys(attempt.personal_number, attempt.ip, attempt.device),
+                  "1" if attempt.person_counted else "0")

@@ -17,6 +17,7 @@ from redis.asyncio.client import Pipeline
 from service.crypto import new_id
 from service.records import CodeGrant, Grant, Identity, Session
 from service.store.client import StoreClient
+from service.store.counters import PinAttempt, PinCounters
 from service.store.grants import Grants
 from service.store.sessions import Sessions
 from service.store.transactions import Transaction, Transactions
@@ -34,17 +35,20 @@ class FinishedLogin:
 
 class Logins:
     def __init__(self, client: StoreClient, transactions: Transactions, sessions: Sessions,
-                 grants: Grants) -> None:
+                 grants: Grants, pins: PinCounters) -> None:
         self.client = client
         self.transactions = transactions
         self.sessions = sessions
         self.grants = grants
+        self.pins = pins
 
     async def finish(self, tx: Transaction, identity: Identity, *, now: int,
-                     carry: Session | None, mint: MintCode) -> FinishedLogin | None:
+                     carry: Session | None, mint: MintCode,
+                     pin: PinAttempt | None = None) -> FinishedLogin | None:
         """Take ``tx`` and write the new session and its first code. ``carry``: the
         session of the same person being stepped up (its e-services and grants move to
-        the new one). None when another request finished this login first."""
+        the new one); ``pin``: the right PIN attempt whose reservation is given back in
+        the same round trip. None when another request finished this login first."""
         cookie, session, write_session = self.sessions.prepare(identity, now=now, carry=carry)
         code, code_grant, grant = mint(session)
         attempt = new_id(16)
@@ -53,6 +57,8 @@ class Logins:
             self.transactions.take_in(pipe, tx, attempt)
             write_session(pipe)
             self.grants.issue_code_in(pipe, code, code_grant, grant, session_cookie=cookie)
+            if pin is not None:
+                self.pins.release_in(pipe, pin)
 
         answers = await self.client.confirmed("login_finish", build)
         if not self.transactions.won(answers[0], attempt):
