@@ -67,6 +67,19 @@ async def new_login(b: httpx.AsyncClient, info: dict[str, Any]) -> str:
     return citizen.login_url(resp).rsplit("/", 1)[1]
 
 
+async def pin_form(b: httpx.AsyncClient, tx: str, pnr: str, pin: str) -> dict[str, str]:
+    """The PIN form of login ``tx``, filled in (its CSRF token read off the page)."""
+    page = await b.get(f"/login/{tx}/pin")
+    return {"csrf": citizen.csrf_of(page.text), "personal_number": pnr, "pin": pin}
+
+
+async def post_pin(b: httpx.AsyncClient, tx: str, pnr: str, pin: str, *,
+                   forwarded_for: str) -> httpx.Response:
+    """One PIN attempt carrying a client-written X-Forwarded-For."""
+    return await b.post(f"/login/{tx}/pin", data=await pin_form(b, tx, pnr, pin),
+                        headers={"X-Forwarded-For": forwarded_for})
+
+
 async def pin_code(b: httpx.AsyncClient, info: dict[str, Any], pnr: str,
                    **kw: str) -> tuple[citizen.Flow, str]:
     resp, flow = await citizen.start(b, "mina-sidor", redirect_uri=redirect_uri(info, "mina-sidor"),
@@ -114,15 +127,10 @@ async def test_a_forged_forwarded_for_cannot_move_pin_misses_to_a_fresh_address(
         async with browser(info) as b:
             tx = await new_login(b, info)
             for _ in range(6):
-                page = await b.get(f"/login/{tx}/pin")
-                r = await b.post(f"/login/{tx}/pin", data={
-                    "csrf": citizen.csrf_of(page.text), "personal_number": pnr, "pin": "0000"},
-                    headers={"X-Forwarded-For": "203.0.113.7"})
+                r = await post_pin(b, tx, pnr, "0000", forwarded_for="203.0.113.7")
                 assert r.status_code in (401, 429)
-            page = await b.get(f"/login/{tx}/pin")
-            right = await b.post(f"/login/{tx}/pin", data={
-                "csrf": citizen.csrf_of(page.text), "personal_number": pnr, "pin": "1234"},
-                headers={"X-Forwarded-For": "198.51.100.9, 198.51.100.10"})
+            right = await post_pin(b, tx, pnr, "1234",
+                                   forwarded_for="198.51.100.9, 198.51.100.10")
             assert right.status_code == 429, right.status_code
     finally:
         clear_pin_counters(cluster)
@@ -146,8 +154,7 @@ async def test_twenty_parallel_wrong_pins_get_at_most_five_verifications(
     try:
         async with browser(info) as b:
             tx = await new_login(b, info)
-            page = await b.get(f"/login/{tx}/pin")
-            form = {"csrf": citizen.csrf_of(page.text), "personal_number": pnr, "pin": "0000"}
+            form = await pin_form(b, tx, pnr, "0000")
             before = await metric(info, "idportal_pin_verifications_total")
             answers = await asyncio.gather(*(b.post(f"/login/{tx}/pin", data=form)
                                              for _ in range(20)))
