@@ -109,13 +109,18 @@ def pct(values: list[float], p: float) -> float:
     return round(s[min(len(s) - 1, int(p / 100 * len(s)))] * 1000, 1)
 
 
-def pin_verify_cpu(metrics_url: str) -> float:
-    """CPU seconds the node has spent in argon2id verifications (from its internal
-    /metrics listener)."""
+def node_metrics(metrics_url: str) -> dict[str, float]:
+    """From the node's internal /metrics listener: CPU seconds spent in argon2id
+    verifications (``pin``) and its store calls by operation (``store:<op>``; each call
+    is one round trip to Redis unless the retry policy had to try again)."""
+    out = {"pin": 0.0}
     for line in httpx.get(metrics_url, timeout=10).text.splitlines():
         if line.startswith("idportal_pin_verify_cpu_seconds_sum "):
-            return float(line.split()[1])
-    raise RuntimeError("the node's /metrics has no idportal_pin_verify_cpu_seconds")
+            out["pin"] = float(line.split()[1])
+        elif line.startswith("idportal_store_call_seconds_count{"):
+            op = line.split('op="', 1)[1].split('"', 1)[0]
+            out["store:" + op] = float(line.split()[-1])
+    return out
 
 
 def argon2_limit(n: int = 30) -> float:
@@ -301,21 +306,22 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
             # and after the PIN run: the machine's speed drifts within minutes.
             limits = [argon2_limit()] if mode == "pin" else []
 
-            def sample(pin_mode: bool = mode == "pin") -> dict[str, float]:
+            def sample() -> dict[str, float]:
                 """The counters, read at each edge of the measured window."""
                 return {"t": time.monotonic(), "node": node_cpu(node.pid),
                         "redis": cpu_seconds(r1.pid) + cpu_seconds(r2.pid),
                         "sim": cpu_seconds(sim.pid), "me": cpu_seconds(os.getpid()),
                         "cmds": commandstats(rc),
-                        "hash": pin_verify_cpu(
-                            f"http://127.0.0.1:{metrics_port}/metrics") if pin_mode else 0.0}
+                        **node_metrics(f"http://127.0.0.1:{metrics_port}/metrics")}
 
             edges: dict[str, dict[str, float]] = {}
             stats = asyncio.run(driver.run(
                 target, mode=mode, vus=a.vus, warmup=a.warmup, duration=a.duration,
                 on_measure_start=lambda e=edges: e.update(start=sample()),
                 on_measure_end=lambda e=edges: e.update(end=sample())))
-            used = {k: edges["end"][k] - edges["start"][k] for k in edges["start"]}
+            used = {k: edges["end"][k] - edges["start"].get(k, 0.0) for k in edges["end"]}
+            calls = {k.removeprefix("store:"): round(v / max(stats.ok, 1), 2)
+                     for k, v in sorted(used.items()) if k.startswith("store:") and v}
             elapsed = used["t"]
             node_cores = used["node"] / elapsed
             cmds = used["cmds"]
@@ -330,6 +336,8 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                 "http_requests_per_op": round(stats.requests / max(stats.ok, 1), 2),
                 "phone_requests_per_op": round(stats.phone_requests / max(stats.ok, 1), 2),
                 "redis_commands_per_op": round(cmds / max(stats.ok, 1), 1),
+                "redis_round_trips_per_op": round(sum(calls.values()), 2),
+                "store_calls_per_op": calls,
                 "node_cores": round(node_cores, 2),
                 "redis_cores": round(used["redis"] / elapsed, 2),
                 "simulator_cores": round(used["sim"] / elapsed, 2),
@@ -340,9 +348,9 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                 # Of the node's CPU in the window, the share its verifications took (the
                 # node's own counter: same core, same seconds, whatever the drift).
                 res["argon2_share_of_node_cpu"] = round(
-                    used["hash"] / used["node"], 2)
+                    used["pin"] / used["node"], 2)
                 res["argon2_cpu_ms_per_verification_in_node"] = round(
-                    1000 * used["hash"] / max(stats.ok, 1), 1)
+                    1000 * used["pin"] / max(stats.ok, 1), 1)
                 limits.append(argon2_limit())
                 res["argon2_verifications_per_s_cpu0"] = round(statistics.mean(limits), 1)
                 res["share_of_argon2_limit"] = round(

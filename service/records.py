@@ -114,6 +114,12 @@ class CodeGrant(_Json):
     acr: str
     claims: dict[str, Any] = field(default_factory=dict)
 
+    def grant(self, expires_at: int) -> Grant:
+        """The grant this code names, once redeemed: its family lives until ``expires_at``."""
+        return Grant(grant_id=self.grant_id, client_id=self.client_id, scope=self.scope,
+                     sid=self.sid, identity=self.identity, acr=self.acr, expires_at=expires_at,
+                     claims=self.claims)
+
 
 @dataclass(frozen=True, slots=True)
 class Grant(_Json):

@@ -145,9 +145,8 @@ class Lifetimes(_Model):
     """The one TTL table (seconds): every key in the store, every token and cookie takes
     its lifetime from here, and every entry is used."""
 
-    # A login transaction lives this long until the citizen starts a method (anonymous
-    # /authorize requests must not fill the store), then login_transaction.
-    login_transaction_unopened: Seconds = 300
+    # A login transaction (sealed in the browser) lives this long from /authorize; its
+    # "finished" marker in the store as long as the transaction could still be used.
     login_transaction: Seconds = 900
     authorization_code: Annotated[int, Field(gt=0, le=60)] = 60  # RFC 9700 §4.2.1: short
     # The Swedish OIDC profile: ID tokens live at most 5 minutes.
@@ -157,14 +156,10 @@ class Lifetimes(_Model):
     session_idle: Seconds = 1800
     session_absolute: Seconds = 8 * 3600
     pin_failure_window: Seconds = 900
-    used_code_marker: Seconds = 600
     # The longest a client assertion (private_key_jwt) may live; its jti is remembered
     # that long (plus clock_skew) so that it cannot be replayed.
     client_assertion: Seconds = 600
     logout_token: Seconds = 120  # Back-Channel Logout 1.0: short-lived
-    # A taken login transaction stays this long, so a retried finish finds it taken by
-    # itself (idempotent) and every other caller finds it gone.
-    taken_transaction: Seconds = 60
     # An unarmed grant outlives its code by this much, so redeeming always finds it.
     unarmed_grant_grace: Seconds = 5
     # How long a browser stays "known" to a citizen (the PIN lockout's device cookie).
@@ -186,8 +181,6 @@ class Lifetimes(_Model):
         problems = []
         if self.session_idle > self.session_absolute:
             problems.append("session_idle: must not exceed session_absolute")
-        if self.login_transaction_unopened > self.login_transaction:
-            problems.append("login_transaction_unopened: must not exceed login_transaction")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -24,8 +24,8 @@ async def revoke(request: Request) -> Response:
                    leeway=n.settings.lifetimes.clock_skew)
     except InvalidToken:
         return Response(status_code=200, headers=NO_STORE)
-    if v.claims.get("client_id") == client.client_id and isinstance(v.claims.get("jti"), str):
-        await n.store.grants.revoke_access_token(str(v.claims["jti"]),
-                                                 int(v.claims["exp"]) - n.now()
-                                                 + n.settings.lifetimes.clock_skew)
+    gid, jti = v.claims.get("gid"), v.claims.get("jti")
+    if v.claims.get("client_id") == client.client_id and isinstance(gid, str) \
+            and isinstance(jti, str):
+        await n.store.grants.revoke_access_token(gid, jti)
     return Response(status_code=200, headers=NO_STORE)

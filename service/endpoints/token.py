@@ -88,24 +88,22 @@ async def _code(n: Node, client: Client, form: dict[str, str]) -> dict[str, Any]
     # confirmed step. Should a check below fail, the grant is revoked with the code.
     refresh = issued_tokens.refresh_token(gid) if "refresh_token" in client.grant_types else ""
     redeemed = await n.store.grants.consume_code(
-        code, gid, attempt=new_id(16), refresh_digest=digest(refresh) if refresh else "")
+        code, gid, attempt=new_id(16), now=n.now(),
+        refresh_digest=digest(refresh) if refresh else "")
     outcome, grant, expires_at = redeemed.outcome, redeemed.code_grant, redeemed.expires_at
     if outcome == "reused" and grant is not None:
         await n.store.grants.revoke_grants([grant.grant_id])
         log.warning("code_reuse", client_id=client.client_id, grant_client=grant.client_id)
         raise TokenError("invalid_grant", "the code was already used; its tokens are revoked")
-    if outcome == "revoked":
-        raise TokenError("invalid_grant", "the login of this code has ended (logged out)")
     if outcome != "ok" or grant is None:
-        raise TokenError("invalid_grant", "the code is unknown or expired")
+        raise TokenError("invalid_grant", "the code is unknown or expired, or its login "
+                                          "has ended")
     problem = _redemption_problem(client, grant, form["redirect_uri"], verifier)
     if problem:
         await n.store.grants.revoke_grants([grant.grant_id])
         raise TokenError("invalid_grant", problem)
-    record = Grant(grant_id=grant.grant_id, client_id=client.client_id, scope=grant.scope,
-                   sid=grant.sid, identity=grant.identity, acr=grant.acr,
-                   expires_at=expires_at, claims=grant.claims)
-    return _tokens(n, client, record, now=n.now(), nonce=grant.nonce, refresh=refresh, code=code)
+    return _tokens(n, client, grant.grant(expires_at), now=n.now(), nonce=grant.nonce,
+                   refresh=refresh, code=code)
 
 
 def _redemption_problem(client: Client, grant: CodeGrant, redirect_uri: str,

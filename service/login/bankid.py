@@ -3,7 +3,8 @@ autostart link, collect (which finishes the login when the order completes), can
 
 The page works without JavaScript (buttons to check again and for a fresh QR code)
 and better with it (``bankid.js``: QR every second, collect every 2 s, cancel on
-leaving). ``qrStartSecret`` stays in the store; the browser only ever gets SVG.
+leaving). ``qrStartSecret`` travels only inside the sealed transaction; the browser only ever
+gets SVG.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from service import loa, metrics
 from service.errors import BankIDError, PageError
 from service.login import bankid_messages as msgs
 from service.login import flow, qr
+from service.login.transaction import Transaction
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import Identity
 from service.state import Node, node
-from service.store.transactions import Transaction
 from service.web import http
 from service.web.render import page
 
@@ -79,10 +80,12 @@ async def start(request: Request) -> Response:
     else:
         state = OrderState(order.order_ref, order.auto_start_token, order.qr_start_token,
                            order.qr_start_secret, time.time(), device)
-    await n.store.transactions.record_order(tx.tx_id, state.to_json())
+    tx = tx.with_order(state.to_json())
     # The page itself, not a redirect to it: one request less per login. Reloading it
     # posts the start again, which cancels this order and starts a fresh one.
-    return _page(request, n, tx, state)
+    response = _page(request, n, tx, state)
+    flow.keep(response, n, tx)
+    return response
 
 
 async def show(request: Request) -> Response:
@@ -130,9 +133,10 @@ async def collect(request: Request) -> Response:
     state = _order(tx)
     if state is None or not state.order_ref:
         return _answer(wants_json, tx, state, loc, next_url=f"/login/{tx.tx_id}")
-    identity = tx.identity
+    identity = None
+    known = state
     if state.status == "pending":
-        state, identity = await _collect_once(n, tx, state)
+        state, identity = await _collect_once(n, state)
     if state.status == "complete" and identity is not None:
         done = await flow.complete(request, n, tx, identity)
         if not wants_json:
@@ -141,11 +145,13 @@ async def collect(request: Request) -> Response:
         answer.raw_headers += [(k, v) for k, v in done.raw_headers if k == b"set-cookie"]
         answer.background = done.background
         return answer
-    return _answer(wants_json, tx, state, loc, next_url=f"/login/{tx.tx_id}/bankid")
+    answer = _answer(wants_json, tx, state, loc, next_url=f"/login/{tx.tx_id}/bankid")
+    if state != known:
+        flow.keep(answer, n, tx.with_order(state.to_json()))
+    return answer
 
 
-async def _collect_once(n: Node, tx: Transaction, state: OrderState
-                        ) -> tuple[OrderState, Identity | None]:
+async def _collect_once(n: Node, state: OrderState) -> tuple[OrderState, Identity | None]:
     qr_mode = state.device == "other"
     try:
         result = await n.bankid.collect(state.order_ref)
@@ -153,10 +159,8 @@ async def _collect_once(n: Node, tx: Transaction, state: OrderState
         if exc.code in ("maintenance", "unreachable", "requestTimeout"):
             # Transient: keep the order pending, show RFA5 until it answers again.
             return OrderState(**{**asdict(state), "rfa": "RFA5"}), None
-        new = OrderState(**{**asdict(state), "status": "failed", "hint": exc.code,
-                            "rfa": msgs.code_for_error(exc.code)})
-        await n.store.transactions.record_order(tx.tx_id, new.to_json())
-        return new, None
+        return OrderState(**{**asdict(state), "status": "failed", "hint": exc.code,
+                             "rfa": msgs.code_for_error(exc.code)}), None
     rfa = msgs.code_for(result.status, result.hint_code, qr=qr_mode)
     identity = None
     status = result.status
@@ -164,14 +168,11 @@ async def _collect_once(n: Node, tx: Transaction, state: OrderState
         identity = _identity(result.user)
         if identity is None:
             rfa, status = "RFA22", "failed"
-    new = OrderState(**{**asdict(state), "status": status, "hint": result.hint_code, "rfa": rfa})
-    if new != state and status != "complete":
-        # A completed order is finished in this request; nothing to remember for it.
-        await n.store.transactions.record_order(tx.tx_id, new.to_json())
     if status == "failed":
         metrics.LOGINS.labels("bankid", f"failed_{result.hint_code or 'unknown'}"[:40]).inc()
         log.info("login", method="bankid", outcome="failed", hint=result.hint_code)
-    return new, identity
+    return OrderState(**{**asdict(state), "status": status, "hint": result.hint_code,
+                         "rfa": rfa}), identity
 
 
 def _identity(user: dict[str, str]) -> Identity | None:
@@ -206,8 +207,9 @@ async def cancel(request: Request) -> Response:
     if state and state.order_ref and state.status == "pending":
         await _cancel_quietly(n, state.order_ref)
         metrics.LOGINS.labels("bankid", "cancelled").inc()
-    await n.store.transactions.record_order(tx.tx_id, "")
-    return RedirectResponse(f"/login/{tx.tx_id}", status_code=303)
+    response = RedirectResponse(f"/login/{tx.tx_id}", status_code=303)
+    flow.keep(response, n, tx.with_order(""))
+    return response
 
 
 async def _cancel_quietly(n: Node, order_ref: str) -> None:

@@ -1,9 +1,10 @@
 """The login transaction from start to finish, shared by every login method.
 
-``start`` binds a new transaction to the browser (a ``__Host-`` cookie) and shows the
-method choice in the same response (no redirect: one request less per login);
-``guard`` loads it for a login page, checking the browser and, on POST, the CSRF
-token; ``complete`` turns a proven identity into a new SSO session (new cookie value: no
+``start`` makes a new transaction, bound to the browser (a ``__Host-`` cookie), hands
+it to the browser sealed (``login.transaction``) and shows the method choice in the same
+response (no redirect: one request less per login); ``guard`` opens it for a login page,
+checking the browser and, on POST, the CSRF token; ``keep`` hands back a changed one;
+``complete`` turns a proven identity into a new SSO session (new cookie value: no
 fixation) and sends the code to the e-service.
 """
 
@@ -17,15 +18,15 @@ from starlette.responses import Response
 
 from service import loa, metrics
 from service.crypto import digest, new_id, same
-from service.errors import PageError
-from service.login import lockout
+from service.errors import AuthorizeError, PageError
+from service.login import lockout, transaction
+from service.login.transaction import Transaction
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import AuthRequest, Identity
 from service.sso.issue import mint_code, redirect_with_code
 from service.sso.logout import end_session
 from service.state import Node, node
 from service.store.counters import PinAttempt
-from service.store.transactions import Transaction
 from service.web import http
 from service.web.render import page
 
@@ -39,12 +40,46 @@ async def start(request: Request, n: Node, req: AuthRequest, *, methods: tuple[s
     fresh = len(browser) < 32
     if fresh:
         browser = new_id(32)
-    tx = await n.store.transactions.create(req, browser=digest(browser), now=n.now(),
-                                           step_up_from=step_up_from)
+    now = n.now()
+    tx = Transaction(tx_id=new_id(24), request=req, browser=digest(browser), csrf=new_id(24),
+                     created=now, expires=now + n.settings.lifetimes.login_transaction,
+                     step_up_from=step_up_from)
+    try:
+        sealed = transaction.seal_new(tx, _key(n))
+    except transaction.RequestTooLarge as exc:
+        raise AuthorizeError("invalid_request", str(exc), redirect_uri=req.redirect_uri,
+                             state=req.state) from None
     response = choice_page(request, n, tx)
+    _set(response, n, tx, sealed)
     if fresh:
         http.set_cookie(response, http.BROWSER_COOKIE, browser, secure=secure)
     return response
+
+
+def keep(response: Response, n: Node, tx: Transaction) -> None:
+    """Hand the browser ``tx`` as it is now (a BankID order started or changed)."""
+    _set(response, n, tx, transaction.seal(tx, _key(n)))
+
+
+def _set(response: Response, n: Node, tx: Transaction, sealed: str) -> None:
+    response.set_cookie(_cookie_name(n), sealed, max_age=max(tx.expires - n.now(), 1),
+                        path=f"/login/{tx.tx_id}", secure=n.settings.cookie_secure,
+                        httponly=True, samesite="lax")
+
+
+def _forget(response: Response, n: Node, tx: Transaction) -> None:
+    response.delete_cookie(_cookie_name(n), path=f"/login/{tx.tx_id}",
+                           secure=n.settings.cookie_secure, httponly=True, samesite="lax")
+
+
+def _cookie_name(n: Node) -> str:
+    # Scoped to its login's path, so not a __Host- cookie; sealed and bound to the
+    # browser cookie (which is one), so a planted one is no use.
+    return "__Secure-idp_login" if n.settings.cookie_secure else "idp_login"
+
+
+def _key(n: Node) -> bytes:
+    return n.keys.current.derived_key(transaction.PURPOSE)
 
 
 def browser_digest(request: Request, n: Node) -> str:
@@ -55,10 +90,13 @@ def browser_digest(request: Request, n: Node) -> str:
 async def guard(request: Request, tx_id: str, *, csrf: str | None = None) -> Transaction:
     """The live transaction of this browser; with ``csrf`` given, it must match."""
     n = node(request)
-    tx = await n.store.transactions.get(tx_id)
+    tx = transaction.unseal(request.cookies.get(_cookie_name(n), ""), tx_id, _key(n),
+                            now=n.now())
     browser = http.get_cookie(request, http.BROWSER_COOKIE, secure=n.settings.cookie_secure)
-    if tx is None or tx.taken or not browser or not same(digest(browser), tx.browser):
-        raise PageError("err_tx_expired", status=410 if tx is None else 403)
+    if tx is None:
+        raise PageError("err_tx_expired", status=410)
+    if not browser or not same(digest(browser), tx.browser):
+        raise PageError("err_tx_expired", status=403)
     structlog.contextvars.bind_contextvars(client_id=tx.request.client_id)
     if csrf is not None and not same(csrf, tx.csrf):
         raise PageError("err_csrf", status=403)
@@ -98,8 +136,8 @@ def hinted_number(tx: Transaction) -> str:
 
 async def complete(request: Request, n: Node, tx: Transaction, identity: Identity, *,
                    pin: PinAttempt | None = None) -> Response:
-    """Log the citizen in and answer the RP, taking the transaction (once) in the same
-    confirmed round trip that writes the new session and the first code."""
+    """Log the citizen in and answer the RP: one confirmed store step finishes the
+    transaction (once) and writes the new session and the first code."""
     if loa.rank(identity.acr) < _required(n, tx):
         raise PageError("err_tx_expired", status=403)
     secure = n.settings.cookie_secure
@@ -107,14 +145,15 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     now = n.now()
     old = await n.store.sessions.get(old_cookie, now=now) if old_cookie else None
     carry = old if old and old.identity.personal_number == identity.personal_number else None
-    finished = await n.store.logins.finish(tx, identity, now=now, carry=carry,
-                                           mint=lambda s: mint_code(n, tx.request, s), pin=pin)
-    if finished is None:
-        # Another request finished this login first (a double submit): what this one
-        # wrote was withdrawn, never handed out.
+    cookie, session = n.store.logins.new_session(identity, now=now, carry=carry)
+    first = mint_code(n, tx.request, session)
+    if not await n.store.logins.finish(
+            tx.tx_id, open_for=tx.expires - now + n.settings.lifetimes.clock_skew,
+            cookie=cookie, session=session, first=first, now=now, pin=pin):
+        # Another request finished this login first (a double submit).
         raise PageError("err_tx_expired", status=410)
-    cookie = finished.cookie
-    response = redirect_with_code(n, tx.request, finished.code)
+    response = redirect_with_code(n, tx.request, first.code)
+    _forget(response, n, tx)
     if old is not None:
         # A step-up keeps the e-services of the old session; another person ends it.
         await end_session(n, old_cookie, response, notify=carry is None)

@@ -18,11 +18,11 @@ from starlette.responses import Response
 from service import loa, metrics
 from service.errors import PageError
 from service.login import flow, lockout
+from service.login.transaction import Transaction
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import Identity
 from service.state import Node, node
 from service.store.counters import PinAttempt
-from service.store.transactions import Transaction
 from service.web import http, i18n
 from service.web.render import page
 

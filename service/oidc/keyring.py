@@ -8,6 +8,7 @@ the JWKS until every token it signed has expired (``publish_for`` seconds), then
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
@@ -56,10 +59,21 @@ class KeyRing:
     def jwks(self) -> dict[str, Any]:
         return dict(self.published.as_dict(private=False))
 
+    def derived_key(self, purpose: bytes) -> bytes:
+        """A 256-bit key for ``purpose``, derived from the shared secret (HKDF-SHA256):
+        every node derives the same one, and no purpose's key reveals another's."""
+        return _derive(self.subject_secret, purpose)
+
     def subject(self, personal_number: str) -> str:
         """A stable, opaque ``sub``: never the personal number (Swedish OIDC profile)."""
         mac = hmac.new(self.subject_secret, personal_number.encode(), hashlib.sha256).digest()
         return b64url(mac[:20])
+
+
+@functools.lru_cache(maxsize=16)
+def _derive(secret: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"idportal " + purpose).derive(secret)
 
 
 def _new_key(alg: str, now: int) -> KeyFile:

@@ -1,8 +1,8 @@
 """The successful authorization response (OIDC Core §3.1.2.5, RFC 9207 ``iss``):
 mint a code for an authenticated session and redirect back to the e-service (303).
 
-A finished login stores its code in its own batch (``login.flow.complete``): minting,
-storing and redirecting are separate steps for that."""
+A finished login stores its first code in the step that finishes it
+(``login.flow.complete``): minting, storing and redirecting are separate steps for that."""
 
 from __future__ import annotations
 
@@ -12,25 +12,22 @@ from starlette.responses import RedirectResponse
 
 from service.crypto import new_id
 from service.oidc import issued_tokens
-from service.records import AuthRequest, CodeGrant, Grant, Session
+from service.records import AuthRequest, CodeGrant, Session
 from service.state import Node
+from service.store.grants import MintedCode
 
 
-def mint_code(node: Node, req: AuthRequest, session: Session) -> tuple[str, CodeGrant, Grant]:
-    """A new code for ``req`` in ``session``, and the grant it names (not yet stored)."""
+def mint_code(node: Node, req: AuthRequest, session: Session) -> MintedCode:
+    """A new code for ``req`` in ``session`` (not yet stored); it names its grant."""
     grant_id = new_id(16)
-    code = issued_tokens.authorization_code(grant_id)
     code_grant = CodeGrant(
         client_id=req.client_id, redirect_uri=req.redirect_uri,
         code_challenge=req.code_challenge, scope=req.scope, nonce=req.nonce,
         sid=session.sid, grant_id=grant_id, identity=session.identity,
         acr=session.identity.acr, claims=req.claims,
     )
-    grant = Grant(grant_id=grant_id, client_id=req.client_id, scope=req.scope, sid=session.sid,
-                  identity=session.identity, acr=session.identity.acr,
-                  expires_at=node.now() + node.settings.lifetimes.refresh_token,
-                  claims=req.claims)
-    return code, code_grant, grant
+    return MintedCode(issued_tokens.authorization_code(grant_id), code_grant,
+                      expires_at=node.now() + node.settings.lifetimes.refresh_token)
 
 
 def redirect_with_code(node: Node, req: AuthRequest, code: str) -> RedirectResponse:
@@ -44,6 +41,6 @@ def redirect_with_code(node: Node, req: AuthRequest, code: str) -> RedirectRespo
 async def code_response(node: Node, req: AuthRequest, *, session_cookie: str,
                         session: Session) -> RedirectResponse:
     """A code for a live session (SSO): store it, then send it to the e-service."""
-    code, code_grant, grant = mint_code(node, req, session)
-    await node.store.grants.issue_code(code, code_grant, grant, session_cookie=session_cookie)
-    return redirect_with_code(node, req, code)
+    minted = mint_code(node, req, session)
+    await node.store.grants.issue_code(minted, now=node.now(), session_cookie=session_cookie)
+    return redirect_with_code(node, req, minted.code)

@@ -1,7 +1,7 @@
-"""Ending an SSO session: the session is deleted and its grants revoked in the store
-(confirmed on a replica) before anything is answered, and the back-channel logout of
-every e-service of the session (OpenID Connect Back-Channel Logout 1.0) is queued in
-the same step and first tried after the response (``service.sso.backchannel``)."""
+"""Ending an SSO session: one confirmed step of the store deletes the session, revokes
+its grants and queues the back-channel logout of every e-service of the session
+(OpenID Connect Back-Channel Logout 1.0) before anything is answered; each delivery is
+first tried after the response (``service.sso.backchannel``)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ async def end_session(n: Node, cookie: str, response: Response, *, notify: bool 
     session, delivery = ended.session, ended.delivery
     if session is None or not notify:
         return session
-    await n.store.grants.revoke_grants(session.grants)
     if delivery:
         response.background = _after(response.background, n, delivery)
     log.info("logout", sid=session.sid, clients=len(session.clients))

@@ -12,7 +12,6 @@ from service.store.grants import Grants
 from service.store.logins import Logins
 from service.store.retry import StoreUnavailable
 from service.store.sessions import Sessions
-from service.store.transactions import Transactions
 
 __all__ = ["Store", "StoreUnavailable", "open_store"]
 
@@ -20,7 +19,6 @@ __all__ = ["Store", "StoreUnavailable", "open_store"]
 @dataclass(frozen=True)
 class Store:
     client: StoreClient
-    transactions: Transactions
     sessions: Sessions
     grants: Grants
     pins: PinCounters
@@ -42,17 +40,14 @@ def open_store(settings: Settings) -> Store:
     client = StoreClient(connect(settings.redis), settings.redis)
     lt = settings.lifetimes
     sessions = Sessions(client, idle=lt.session_idle, absolute=lt.session_absolute)
-    transactions = Transactions(client, unopened=lt.login_transaction_unopened,
-                                ttl=lt.login_transaction, taken=lt.taken_transaction)
     pins = PinCounters(client, window=lt.pin_failure_window)
     grants = Grants(client, sessions, code_ttl=lt.authorization_code,
-                    used_marker_ttl=lt.used_code_marker, grant_grace=lt.unarmed_grant_grace)
+                    grant_grace=lt.unarmed_grant_grace)
     return Store(
         client=client,
-        transactions=transactions,
         sessions=sessions,
         grants=grants,
         pins=pins,
         deliveries=Deliveries(client, lease=lt.backchannel_claim),
-        logins=Logins(client, transactions, sessions, grants, pins),
+        logins=Logins(client, sessions, grants, pins),
     )

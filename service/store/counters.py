@@ -1,12 +1,11 @@
 """PIN attempt counters: per person, per person and address (or known browser), per
 address. The policy is ``service.login.lockout``; this module owns the keys and runs the
-two atomic steps: reserve an attempt before verifying, release it after a right PIN."""
+atomic step that reserves an attempt before verifying; a right PIN's reservation is
+given back by the step that finishes the login."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from redis.asyncio.client import Pipeline
 
 from service.crypto import digest
 from service.store import keys, scripts
@@ -44,9 +43,9 @@ class PinCounters:
             [*limits, self.window])
         return int(left)
 
-    def release_in(self, pipe: Pipeline, attempt: PinAttempt) -> None:
-        """A right PIN: clear its bucket and give back its place in the other counters,
-        inside the batch that finishes the login (``Logins.finish``)."""
-        pipe.eval(scripts.RELEASE_PIN_ATTEMPT, 3,
-                  *self._keys(attempt.personal_number, attempt.ip, attempt.device),
-                  "1" if attempt.person_counted else "0")
+    def release(self, attempt: PinAttempt) -> tuple[list[str], str]:
+        """A right PIN: the keys and the flag with which the step that finishes the login
+        (``Logins.finish``) clears its bucket and gives back its place in the other
+        counters (never below zero)."""
+        return (self._keys(attempt.personal_number, attempt.ip, attempt.device),
+                "1" if attempt.person_counted else "0")

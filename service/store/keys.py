@@ -10,9 +10,10 @@ from __future__ import annotations
 PREFIX = "idp:"
 
 
-def transaction(tx_id: str) -> str:
-    """A pending login: the validated authorization request and its progress."""
-    return f"{PREFIX}tx:{tx_id}"
+def finished_login(tx_id: str) -> str:
+    """Set when a login transaction (held by the browser, ``login.transaction``) is
+    finished: it finishes once. Lives as long as the transaction could."""
+    return f"{PREFIX}done:{tx_id}"
 
 
 def session(cookie_digest: str) -> str:
@@ -20,27 +21,10 @@ def session(cookie_digest: str) -> str:
     return f"{PREFIX}sess:{cookie_digest}"
 
 
-def code(code_digest: str) -> str:
-    return f"{PREFIX}code:{code_digest}"
-
-
-def code_used(code_digest: str) -> str:
-    """Left behind when a code is redeemed: a replay finds it and revokes the grant."""
-    return f"{PREFIX}code-used:{code_digest}"
-
-
 def grant(grant_id: str) -> str:
-    """A grant and its refresh-token family (hash)."""
+    """A grant (hash): its code until redeemed (a code names its grant), then its
+    refresh-token family, the digests rotated away and its revoked access tokens."""
     return f"{PREFIX}grant:{grant_id}"
-
-
-def grant_used_tokens(grant_id: str) -> str:
-    """Digests of refresh tokens already rotated away: presenting one revokes the family."""
-    return f"{PREFIX}grant-used:{grant_id}"
-
-
-def revoked_access_token(jti: str) -> str:
-    return f"{PREFIX}revoked-at:{jti}"
 
 
 def pin_failures_person(person_digest: str) -> str:
@@ -62,7 +46,6 @@ def pin_failures_ip(ip: str) -> str:
 
 def client_assertion_jti(client_id: str, jti_digest: str) -> str:
     return f"{PREFIX}jti:{client_id}:{jti_digest}"
-
 
 
 def logout_delivery(cookie_digest: str) -> str:

@@ -1,67 +1,63 @@
-"""Finishing a login: one store operation for the step that turns a proven identity into
-an SSO session and the e-service's first code.
+"""Finishing a login: the one store operation of a login in progress.
 
-In one confirmed round trip it takes the login transaction (once, only for the browser
-that started it), writes the new session (a new cookie value: no fixation) and the code
-with its grant. A request that loses the race to take the transaction (a double submit)
-withdraws what it wrote, so no session exists that no browser holds.
+The login transaction itself travels sealed in the browser (``login.transaction``);
+the store only makes it finish once. In one confirmed round trip (one script, one
+WAIT) the step marks the transaction finished, writes the new session (a new cookie
+value: no fixation) with the e-service's first code and its grant, and, for a PIN
+login, gives back the right PIN's reservation. A request that loses the race (a double
+submit) writes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from redis.asyncio.client import Pipeline
-
 from service.crypto import new_id
-from service.records import CodeGrant, Grant, Identity, Session
+from service.records import Identity, Session
+from service.store import keys, scripts
 from service.store.client import StoreClient
 from service.store.counters import PinAttempt, PinCounters
-from service.store.grants import Grants
+from service.store.grants import Grants, MintedCode
 from service.store.sessions import Sessions
-from service.store.transactions import Transaction, Transactions
-
-# What the caller mints for the new session: the code, what it stands for, its grant.
-MintCode = Callable[[Session], tuple[str, CodeGrant, Grant]]
 
 
 @dataclass(frozen=True, slots=True)
 class FinishedLogin:
     cookie: str  # the new session cookie's value
     session: Session
-    code: str
 
 
 class Logins:
-    def __init__(self, client: StoreClient, transactions: Transactions, sessions: Sessions,
-                 grants: Grants, pins: PinCounters) -> None:
+    def __init__(self, client: StoreClient, sessions: Sessions, grants: Grants,
+                 pins: PinCounters) -> None:
         self.client = client
-        self.transactions = transactions
         self.sessions = sessions
         self.grants = grants
         self.pins = pins
 
-    async def finish(self, tx: Transaction, identity: Identity, *, now: int,
-                     carry: Session | None, mint: MintCode,
-                     pin: PinAttempt | None = None) -> FinishedLogin | None:
-        """Take ``tx`` and write the new session and its first code. ``carry``: the
-        session of the same person being stepped up (its e-services and grants move to
-        the new one); ``pin``: the right PIN attempt whose reservation is given back in
-        the same round trip. None when another request finished this login first."""
-        cookie, session, write_session = self.sessions.prepare(identity, now=now, carry=carry)
-        code, code_grant, grant = mint(session)
-        attempt = new_id(16)
+    def new_session(self, identity: Identity, *, now: int,
+                    carry: Session | None) -> tuple[str, Session]:
+        """Choose the new session's cookie and id, for the caller to mint the first code
+        in it before ``finish`` writes both."""
+        cookie = new_id(32)
+        return cookie, self.sessions.new(identity, now=now, carry=carry)
 
-        def build(pipe: Pipeline) -> None:
-            self.transactions.take_in(pipe, tx, attempt)
-            write_session(pipe)
-            self.grants.issue_code_in(pipe, code, code_grant, grant, session_cookie=cookie)
-            if pin is not None:
-                self.pins.release_in(pipe, pin)
-
-        answers = await self.client.confirmed("login_finish", build)
-        if not self.transactions.won(answers[0], attempt):
-            await self.grants.withdraw_code(code, grant.grant_id, cookie)
-            return None
-        return FinishedLogin(cookie=cookie, session=session, code=code)
+    async def finish(self, tx_id: str, *, open_for: int, cookie: str, session: Session,
+                     first: MintedCode, now: int, pin: PinAttempt | None = None) -> bool:
+        """Finish login ``tx_id`` (which could still be used for ``open_for`` seconds):
+        write ``session`` behind ``cookie`` and the e-service's first code, minted in
+        it. ``pin``: the right PIN attempt whose reservation is given back. False when
+        another request finished this login first."""
+        cg = first.code_grant
+        new = self.sessions.fields(cookie, session, client_id=cg.client_id,
+                                   grant_id=cg.grant_id)
+        code = self.grants.prepare_code(first, now=now)
+        pin_keys, person_counted = self.pins.release(pin) if pin else ([], "")
+        args: list[str | int] = [new_id(16), max(open_for, 1), new.ttl, code.ttl,
+                                 2 * len(new.fields), 2 * len(code.fields), person_counted]
+        for fields in (new.fields, code.fields):
+            args += [x for kv in fields.items() for x in kv]
+        won = await self.client.confirmed_eval(
+            "login_finish", scripts.FINISH_LOGIN,
+            [keys.finished_login(tx_id), new.key, code.key, *pin_keys], args)
+        return bool(won)

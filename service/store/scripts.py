@@ -3,54 +3,53 @@ carries the same attempt id, so the one retry policy may run it again after a fa
 
 from __future__ import annotations
 
-# KEYS: code, used-marker, grant. ARGV: attempt id, marker ttl, refresh-token digest.
-# Redeems the code once and, in the same step, arms its grant (written with the code):
-# sets the refresh-token digest and the grant's own expiry (field 'ea').
-# Returns {"ok", data, expires_at} | {"revoked", data} (the grant was revoked, e.g. by a logout,
-# before the code was redeemed) | {"reused", data} | {"missing"}.
+# KEYS: grant. ARGV: code digest, attempt id, now (epoch s), refresh-token digest.
+# Redeems the code once and, in the same step, arms its grant (written with the code
+# when the login finished): sets the refresh-token digest and the grant's own expiry
+# ('ea'). The grant keeps 'used' (the attempt that redeemed it) for as long as it lives,
+# so a replay finds it and the caller revokes the grant.
+# Returns {"ok", code grant, expires_at} | {"reused", code grant} | {"missing"} (unknown,
+# expired, or its login has ended: a logout deletes the session's grants).
 CONSUME_CODE = """
-local v = redis.call('GET', KEYS[1])
-if v then
-  redis.call('DEL', KEYS[1])
-  redis.call('SET', KEYS[2], ARGV[1] .. '|' .. v, 'EX', ARGV[2])
-  local ea = redis.call('HGET', KEYS[3], 'ea')
-  if not ea then return {'revoked', v} end
-  redis.call('HSET', KEYS[3], 'rt', ARGV[3])
-  redis.call('EXPIREAT', KEYS[3], ea)
-  return {'ok', v, ea}
+local g = redis.call('HMGET', KEYS[1], 'code', 'cg', 'cx', 'used', 'ea')
+if not g[1] or g[1] ~= ARGV[1] then return {'missing'} end
+if g[4] then
+  if g[4] == ARGV[2] then return {'ok', g[2], g[5]} end
+  return {'reused', g[2]}
 end
-local m = redis.call('GET', KEYS[2])
-if not m then return {'missing'} end
-local sep = string.find(m, '|', 1, true)
-if string.sub(m, 1, sep - 1) == ARGV[1] then
-  local ea = redis.call('HGET', KEYS[3], 'ea')
-  if not ea then return {'revoked', string.sub(m, sep + 1)} end
-  return {'ok', string.sub(m, sep + 1), ea}
-end
-return {'reused', string.sub(m, sep + 1)}
+if tonumber(g[3]) < tonumber(ARGV[3]) then return {'missing'} end
+redis.call('HSET', KEYS[1], 'used', ARGV[2], 'rt', ARGV[4])
+redis.call('EXPIREAT', KEYS[1], g[5])
+return {'ok', g[2], g[5]}
 """
 
-# KEYS: grant, used-set. ARGV: presented digest, new digest, client id.
-# Returns {"ok", data} | {"reused"} | {"wrong_client"} | {"missing"}.
+# KEYS: grant. ARGV: presented digest, new digest, client id.
+# Rotates the family's refresh token. Every rotated-away digest stays in the grant as
+# 'u:<digest>', so presenting one again revokes the family (deletes the grant).
+# Returns {"ok", code grant, expires_at} | {"reused"} | {"wrong_client"} | {"missing"}
+# (also for a grant not yet redeemed: it has no refresh token).
 ROTATE_REFRESH = """
-local g = redis.call('HMGET', KEYS[1], 'rt', 'client_id', 'prev', 'data')
-if not g[4] then
-  return {'missing'}
-end
+local g = redis.call('HMGET', KEYS[1], 'rt', 'client_id', 'prev', 'cg', 'ea', 'u:' .. ARGV[1])
+if not g[4] or g[1] == '' then return {'missing'} end
 if g[2] ~= ARGV[3] then return {'wrong_client'} end
 if g[1] == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'prev', ARGV[1])
-  redis.call('SADD', KEYS[2], ARGV[1])
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
-  return {'ok', g[4]}
+  redis.call('HSET', KEYS[1], 'rt', ARGV[2], 'prev', ARGV[1], 'u:' .. ARGV[1], '1')
+  return {'ok', g[4], g[5]}
 end
-if g[1] == ARGV[2] and g[3] == ARGV[1] then return {'ok', g[4]} end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
-  redis.call('DEL', KEYS[1], KEYS[2])
+if g[1] == ARGV[2] and g[3] == ARGV[1] then return {'ok', g[4], g[5]} end
+if g[6] then
+  redis.call('DEL', KEYS[1])
   return {'reused'}
 end
 return {'missing'}
+"""
+
+# KEYS: grant. ARGV: access token id (jti). Remembers a revoked access token in its
+# grant (never makes a grant that is gone: without it the token is refused anyway).
+REVOKE_ACCESS_TOKEN = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'x:' .. ARGV[1], '1')
+return 1
 """
 
 # KEYS: session. ARGV: now, idle seconds. Slides the idle timeout, never past the
@@ -68,34 +67,36 @@ redis.call('EXPIRE', KEYS[1], ttl)
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: transaction. ARGV: attempt id, seconds to keep the taken marker, browser digest.
-# Takes a login transaction once, only for the browser it is bound to: a retry with the
-# same attempt id gets it again, any other caller gets nothing. Returns the fields or nil.
-TAKE_TRANSACTION = """
-local v = redis.call('HGETALL', KEYS[1])
-if #v == 0 then return false end
-if redis.call('HGET', KEYS[1], 'browser') ~= ARGV[3] then return false end
-local taken = redis.call('HGET', KEYS[1], 'taken')
-if taken and taken ~= ARGV[1] then return false end
-if not taken then
-  redis.call('HSET', KEYS[1], 'taken', ARGV[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-  table.insert(v, 'taken')
-  table.insert(v, ARGV[1])
+# KEYS: finished marker, session, grant, then (finishing a PIN login) person, person
+# bucket, address. ARGV: attempt id, marker seconds, session seconds, grant seconds,
+# number of session values, number of grant values, PIN release ('' none, '1' the person
+# counter was counted, '0' not), then the session's field/value pairs, then the grant's.
+# Finishes a login once: the marker (one per login transaction) is set for the first
+# attempt only; that attempt writes the session and the grant with its code, and gives
+# back the right PIN's reservation: clears its bucket, and takes one from the address
+# and (when counted) the person, never below zero. A retry of the same
+# attempt finds its own marker: the first run did everything. Returns 1, or 0 when
+# another attempt finished this login first (nothing is written then).
+FINISH_LOGIN = """
+local held = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'GET', 'EX', ARGV[2])
+if held then
+  if held == ARGV[1] then return 1 end
+  return 0
 end
-return v
-"""
-
-# KEYS: transaction. ARGV: seconds it lives from now on, then field, value, ...
-# Updates a live, untaken transaction only, and gives it the lifetime of one in progress
-# (the citizen acted). Returns 1, or 0 when there was none to update. Idempotent.
-UPDATE_TRANSACTION = """
-if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('HEXISTS', KEYS[1], 'taken') == 0 then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-  redis.call('EXPIRE', KEYS[1], ARGV[1])
-  return 1
+local ns, ng = tonumber(ARGV[5]), tonumber(ARGV[6])
+redis.call('HSET', KEYS[2], unpack(ARGV, 8, 7 + ns))
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[3], unpack(ARGV, 8 + ns, 7 + ns + ng))
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+if ARGV[7] ~= '' then
+  redis.call('DEL', KEYS[5])
+  local give_back = {KEYS[6]}
+  if ARGV[7] == '1' then table.insert(give_back, KEYS[4]) end
+  for _, k in ipairs(give_back) do
+    if tonumber(redis.call('GET', k) or '0') > 0 then redis.call('DECR', k) end
+  end
 end
-return 0
+return 1
 """
 
 # KEYS: person, person bucket (person + address, or person + known browser), address.
@@ -121,39 +122,34 @@ end
 return 0
 """
 
-# KEYS: person, person bucket, address. ARGV: 1 when the person key was counted.
-# After a right PIN: clears the bucket and gives back the attempt the person and address
-# counters hold for it (never below zero, so a retry gives back nothing more than one).
-RELEASE_PIN_ATTEMPT = """
-redis.call('DEL', KEYS[2])
-local give_back = {KEYS[3]}
-if ARGV[1] == '1' then table.insert(give_back, KEYS[1]) end
-for _, k in ipairs(give_back) do
-  if tonumber(redis.call('GET', k) or '0') > 0 then redis.call('DECR', k) end
-end
-return 1
-"""
-
-# KEYS: session, delivery, delivery queue. ARGV: queue deliveries (1/0), due (epoch s),
-# deliver until (epoch s), delivery key TTL.
-# Logout: deletes the session and, in the same step, queues the back-channel logout of
-# every e-service that got a code in it, so no node can die between the two and lose a
-# logout. Returns the session's fields (empty when it was already gone). A retry after
-# a failover finds no session and returns nothing: the first run did the work.
+# KEYS: session, delivery, delivery queue. ARGV: notify (1/0), due (epoch s), deliver
+# until (epoch s), delivery key TTL, grant key prefix.
+# Logout: deletes the session and, with notify, in the same step revokes every grant
+# issued in it (their keys are named by the session's 'g:' fields: Redis behind
+# Sentinel is one primary, so a script may reach keys it learns of) and queues the
+# back-channel logout of every e-service that got a code in it, so no node can die
+# between the steps and lose a logout or leave a grant alive. Returns the session's
+# fields (empty when it was already gone). A retry after a failover finds no session
+# and returns nothing: the first run did the work.
 END_SESSION = """
 local f = redis.call('HGETALL', KEYS[1])
 if #f == 0 then return f end
 redis.call('DEL', KEYS[1])
 if ARGV[1] == '1' then
   local d = {}
+  local grants = {}
   local data = nil
   for i = 1, #f, 2 do
-    if string.sub(f[i], 1, 3) == 'rp:' then
+    local kind = string.sub(f[i], 1, 3)
+    if kind == 'rp:' then
       table.insert(d, f[i]); table.insert(d, f[i + 1])
+    elseif string.sub(kind, 1, 2) == 'g:' then
+      table.insert(grants, ARGV[5] .. string.sub(f[i], 3))
     elseif f[i] == 'd' then
       data = f[i + 1]
     end
   end
+  if #grants > 0 then redis.call('DEL', unpack(grants)) end
   if #d > 0 and data then
     redis.call('HSET', KEYS[2], 'd', data, 'until', ARGV[3], 'attempts', 0, unpack(d))
     redis.call('EXPIRE', KEYS[2], ARGV[4])

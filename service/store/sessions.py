@@ -8,7 +8,6 @@ the absolute one never moves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,41 +28,42 @@ class Ended:
     delivery: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session about to be written: its key and hash fields, and how long it lives
+    until used again."""
+
+    key: str
+    fields: dict[str, str]
+    ttl: int
+
+
 class Sessions:
     def __init__(self, client: StoreClient, *, idle: int, absolute: int) -> None:
         self.client = client
         self.idle = idle
         self.absolute = absolute
 
-    async def create(self, identity: Identity, *, now: int,
-                     carry: Session | None = None) -> tuple[str, Session]:
-        """A new session with a new cookie value (never reuses one: no fixation).
+    def new(self, identity: Identity, *, now: int, carry: Session | None = None) -> Session:
+        """A new session (not yet written), with the e-services and grants of ``carry``."""
+        return Session(sid=new_id(16), identity=identity, created=now,
+                       absolute_expiry=now + self.absolute,
+                       clients=carry.clients if carry else (),
+                       grants=carry.grants if carry else ())
 
-        ``carry``: a session of the same person being stepped up; its e-services and
-        grants move to the new session so logout still reaches them."""
-        cookie, session, build = self.prepare(identity, now=now, carry=carry)
-        await self.client.confirmed("session_create", build)
-        return cookie, session
-
-    def prepare(self, identity: Identity, *, now: int, carry: Session | None = None
-                ) -> tuple[str, Session, Callable[[Pipeline], None]]:
-        """As ``create``, but returns the commands for a confirmed batch of the caller's
-        (a login writes its session and first code with one WAIT)."""
-        cookie = new_id(32)
-        session = Session(sid=new_id(16), identity=identity, created=now,
-                          absolute_expiry=now + self.absolute)
-        key = keys.session(digest(cookie))
-
-        def build(pipe: Pipeline) -> None:
-            mapping: dict[Any, Any] = {
-                "d": session.to_json(), "abs": str(session.absolute_expiry)}
-            if carry is not None:
-                mapping.update({f"rp:{c}": "1" for c in carry.clients})
-                mapping.update({f"g:{g}": "" for g in carry.grants})
-            pipe.hset(key, mapping=mapping)
-            pipe.expire(key, min(self.idle, self.absolute))
-
-        return cookie, session, build
+    def fields(self, cookie: str, session: Session, *, client_id: str = "",
+               grant_id: str = "") -> NewSession:
+        """What writing ``session`` behind ``cookie`` takes, for a step of the store's
+        that writes it with other things (finishing a login). ``client_id`` and
+        ``grant_id``: the e-service that gets the session's first code, and its grant."""
+        core = Session(sid=session.sid, identity=session.identity, created=session.created,
+                       absolute_expiry=session.absolute_expiry)
+        fields: dict[str, str] = {"d": core.to_json(), "abs": str(session.absolute_expiry)}
+        fields.update({f"rp:{c}": "1" for c in session.clients})
+        fields.update({f"g:{g}": "" for g in session.grants})
+        if client_id:
+            fields.update({f"rp:{client_id}": "1", f"g:{grant_id}": client_id})
+        return NewSession(keys.session(digest(cookie)), fields, min(self.idle, self.absolute))
 
     async def get(self, cookie: str, *, now: int) -> Session | None:
         """The live session for this cookie, sliding its idle timeout; None if gone."""
@@ -87,8 +87,8 @@ class Sessions:
     async def end(self, cookie: str, *, notify_until: int = 0, now: int = 0) -> Ended:
         """Log out: delete the session (confirmed on a replica) and say what it was.
 
-        With ``notify_until`` the same step queues the back-channel logout of its
-        e-services, to be delivered until then."""
+        With ``notify_until`` the same step revokes its grants and queues the
+        back-channel logout of its e-services, to be delivered until then."""
         if not _plausible(cookie):
             return Ended(None)
         cd = digest(cookie)
@@ -98,7 +98,8 @@ class Sessions:
             [keys.session(cd), delivery, keys.logout_delivery_queue()],
             # The record outlives its deadline by as long again: the pollers see it
             # expire and count it given up, rather than lose it silently.
-            [1 if notify_until else 0, now, notify_until, max(2 * (notify_until - now), 1)])
+            [1 if notify_until else 0, now, notify_until, max(2 * (notify_until - now), 1),
+             keys.grant("")])
         session = _parse(raw) if raw else None
         queued = bool(notify_until and session is not None and session.clients)
         return Ended(session, delivery if queued else "")

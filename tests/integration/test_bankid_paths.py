@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import html
+import json
 
 import httpx
 import pytest
 
+from service.login import transaction
 from tests.conftest import PNR, World
 from tests.helpers import citizen
 
@@ -58,11 +60,13 @@ async def test_qr_svg_never_carries_the_secret(world: World) -> None:
     tx, _ = await start_order(world)
     svg = (await world.browser.get(f"/login/{tx}/bankid/qr.svg")).text
     page = (await world.browser.get(f"/login/{tx}/bankid")).text
-    stored = world.redis.hget(f"idp:tx:{tx}", "order")
-    assert stored
-    import json
-    secret = json.loads(stored)["qr_start_secret"]
-    assert secret not in svg and secret not in page
+    sealed = world.browser.cookies["__Secure-idp_login"]
+    opened = transaction.unseal(sealed, tx, world.node.keys.current.derived_key(
+        transaction.PURPOSE), now=world.node.now())
+    assert opened is not None and opened.order
+    secret = json.loads(opened.order)["qr_start_secret"]
+    # Only the sealed transaction holds it, and that is encrypted.
+    assert secret not in svg and secret not in page and secret not in sealed
 
 
 @pytest.mark.parametrize(("action", "rfa"), [("userCancel", "RFA6"), ("startFailed", "RFA17B"),
@@ -142,7 +146,7 @@ async def test_a_bankid_that_answers_too_slowly_gives_rfa5_not_a_hang(world: Wor
 async def test_two_collects_that_both_see_the_order_complete_finish_the_login_once(world: World) -> None:
     # The script's collect and a press of the no-script button can cross: both find the
     # order complete (a slow BankID keeps them side by side), only one takes the
-    # transaction, and the other's session and code are withdrawn.
+    # transaction, and the other writes nothing.
     tx, csrf, page = await start_page(world, "same")
     token = citizen.AUTOSTART.search(page.text)
     assert token
@@ -161,4 +165,4 @@ async def test_two_collects_that_both_see_the_order_complete_finish_the_login_on
     assert lost.status_code == 410 and lost.json()["error"] == "err_tx_expired"
     assert lost.json()["support_ref"]
     assert len(list(world.redis.scan_iter("idp:sess:*"))) == 1
-    assert len(list(world.redis.scan_iter("idp:code:*"))) == 1
+    assert len(list(world.redis.scan_iter("idp:grant:*"))) == 1

@@ -75,7 +75,7 @@ async def test_a_code_redeemed_after_its_session_was_logged_out_gives_no_tokens(
     await world.browser.post("/end_session", data={"csrf": citizen.csrf_of(r.text)})
     r = await citizen.redeem(world.http, flow, code)
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
-    assert "logged out" in r.json()["error_description"]
+    assert "login has ended" in r.json()["error_description"]
 
 
 async def test_a_forged_code_naming_a_real_grant_is_refused_and_harms_nothing(

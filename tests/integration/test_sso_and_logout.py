@@ -87,12 +87,15 @@ async def test_pin_is_refused_for_a_loa3_eservice(world: World) -> None:
 async def test_session_cookie_is_host_prefixed_secure_httponly_lax(world: World) -> None:
     resp, _ = await citizen.start(world.browser, "rp-basic")
     final = await citizen.pin_login(world.browser, citizen.login_url(resp), PIN_CITIZEN, "1234")
-    set_cookie = final.headers["set-cookie"]
-    assert set_cookie.startswith("__Host-idp_session=")
+    cookies = {c.split("=", 1)[0]: c for c in final.headers.get_list("set-cookie")}
+    set_cookie = cookies["__Host-idp_session"]
     for attr in ("Secure", "HttpOnly", "SameSite=lax", "Path=/"):
         assert attr.lower() in set_cookie.lower()
     assert "domain" not in set_cookie.lower()
     assert len(world.browser.cookies["__Host-idp_session"]) >= 43  # 256 bits
+    # The finished login's transaction is taken from the browser.
+    assert "max-age=0" in cookies["__Secure-idp_login"].lower()
+    assert "__Secure-idp_login" not in world.browser.cookies
 
 
 async def test_logout_with_id_token_hint_ends_the_session_everywhere(world: World) -> None:
