@@ -15,10 +15,10 @@ from wsgiref.simple_server import WSGIServer
 import structlog
 from prometheus_client import generate_latest, start_http_server
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from service import metrics
 from service.state import Node, node
+from service.web.http import JSONResponse
 
 READY_GRACE_S = 10.0
 PING_EVERY_S = 1.0

@@ -16,6 +16,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any
 
+import orjson
 import structlog
 from starlette.types import Scope
 
@@ -36,6 +37,13 @@ _SECRET_PARAM = re.compile(
     r"(?i)\b(code|access_token|refresh_token|id_token|id_token_hint|login_hint|logout_token"
     r"|token|client_secret|client_assertion|code_verifier|pin|personal_number)=[^&\s\"'<>]+")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# What every pattern above needs: a JWT starts with eyJ, a secret parameter has '=', a
+# personal number has six digits in a row. A string with none of them is left as it is
+# (most are: one search instead of four substitutions).
+_SUSPECT = re.compile(r"eyJ|=|\d{6}")
+# Values the node makes itself, never from a request: not scrubbed. (A request id is
+# the node's own or its front door's, checked against _REQUEST_ID.)
+_OWN_KEYS = frozenset({"level", "node", "request_id", "route", "status", "duration_ms"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9\-_.]{8,64}$")
 
 
@@ -63,6 +71,8 @@ def mask_personal_numbers(text: str) -> str:
 def scrub(text: str) -> str:
     """Everything that must never reach a log, out of one string: tokens (JWTs), secrets
     in query strings and forms, and personal numbers (masked)."""
+    if _SUSPECT.search(text) is None:
+        return text
     text = _JWT.sub("[jwt]", text)
     text = _SECRET_PARAM.sub(lambda m: f"{m.group(1)}=[redacted]", text)
     return mask_personal_numbers(text)
@@ -85,6 +95,8 @@ def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[s
     """Drop secrets by key and scrub every string, at any depth. Runs after exception
     formatting, so a traceback's text is scrubbed too."""
     for key in list(event):
+        if key in _OWN_KEYS:
+            continue
         if key.lower() in _SECRET_KEYS:
             event[key] = "[redacted]"
         else:
@@ -104,15 +116,16 @@ def configure_logging(*, fmt: str = "json", level: str = "info") -> None:
     if _CONFIGURED and _CONFIGURED[-1] == (fmt, level):
         return
     _CONFIGURED.append((fmt, level))
-    renderer: Any = (structlog.processors.JSONRenderer() if fmt == "json"
+    renderer: Any = (structlog.processors.JSONRenderer(serializer=_json) if fmt == "json"
                      else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()))
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     # Formatting first, redaction after: a traceback's text is scrubbed before output.
-    final: list[Any] = [structlog.processors.format_exc_info, redact, renderer]
+    # The time stamp comes after redaction: the node makes it, nothing to scrub.
+    final: list[Any] = [structlog.processors.format_exc_info, redact,
+                        structlog.processors.TimeStamper(fmt="iso", utc=True), renderer]
     structlog.configure(
         processors=[*shared, *final],
         wrapper_class=structlog.make_filtering_bound_logger(
@@ -130,6 +143,12 @@ def configure_logging(*, fmt: str = "json", level: str = "info") -> None:
     _STDLIB_HANDLER[:] = [handler]
     root.addHandler(handler)
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
+
+
+def _json(event: Any, **_: Any) -> str:
+    """One log line (orjson: a tenth of the standard library's time for the same line);
+    what it cannot encode is written as its ``str``."""
+    return orjson.dumps(event, default=str).decode()
 
 
 def new_request_id() -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from service import loa
 from service.oidc.claims import ALL_CLAIMS, SCOPES
 from service.oidc.clients import AUTH_METHODS
 from service.settings import Settings
 from service.state import node
+from service.web.http import JSONResponse
 
 
 def cache_headers(settings: Settings) -> dict[str, str]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from service.endpoints.token import NO_STORE, client_and_token
 from service.oidc import issued_tokens
 from service.oidc.issued_tokens import InvalidToken, verify
+from service.web.http import JSONResponse
 
 INACTIVE = {"active": False}
 

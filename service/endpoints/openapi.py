@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from service.endpoints.discovery import cache_headers
 from service.state import node
+from service.web.http import JSONResponse
 
 _ERROR = {"type": "object", "required": ["error"],
           "properties": {"error": {"type": "string"}, "error_description": {"type": "string"},

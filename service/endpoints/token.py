@@ -11,7 +11,6 @@ from typing import Any
 
 import structlog
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from service import metrics
 from service.crypto import digest, new_id
@@ -23,6 +22,7 @@ from service.oidc.clients import Client
 from service.records import CodeGrant, Grant
 from service.state import Node, node
 from service.web import http
+from service.web.http import JSONResponse
 
 log = structlog.get_logger("idportal.token")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

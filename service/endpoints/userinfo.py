@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import structlog
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
 from service.errors import BearerError
 from service.oidc import claims as claimsmod
@@ -13,6 +12,7 @@ from service.oidc.issued_tokens import InvalidToken, verify
 from service.records import Grant
 from service.state import Node, node
 from service.web import http
+from service.web.http import JSONResponse
 
 
 async def bearer_grant(request: Request, n: Node, token: str) -> tuple[Grant, dict[str, object]]:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import structlog
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from service import loa, metrics
 from service.errors import BankIDError, PageError
@@ -26,6 +26,7 @@ from service.personnummer import InvalidPersonalNumber, parse
 from service.records import Identity
 from service.state import Node, node
 from service.web import http
+from service.web.http import JSONResponse
 from service.web.render import page
 
 log = structlog.get_logger("idportal.bankid")

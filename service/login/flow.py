@@ -62,14 +62,13 @@ def keep(response: Response, n: Node, tx: Transaction) -> None:
 
 
 def _set(response: Response, n: Node, tx: Transaction, sealed: str) -> None:
-    response.set_cookie(_cookie_name(n), sealed, max_age=max(tx.expires - n.now(), 1),
-                        path=f"/login/{tx.tx_id}", secure=n.settings.cookie_secure,
-                        httponly=True, samesite="lax")
+    http.add_cookie(response, _cookie_name(n), sealed, path=f"/login/{tx.tx_id}",
+                    secure=n.settings.cookie_secure, max_age=max(tx.expires - n.now(), 1))
 
 
 def _forget(response: Response, n: Node, tx: Transaction) -> None:
-    response.delete_cookie(_cookie_name(n), path=f"/login/{tx.tx_id}",
-                           secure=n.settings.cookie_secure, httponly=True, samesite="lax")
+    http.add_cookie(response, _cookie_name(n), "", path=f"/login/{tx.tx_id}",
+                    secure=n.settings.cookie_secure, max_age=0)
 
 
 def _cookie_name(n: Node) -> str:

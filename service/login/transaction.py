@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import json
 import os
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ def seal(tx: Transaction, key: bytes) -> str:
                        "t": tx.created, "x": tx.expires, "o": tx.order, "s": tx.step_up_from},
                       separators=(",", ":")).encode()
     nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, body, _aad(tx.tx_id))
+    sealed = _aead(key).encrypt(nonce, body, _aad(tx.tx_id))
     return base64.urlsafe_b64encode(_VERSION + nonce + sealed).rstrip(b"=").decode()
 
 
@@ -88,13 +89,18 @@ def unseal(sealed: str, tx_id: str, key: bytes, *, now: int) -> Transaction | No
     if len(raw) < 1 + 12 + 16 or raw[:1] != _VERSION:
         return None
     try:
-        body = json.loads(AESGCM(key).decrypt(raw[1:13], raw[13:], _aad(tx_id)))
+        body = json.loads(_aead(key).decrypt(raw[1:13], raw[13:], _aad(tx_id)))
     except (InvalidTag, ValueError):
         return None
     tx = Transaction(tx_id=tx_id, request=AuthRequest.from_json(body["r"]), browser=body["b"],
                      csrf=body["c"], created=body["t"], expires=body["x"], order=body["o"],
                      step_up_from=body["s"])
     return tx if now < tx.expires else None
+
+
+@functools.lru_cache(maxsize=4)
+def _aead(key: bytes) -> AESGCM:
+    return AESGCM(key)
 
 
 def _aad(tx_id: str) -> bytes:

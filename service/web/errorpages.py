@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import structlog
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from service.errors import (
     AuthorizeError,
@@ -24,7 +24,7 @@ from service.errors import (
 )
 from service.store import StoreUnavailable
 from service.web import i18n
-from service.web.http import locale, request_id
+from service.web.http import JSONResponse, locale, request_id
 from service.web.render import page
 
 log = structlog.get_logger("idportal.errors")

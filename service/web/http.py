@@ -1,10 +1,13 @@
 """Request helpers at the edge: bounded parameter parsing, client address, cookies,
-locale. Everything that reads raw input does it here, with limits."""
+locale, JSON answers. Everything that reads raw input does it here, with limits."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl
 
+import orjson
+from starlette import responses
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,6 +15,14 @@ from service.errors import PageError
 from service.web import i18n, proxies
 
 MAX_PARAMS = 50
+
+
+class JSONResponse(responses.JSONResponse):
+    """Starlette's JSON answer, encoded with orjson (compact UTF-8, as Starlette's)."""
+
+    def render(self, content: object) -> bytes:
+        return orjson.dumps(content)
+
 SESSION_COOKIE = "__Host-idp_session"
 BROWSER_COOKIE = "__Host-idp_browser"
 DEV_PREFIX = "idp_"  # cookie names on a plain-http loopback issuer (no __Host- there)
@@ -82,13 +93,31 @@ def cookie_name(base: str, secure: bool) -> str:
 def set_cookie(response: Response, base: str, value: str, *, secure: bool,
                max_age: int | None = None) -> None:
     """``__Host-`` cookies: Secure, Path=/, no Domain; HttpOnly; SameSite=Lax."""
-    response.set_cookie(cookie_name(base, secure), value, max_age=max_age, path="/",
-                        secure=secure, httponly=True, samesite="lax")
+    add_cookie(response, cookie_name(base, secure), value, path="/", secure=secure,
+               max_age=max_age)
 
 
 def clear_cookie(response: Response, base: str, *, secure: bool) -> None:
-    response.delete_cookie(cookie_name(base, secure), path="/", secure=secure,
-                           httponly=True, samesite="lax")
+    add_cookie(response, cookie_name(base, secure), "", path="/", secure=secure, max_age=0)
+
+
+_COOKIE_SAFE = re.compile(r"[A-Za-z0-9._~/-]*")
+
+
+def add_cookie(response: Response, name: str, value: str, *, path: str, secure: bool,
+               max_age: int | None) -> None:
+    """One ``Set-Cookie`` (HttpOnly, SameSite=Lax, no Domain), written directly: the
+    standard library's cookie classes cost more than the rest of a small answer. Names,
+    values and paths are ours and URL-safe; anything else is a bug, refused."""
+    if not (_COOKIE_SAFE.fullmatch(name) and _COOKIE_SAFE.fullmatch(value)
+            and _COOKIE_SAFE.fullmatch(path)):
+        raise ValueError(f"not a safe cookie: {name!r}")
+    parts = [f"{name}={value}; Path={path}; HttpOnly; SameSite=Lax"]
+    if max_age is not None:
+        parts.append(f"; Max-Age={max_age}")
+    if secure:
+        parts.append("; Secure")
+    response.raw_headers.append((b"set-cookie", "".join(parts).encode("latin-1")))
 
 
 def get_cookie(request: Request, base: str, *, secure: bool) -> str:

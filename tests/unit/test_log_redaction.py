@@ -81,3 +81,18 @@ def test_scrub_removes_tokens_and_secret_parameters_from_any_text() -> None:
     text = scrub(f"POST /token code=AbC.def&code_verifier=xyz refresh_token=r.1 {JWT}")
     assert "AbC.def" not in text and "xyz" not in text and "r.1" not in text
     assert JWT not in text and "[jwt]" in text
+
+
+def test_what_a_request_brings_is_scrubbed_even_in_the_common_fields() -> None:
+    # Only values the node makes itself skip the scrubber; the method, the event text
+    # and a client id come from outside.
+    out = redact(None, "info", {"event": f"GET /x?pin=4711 {PNR}", "method": f"X{PNR}",
+                                "client_id": f"rp {PNR10}", "route": "authorize",
+                                "status": 200})
+    assert PNR not in json.dumps(out) and PNR10 not in json.dumps(out) and "4711" not in out["event"]
+    assert out["route"] == "authorize" and out["status"] == 200
+
+
+def test_a_string_with_nothing_to_scrub_comes_back_as_it_was() -> None:
+    for text in ["request", "rp-basic", "11:22:33", "12345", "a-b_c.d"]:
+        assert scrub(text) is text

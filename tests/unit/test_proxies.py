@@ -34,3 +34,4 @@ def test_ipv6_and_unparsable_peers() -> None:
     v6 = TrustedProxies(["::1"])
     assert v6.client("::1", ["2001:db8::7"]) == "2001:db8::7"
     assert not HAPROXY.trusts("unix-socket")
+
