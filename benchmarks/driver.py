@@ -5,27 +5,24 @@ Modes:
            the simulator) → collect (completes: code) → token → userinfo: 5 requests
   pin      authorize (method page with the PIN form) → PIN post (code) → token → userinfo: 4
   refresh  one BankID login per virtual user, then refresh_token grants in a loop
-A login counts only if every step passed its checks. Bounded: stops after
-warm-up + duration. Only ever targets 127.0.0.1.
+The steps and their checks are ``citizen.journeys``, run by ``citizen.aio``. A login
+counts only if every step passed its checks. Bounded: stops after warm-up + duration.
+Only ever targets 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
-from citizen import protocol
-from ha.drills.browser import Browser
-
-
-class StepError(Exception):
-    pass
+from citizen import journeys
+from citizen.aio import Runner
 
 
 @dataclass
@@ -41,6 +38,18 @@ class Stats:
         if self.recording:
             self.errors[kind] = self.errors.get(kind, 0) + 1
 
+    def count(self, c: journeys.Call) -> Callable[[object], None]:
+        if self.recording:
+            if c.to == "phone":
+                self.phone_requests += 1
+            else:
+                self.requests += 1
+        return _ignore
+
+
+def _ignore(_: object) -> None:
+    pass
+
 
 @dataclass
 class Target:
@@ -54,97 +63,23 @@ class Target:
 
 
 class Driver:
+    """The journeys of ``citizen.journeys`` for one e-service, counted in ``stats``."""
+
     def __init__(self, session: aiohttp.ClientSession, target: Target, stats: Stats) -> None:
-        self.s = session
         self.t = target
         self.stats = stats
-        self.basic = protocol.basic(target.client_id, target.secret)["Authorization"]
-
-    async def req(self, browser: Browser | None, method: str, url: str, *, expect: int,
-                  data: dict[str, str] | None = None,
-                  headers: dict[str, str] | None = None) -> tuple[aiohttp.ClientResponse, str]:
-        h = dict(headers or {})
-        if browser is not None:
-            h.update(browser.header())
-        async with self.s.request(method, self.t.base + url, data=data, headers=h,
-                                  allow_redirects=False) as resp:
-            text = await resp.text()
-            if self.stats.recording:
-                self.stats.requests += 1
-            if browser is not None:
-                browser.absorb(resp.headers.getall("set-cookie", []))
-            if resp.status != expect:
-                raise StepError(f"{url.split('?')[0][:30]} {resp.status}")
-            return resp, text
-
-    def _authorize_url(self) -> tuple[str, str, str]:
-        params, flow = protocol.authorize(self.t.client_id, self.t.redirect_uri)
-        return protocol.authorize_path(params), flow.verifier, flow.state
-
-    async def _tokens(self, code: str, verifier: str) -> dict[str, Any]:
-        _, text = await self.req(None, "POST", "/token", expect=200, headers={"Authorization": self.basic},
-                                 data={"grant_type": "authorization_code", "code": code,
-                                       "redirect_uri": self.t.redirect_uri, "code_verifier": verifier})
-        body = json.loads(text)
-        if not body.get("id_token") or not body.get("access_token"):
-            raise StepError("token body")
-        _, text = await self.req(None, "GET", "/userinfo", expect=200,
-                                 headers={"Authorization": "Bearer " + body["access_token"]})
-        if "sub" not in json.loads(text):
-            raise StepError("userinfo body")
-        return dict(body)
-
-    def _code(self, location: str, state: str) -> str:
-        q = protocol.query_of(location)
-        if q.get("state") != state or "code" not in q:
-            raise StepError("redirect without code")
-        return q["code"]
-
-    async def _login_page(self, b: Browser) -> tuple[str, str, str, str]:
-        """``/authorize`` for a new browser: the method page, in place."""
-        url, verifier, state = self._authorize_url()
-        _, page = await self.req(b, "GET", url, expect=200)
-        login, csrf = protocol.login_path(page), protocol.csrf(page)
-        if not login or not csrf:
-            raise StepError("no login page")
-        return login, csrf, verifier, state
+        self.es = journeys.EService(target.client_id, target.redirect_uri, secret=target.secret)
+        self.runner = Runner(session, target.base, target.phone, on_call=stats.count)
 
     async def bankid_login(self, pnr: str) -> dict[str, Any]:
-        b = Browser()
-        login, csrf, verifier, state = await self._login_page(b)
-        _, page = await self.req(b, "POST", login + "/bankid/start", expect=200,
-                                 data={"csrf": csrf, "device": "same"})
-        token = protocol.autostart_token(page)
-        if not token:
-            raise StepError("no autostart token")
-        async with self.s.post(self.t.phone + "/phone/open", json={
-                "autoStartToken": token, "personalNumber": pnr}) as r:
-            await r.read()
-            if self.stats.recording:
-                self.stats.phone_requests += 1
-            if r.status != 200:
-                raise StepError(f"phone {r.status}")
-        _, text = await self.req(b, "POST", login + "/bankid/collect", expect=200,
-                                 data={"csrf": csrf}, headers={"Accept": "application/json"})
-        body = json.loads(text)
-        if body.get("status") != "complete":
-            raise StepError(f"collect {body.get('status')}")
-        return await self._tokens(self._code(body["next"], state), verifier)
+        return await self.runner.run(journeys.bankid_login(self.es, pnr))
 
     async def pin_login(self, pnr: str) -> dict[str, Any]:
-        b = Browser()
-        login, csrf, verifier, state = await self._login_page(b)  # with the PIN form on it
-        resp, _ = await self.req(b, "POST", login + "/pin", expect=303, data={
-            "csrf": csrf, "personal_number": pnr, "pin": self.t.pin})
-        return await self._tokens(self._code(resp.headers["location"], state), verifier)
+        return await self.runner.run(journeys.pin_login(self.es, pnr, self.t.pin))
 
     async def refresh(self, rt: str) -> str:
-        _, text = await self.req(None, "POST", "/token", expect=200, headers={"Authorization": self.basic},
-                                 data={"grant_type": "refresh_token", "refresh_token": rt})
-        body = json.loads(text)
-        if not body.get("access_token") or not body.get("refresh_token"):
-            raise StepError("refresh body")
-        return str(body["refresh_token"])
+        tokens = await self.runner.run(journeys.refresh(self.es, rt))
+        return str(tokens["refresh_token"])
 
 
 async def _vu(i: int, d: Driver, mode: str, stop_at: float) -> None:
@@ -163,8 +98,8 @@ async def _vu(i: int, d: Driver, mode: str, stop_at: float) -> None:
                 await d.pin_login(pnr)
             else:
                 await d.bankid_login(pnr)
-        except StepError as exc:
-            d.stats.error(str(exc))
+        except journeys.JourneyFailed as exc:
+            d.stats.error(f"{exc.step} {exc.detail[:24]}")
             rt = ""
             continue
         except (TimeoutError, aiohttp.ClientError) as exc:

@@ -25,13 +25,14 @@ from typing import Any
 
 from locust import LoadTestShape, between, events, task
 
+from citizen import journeys
 from loadtests import slo
 from loadtests.journeys import (
     BYGGLOV,
     MINA,
     Citizen,
-    StepFailed,
     any_citizen,
+    approval_delay,
     lockout_citizen,
     pin_citizen,
 )
@@ -92,16 +93,18 @@ class PinCitizen(Citizen):
             self.lockout()
             return
         with self.journey("pin_login"):
-            login, verifier, state = self.authorize(MINA)
+            screen = self.follow(journeys.open_login(MINA))
             pnr = pin_citizen()
             r = random.random()
             if r < INVALID_NUMBER_SHARE:
-                self.pin(login, pnr[:-1] + str((int(pnr[-1]) + 1) % 10), "1234", expect=400)
+                wrong = pnr[:-1] + str((int(pnr[-1]) + 1) % 10)
+                self.follow(journeys.pin(screen, wrong, "1234", expect=(400,)))
             elif r < INVALID_NUMBER_SHARE + WRONG_PIN_SHARE:
-                self.pin(login, pnr, "9999", expect=401)
-            resp = self.pin(login, pnr, "1234", expect=303)
-            tokens = self.token(MINA, self.code_of(resp.headers["location"], state), verifier)
-            self.userinfo(tokens["access_token"])
+                self.follow(journeys.pin(screen, pnr, "9999", expect=(401,)))
+            answer = self.follow(journeys.pin(screen, pnr, "1234"))
+            tokens = self.follow(journeys.redeem(
+                MINA, screen.flow, journeys.code_of("pin", answer.location, screen.flow)))
+            self.follow(journeys.userinfo(tokens["access_token"]))
 
 
     def lockout(self) -> None:
@@ -109,12 +112,12 @@ class PinCitizen(Citizen):
         locked (429, the way out on the page), and even the right PIN is refused. A lock
         left by an earlier journey on the same citizen answers 429 from the start."""
         with self.journey("pin_lockout"):
-            login, _, _ = self.authorize(MINA)
+            screen = self.follow(journeys.open_login(MINA))
             pnr = lockout_citizen()
             for _ in range(5):
-                if self.pin(login, pnr, "0000", expect=(401, 429)).status_code == 429:
+                if self.follow(journeys.pin(screen, pnr, "0000", expect=(401, 429))).status == 429:
                     break
-            self.pin(login, pnr, "1234", expect=429)
+            self.follow(journeys.pin(screen, pnr, "1234", expect=(429,)))
 
 
 class StepUpCitizen(Citizen):
@@ -124,15 +127,15 @@ class StepUpCitizen(Citizen):
     @task
     def pin_then_bankid_for_loa3(self) -> None:
         with self.journey("pin_then_step_up"):
-            login, verifier, state = self.authorize(MINA)
+            screen = self.follow(journeys.open_login(MINA))
             pnr = pin_citizen()
-            resp = self.pin(login, pnr, "1234", expect=303)
-            self.token(MINA, self.code_of(resp.headers["location"], state), verifier)
-            login, verifier, state = self.authorize(BYGGLOV)
-            if not login.startswith("/login/"):
-                raise StepFailed("no step-up for a LoA2 session")
-            location = self.bankid(login, pnr, device="same")
-            self.token(BYGGLOV, self.code_of(location, state), verifier)
+            answer = self.follow(journeys.pin(screen, pnr, "1234"))
+            self.follow(journeys.redeem(MINA, screen.flow,
+                                     journeys.code_of("pin", answer.location, screen.flow)))
+            # Bygglov needs LoA3: the LoA2 session gets the method page again (step-up).
+            screen = self.follow(journeys.open_login(BYGGLOV))
+            code = self.follow(journeys.bankid_code(screen, pnr, approval_s=approval_delay()))
+            self.follow(journeys.redeem(BYGGLOV, screen.flow, code))
 
 
 class AppRefresher(Citizen):
@@ -150,7 +153,8 @@ class AppRefresher(Citizen):
                 self.refresh_token = self.bankid_login(MINA, any_citizen())["refresh_token"]
             return
         with self.journey("refresh"):
-            self.refresh_token = self.refresh_grant(MINA, self.refresh_token)
+            self.refresh_token = self.follow(
+                journeys.refresh(MINA, self.refresh_token))["refresh_token"]
 
 
 class LogoutCitizen(Citizen):
@@ -162,7 +166,7 @@ class LogoutCitizen(Citizen):
         with self.journey("login_sso_logout"):
             tokens = self.bankid_login(MINA, any_citizen())
             self.sso(BYGGLOV)
-            self.logout(tokens["id_token"])
+            self.follow(journeys.logout(tokens["id_token"]))
 
 
 class Shape(LoadTestShape):

@@ -1,21 +1,22 @@
 """Drive the citizen's side of a login over HTTP for the tests: a browser (httpx with
-cookies) and the BankID app (the simulator's phone API). What it sends and reads is
-``citizen.protocol``, shared with the drills, the load tests and the benchmark."""
+cookies) and the BankID app (the simulator's phone API). The steps are
+``citizen.journeys`` and what they send and read ``citizen.protocol``, shared with the
+drills, the load tests and the benchmark; ``run`` is the httpx adapter."""
 
 from __future__ import annotations
 
 import base64
 import re
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from citizen import protocol
-from simulators.bankid.camera import read_svg
+from citizen import journeys, protocol
 
+T = TypeVar("T")
 CSRF = protocol.CSRF
 TX = protocol.LOGIN
 # The desktop autostart link exactly as the page must write it (tests check its form).
@@ -56,40 +57,58 @@ def shows_login(resp: httpx.Response) -> bool:
     return resp.status_code == 200 and TX.search(resp.text) is not None
 
 
-async def bankid_login(browser: httpx.AsyncClient, phone: httpx.AsyncClient, login_url: str,
-                       pnr: str, *, device: str = "same", action: str = "approve") -> httpx.Response:
-    """From the method page to the redirect back to the e-service (the final response)."""
+# The tests look at every answer themselves: the journeys' steps accept any status here.
+ANY = tuple(range(100, 600))
+
+
+async def run(steps: journeys.Steps[T], browser: httpx.AsyncClient,
+              phone: httpx.AsyncClient | None = None,
+              backend: httpx.AsyncClient | None = None,
+              seen: list[httpx.Response] | None = None) -> T:
+    """Drive a journey of ``citizen.journeys`` with the tests' httpx clients (the
+    citizen's browser keeps cookies; the back end and the app are other clients).
+    Pauses are skipped: the simulator answers at once. ``seen`` collects every response
+    as it came, for tests that look at more than the journey checks."""
+    reply: journeys.Answer | None = None
+    clients = {"browser": browser, "phone": phone, "backend": backend or browser}
+    while not isinstance(todo := journeys.advance(steps, reply), journeys.Done):
+        if isinstance(todo, journeys.Pause):
+            reply = None
+            continue
+        client = clients[todo.to]
+        assert client is not None, f"a {todo.to} client is needed for {todo.step}"
+        resp = await client.request(todo.method, todo.path, data=todo.form, json=todo.json,
+                                    headers=dict(todo.headers))
+        if seen is not None:
+            seen.append(resp)
+        reply = journeys.Answer(resp.status_code, resp.text, resp.headers.get("location", ""))
+    return todo.value  # type: ignore[no-any-return]
+
+
+async def screen_of(browser: httpx.AsyncClient, login_url: str) -> journeys.Screen:
+    """The method page of a login already started (its flow stays with the caller: the
+    screen's is empty)."""
     page = await browser.get(login_url)
     assert page.status_code == 200, page.text
     tx = TX.search(login_url)
     assert tx
-    tx_id = tx.group(1)
-    page = await browser.post(f"/login/{tx_id}/bankid/start",
-                              data={"csrf": csrf_of(page.text), "device": device})
-    assert page.status_code == 200, page.text
-    csrf = csrf_of(page.text)
-    if device == "same":
-        token = protocol.autostart_token(page.text)
-        assert token, "no autostart link"
-        r = await phone.post("/phone/open", json={"autoStartToken": token,
-                                                  "personalNumber": pnr, "action": action})
-    else:
-        svg = await browser.get(f"/login/{tx_id}/bankid/qr.svg")
-        assert svg.status_code == 200
-        r = await phone.post("/phone/scan", json={"qr": read_svg(svg.text),
-                                                  "personalNumber": pnr, "action": action})
-    assert r.status_code == 200, r.text
-    for _ in range(50):
-        resp = await browser.post(f"/login/{tx_id}/bankid/collect", data={"csrf": csrf},
-                                  headers={"Accept": "application/json"})
-        assert resp.status_code == 200, resp.text
-        body = resp.json()
-        if body["status"] != "pending":
-            break
-    if body["status"] != "complete":
-        return resp
+    return journeys.Screen(f"/login/{tx.group(1)}", csrf_of(page.text),
+                            flow=protocol.Flow("", "", "", "", ""))
+
+
+async def bankid_login(browser: httpx.AsyncClient, phone: httpx.AsyncClient, login_url: str,
+                       pnr: str, *, device: str = "same", action: str = "approve") -> httpx.Response:
+    """From the method page to the redirect back to the e-service (the final response),
+    or the last /collect's answer when the order did not complete."""
+    screen = await screen_of(browser, login_url)
+    seen: list[httpx.Response] = []
+    answer = await run(journeys.bankid(screen, pnr, device=device, action=action, poll_s=0,
+                                       polls=50), browser, phone, seen=seen)
+    body = answer.json()
+    if body.get("status") != "complete":
+        return seen[-1]
     # The completing /collect set the session cookie and names the e-service's redirect.
-    return httpx.Response(303, headers={"location": body["next"]}, request=resp.request)
+    return httpx.Response(303, headers={"location": body["next"]})
 
 
 async def bankid_code(browser: httpx.AsyncClient, phone: httpx.AsyncClient, client_id: str,
@@ -103,12 +122,13 @@ async def bankid_code(browser: httpx.AsyncClient, phone: httpx.AsyncClient, clie
 
 async def pin_login(browser: httpx.AsyncClient, login_url: str, pnr: str,
                     pin: str) -> httpx.Response:
+    """Post the PIN form of the login's PIN page; the answer as it came."""
     tx = TX.search(login_url)
     assert tx
-    page = await browser.get(f"/login/{tx.group(1)}/pin")
-    assert page.status_code == 200, page.text
-    return await browser.post(f"/login/{tx.group(1)}/pin", data={
-        "csrf": csrf_of(page.text), "personal_number": pnr, "pin": pin})
+    screen = await screen_of(browser, f"/login/{tx.group(1)}/pin")
+    seen: list[httpx.Response] = []
+    await run(journeys.pin(screen, pnr, pin, expect=ANY), browser, seen=seen)
+    return seen[-1]
 
 
 def basic(client_id: str, secret: str | None = None) -> dict[str, str]:
