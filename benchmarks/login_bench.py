@@ -310,6 +310,7 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                 """The counters, read at each edge of the measured window."""
                 return {"t": time.monotonic(), "node": node_cpu(node.pid),
                         "redis": cpu_seconds(r1.pid) + cpu_seconds(r2.pid),
+                        "primary": cpu_seconds(r1.pid),
                         "sim": cpu_seconds(sim.pid), "me": cpu_seconds(os.getpid()),
                         "cmds": commandstats(rc),
                         **node_metrics(f"http://127.0.0.1:{metrics_port}/metrics")}
@@ -340,6 +341,9 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                 "store_calls_per_op": calls,
                 "node_cores": round(node_cores, 2),
                 "redis_cores": round(used["redis"] / elapsed, 2),
+                "redis_primary_cores": round(used["primary"] / elapsed, 3),
+                # What one Redis primary core would carry of this journey alone.
+                "per_primary_core": round(stats.ok / used["primary"]) if used["primary"] else None,
                 "simulator_cores": round(used["sim"] / elapsed, 2),
                 "driver_cores": round(used["me"] / elapsed, 2),
                 "redis_bytes_per_session": round(statistics.mean(mem)) if mem else None,
