@@ -153,7 +153,8 @@ def run_peer(folder: Path, ours: dict[str, Any], a: argparse.Namespace) -> dict[
         got = json.loads(line[-1])
         mine = ours["modes"][our_mode]["per_node_core"]
         theirs = got.get("ok_per_s_per_provider_core") or 0
-        peer[mode] = {"per_provider_core": theirs, "p50_ms": got["lat_ms"]["p50"],
+        peer[mode] = {"per_provider_core": theirs, "provider_cores": got.get("provider_cores"),
+                      "driver_cores": got.get("driver_cores"), "p50_ms": got["lat_ms"]["p50"],
                       "p99_ms": got["lat_ms"]["p99"], "errors": got.get("errors"),
                       "ours_per_core": mine,
                       "ours_share": round(mine / theirs, 2) if theirs else None}
@@ -248,9 +249,11 @@ def run_ours(a: argparse.Namespace) -> dict[str, Any]:
         r2 = procs.start_redis("replica", rport2, run_dir / "r2", log=run_dir / "replica.log",
                                started=started, replica_of=rport)
         procs.wait_replication(rport, 1)
+        # Under Uvicorn: the simulator shares CPU 1 with the driver and Redis, and under
+        # Hypercorn it took half of it, which showed up in the logins' latency.
         sim = procs.spawn("sim", [procs.python(), "-m", "simulators.bankid", "--bind",
-                                  f"127.0.0.1:{sim_port}"], log=run_dir / "sim.log", port=sim_port,
-                          cwd=stack.REPO)
+                                  f"127.0.0.1:{sim_port}", "--server", "uvicorn"],
+                          log=run_dir / "sim.log", port=sim_port, cwd=stack.REPO)
         started.append(sim)
         clients = run_dir / "clients.toml"
         clients.write_text(f'''[[client]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ssl
 
+import uvicorn
 from hypercorn.config import Config
 
 from service.serve import run_until_signal
@@ -28,6 +29,9 @@ def main() -> None:
     p.add_argument("--order-ttl", type=float, default=180.0)
     p.add_argument("--qr-max-age", type=float, default=10.0)
     p.add_argument("--delay-ms", type=int, default=0, help="default approval delay")
+    p.add_argument("--server", choices=("hypercorn", "uvicorn"), default="hypercorn",
+                   help="uvicorn (httptools, uvloop) spends less CPU per request, for the "
+                        "benchmark's plain-http simulator; mutual TLS needs hypercorn")
     a = p.parse_args()
     if a.bind.rpartition(":")[0] not in ("127.0.0.1", "localhost"):
         p.error("the simulator binds loopback only")
@@ -45,6 +49,13 @@ def main() -> None:
             config.verify_mode = ssl.CERT_REQUIRED
     app = create_app(order_ttl_s=a.order_ttl, qr_max_age_s=a.qr_max_age,
                      default_delay_ms=a.delay_ms, rp_requires_tls=bool(a.ca_certs))
+    if a.server == "uvicorn":
+        if a.certfile or a.phone_bind:
+            p.error("--server uvicorn serves one plain-http listener: no TLS, no --phone-bind")
+        host, _, port = a.bind.rpartition(":")
+        uvicorn.run(app, host=host, port=int(port), loop="uvloop", http="httptools",
+                    log_level="warning", access_log=False, server_header=False)
+        return
     run_until_signal(app, config)
 
 
