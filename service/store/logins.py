@@ -10,8 +10,6 @@ submit) writes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from service.crypto import new_id
 from service.records import Identity, Session
 from service.store import keys, scripts
@@ -19,12 +17,6 @@ from service.store.client import StoreClient
 from service.store.counters import PinAttempt, PinCounters
 from service.store.grants import Grants, MintedCode
 from service.store.sessions import Sessions
-
-
-@dataclass(frozen=True, slots=True)
-class FinishedLogin:
-    cookie: str  # the new session cookie's value
-    session: Session
 
 
 class Logins:
