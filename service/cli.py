@@ -82,8 +82,9 @@ def _clients(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     for c in reg.clients.values():
+        subjects = f"pairwise subjects in sector {c.sector}" if c.sector else "public subjects"
         print(f"ok  {c.client_id}: {c.token_endpoint_auth_method}, min {c.min_loa.rsplit('/', 1)[-1]},"
-              f" {len(c.redirect_uris)} redirect URI(s)")
+              f" {len(c.redirect_uris)} redirect URI(s), {subjects}")
     return 0
 
 

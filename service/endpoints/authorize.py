@@ -55,8 +55,9 @@ def _session_answers(n: Node, session: Session, req: AuthRequest, required: int,
         return False
     if not loa.satisfies(session.identity.acr, required):
         return False
-    if hint_sub is not None and hint_sub != n.keys.current.subject(
-            session.identity.personal_number):
+    client = n.registry.get(req.client_id)
+    if hint_sub is not None and (client is None or hint_sub != n.keys.current.subject(
+            session.identity.personal_number, client.sector)):
         return False
     if req.login_hint:
         try:

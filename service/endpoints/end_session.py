@@ -33,11 +33,13 @@ def hint_names(n: Node, hint: dict[str, object], session: Session) -> bool:
     ``sid``), or to the same citizen (``sub``: a step-up gave the session a new sid)."""
     if not hint:
         return False
-    sid, sub = hint.get("sid"), hint.get("sub")
+    sid, sub, aud = hint.get("sid"), hint.get("sub"), hint.get("aud")
     if isinstance(sid, str) and same(sid, session.sid):
         return True
-    return isinstance(sub, str) and same(
-        sub, n.keys.current.subject(session.identity.personal_number))
+    # The sub is the one the hint's e-service sees (pairwise per sector).
+    client = n.registry.get(aud) if isinstance(aud, str) else None
+    return client is not None and isinstance(sub, str) and same(
+        sub, n.keys.current.subject(session.identity.personal_number, client.sector))
 
 
 async def end_session_endpoint(request: Request) -> Response:

@@ -25,7 +25,8 @@ async def introspect(request: Request) -> JSONResponse:
             return JSONResponse(INACTIVE, headers=NO_STORE)
         return JSONResponse({"active": True, "token_type": "refresh_token",
                              "client_id": grant.client_id, "scope": " ".join(grant.scope),
-                             "sub": ring.subject(grant.identity.personal_number),
+                             "sub": ring.subject(grant.identity.personal_number,
+                                                 client.sector),
                              "exp": grant.expires_at, "iss": n.settings.issuer},
                             headers=NO_STORE)
     try:

@@ -148,7 +148,7 @@ def _tokens(n: Node, client: Client, grant: Grant, *, now: int, nonce: str, refr
     scope = grant.scope if scope is None else scope
     ring = n.keys.current
     lt = n.settings.lifetimes
-    sub = ring.subject(grant.identity.personal_number)
+    sub = ring.subject(grant.identity.personal_number, client.sector)
     access, _ = issued_tokens.access_token(ring, issuer=n.settings.issuer, client_id=client.client_id,
                                   sub=sub, scope=scope, grant_id=grant.grant_id, now=now,
                                   lifetime=lt.access_token, acr=grant.acr,

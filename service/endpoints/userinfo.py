@@ -46,8 +46,11 @@ async def userinfo(request: Request) -> JSONResponse:
         raise BearerError("invalid_token", "no access token")
     grant, at_claims = await bearer_grant(request, n, token)
     client = n.registry.get(grant.client_id)
-    allowed = client.claims if client else frozenset()
-    body: dict[str, object] = {"sub": n.keys.current.subject(grant.identity.personal_number)}
+    if client is None:
+        raise BearerError("invalid_token", "the e-service of this token is no longer registered")
+    allowed = client.claims
+    body: dict[str, object] = {
+        "sub": n.keys.current.subject(grant.identity.personal_number, client.sector)}
     body.update(claimsmod.release(grant.identity,
                                   claimsmod.requested(_token_scope(at_claims, grant.scope), grant.claims,
                                                       "userinfo"),

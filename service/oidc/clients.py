@@ -15,6 +15,9 @@ claims = ["given_name", "family_name", "name", "https://id.oidc.se/claim/persona
 min_loa = "loa2"                   # or loa3
 grant_types = ["authorization_code", "refresh_token"]
 id_token_alg = "ES256"             # or RS256
+subject_type = "pairwise"          # or public: the same sub for every e-service
+sector_identifier = "minasidor.example"  # e-services of one sector see the same sub;
+                                   # default: the one host of the redirect URIs
 ```
 Secrets are stored as SHA-256 of a generated 256-bit secret: with that much entropy a
 slow hash adds nothing but latency on every token request.
@@ -70,6 +73,7 @@ class Client:
     min_loa: str = loa.LOA2
     grant_types: tuple[str, ...] = GRANT_TYPES
     id_token_alg: str = "ES256"
+    sector: str = ""  # pairwise subjects for this sector; "" for the public subject
     extra: dict[str, Any] = field(default_factory=dict)
 
     def check_secret(self, presented: str) -> bool:
@@ -147,6 +151,25 @@ class ClientConfig(BaseModel):
     grant_types: list[Annotated[str, AfterValidator(_one_of(GRANT_TYPES, "grant type"))]] = \
         list(GRANT_TYPES)
     id_token_alg: Literal["ES256", "RS256"] = "ES256"
+    subject_type: Literal["pairwise", "public"] = "pairwise"
+    sector_identifier: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,99}$")] | None = None
+
+    def sector(self) -> str:
+        """The sector of a pairwise client: as configured, else the one host its
+        redirect URIs share (OIDC Core §8.1); '' when public, or not to be told."""
+        if self.subject_type == "public":
+            return ""
+        if self.sector_identifier:
+            return self.sector_identifier
+        hosts = {urlsplit(u).hostname or "" for u in self.redirect_uris}
+        return hosts.pop() if len(hosts) == 1 else ""
+
+
+def _sector_problems(cfg: ClientConfig, where: str) -> list[str]:
+    if cfg.subject_type == "pairwise" and not cfg.sector():
+        return [f"{where}.sector_identifier: required for pairwise subjects when the "
+                "redirect URIs are on more than one host"]
+    return []
 
 
 def _credential_problems(raw: dict[str, Any], where: str) -> list[str]:
@@ -213,6 +236,7 @@ def _client(cfg: ClientConfig, keys: KeySet | None) -> Client:
         backchannel_logout_uri=cfg.backchannel_logout_uri or "",
         scopes=frozenset(cfg.scopes) | {"openid"}, claims=frozenset(cfg.claims),
         min_loa=cfg.min_loa, grant_types=tuple(cfg.grant_types), id_token_alg=cfg.id_token_alg,
+        sector=cfg.sector(),
     )
 
 
@@ -239,6 +263,10 @@ def parse(text: str, *, base: Path | None = None) -> Registry:
             problems += _problems(where, exc)
             continue
         if missing:
+            continue
+        sector_problems = _sector_problems(cfg, where)
+        problems += sector_problems
+        if sector_problems:
             continue
         keys = _keyset(cfg, where, base, problems)
         if cfg.token_endpoint_auth_method == "private_key_jwt" and keys is None:

@@ -64,9 +64,14 @@ class KeyRing:
         every node derives the same one, and no purpose's key reveals another's."""
         return _derive(self.subject_secret, purpose)
 
-    def subject(self, personal_number: str) -> str:
-        """A stable, opaque ``sub``: never the personal number (Swedish OIDC profile)."""
-        mac = hmac.new(self.subject_secret, personal_number.encode(), hashlib.sha256).digest()
+    def subject(self, personal_number: str, sector: str = "") -> str:
+        """A stable, opaque ``sub``, never the personal number (Swedish OIDC profile):
+        pairwise for e-services of ``sector`` (OIDC Core §8.1: the e-services of one
+        sector see the same ``sub``, of others another), the public one without a
+        sector. Keyed by ``subject.secret``, which key rotation never touches."""
+        message = (b"pairwise|" + sector.encode() + b"|" if sector else b"") + \
+            personal_number.encode()
+        mac = hmac.new(self.subject_secret, message, hashlib.sha256).digest()
         return b64url(mac[:20])
 
 

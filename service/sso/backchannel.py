@@ -56,7 +56,6 @@ async def attempt(n: Node, d: Delivery, now: int) -> None:
     """Tell each e-service still waiting in ``d``; settle what answered or gave up."""
     finished: list[str] = []
     expired = now >= d.until
-    sub = n.keys.current.subject(d.session.identity.personal_number)
     for client_id in d.clients:
         client = n.registry.get(client_id)
         if client is None or not client.backchannel_logout_uri:
@@ -69,7 +68,9 @@ async def attempt(n: Node, d: Delivery, now: int) -> None:
             finished.append(client_id)
             continue
         token = logout_token(n.keys.current, issuer=n.settings.issuer, client_id=client_id,
-                             sub=sub, sid=d.session.sid, now=now,
+                             sub=n.keys.current.subject(d.session.identity.personal_number,
+                                                        client.sector),
+                             sid=d.session.sid, now=now,
                              lifetime=n.settings.lifetimes.logout_token, alg=client.id_token_alg)
         if await post(n.http, client.backchannel_logout_uri, token, client_id):
             finished.append(client_id)

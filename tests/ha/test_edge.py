@@ -231,6 +231,28 @@ async def test_logout_at_one_e_service_ends_the_citizens_session_at_both(
         assert await forgets(b, bygglov, 10)
 
 
+def shown_sub(page: str) -> str:
+    m = re.search(r"<th>sub</th><td>([^<]+)</td>", page)
+    assert m, page[:300]
+    return m.group(1)
+
+
+async def test_e_services_of_two_sectors_see_the_citizen_under_two_subjects(
+        info: dict[str, Any]) -> None:
+    # Mina sidor and Bygglov are in different sectors (config/clients.toml): each sees a
+    # sub of its own, the same at every login on any node; neither sees the other's.
+    mina, bygglov = info["demos"]["mina-sidor"], info["demos"]["bygglov"]
+    subs: dict[str, list[str]] = {mina: [], bygglov: []}
+    for _ in range(2):
+        async with browser(info) as b, httpx.AsyncClient(base_url=info["phone_url"]) as phone:
+            for demo in (mina, bygglov):
+                await demo_login(b, phone, demo)
+                subs[demo].append(shown_sub((await b.get(demo + "/")).text))
+    assert subs[mina][0] == subs[mina][1] and subs[bygglov][0] == subs[bygglov][1]
+    assert subs[mina][0] != subs[bygglov][0]
+    assert BANKID_PNR not in subs[mina][0] + subs[bygglov][0]
+
+
 def node_that_served(cluster: clustermod.Cluster, path: str) -> str:
     log = Path(cluster.member("haproxy").log)
     deadline = time.monotonic() + 5
