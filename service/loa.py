@@ -1,6 +1,10 @@
 """Levels of assurance (Swedish e-ID trust framework) and the decisions about them.
 
-Pure functions. PIN gives LoA2; BankID (and smart cards) give LoA3.
+Pure functions. PIN gives LoA2; BankID (and smart cards) give LoA3. Which URIs a
+deployment states for them is its setting (``Settings.loa_uris``): the ``loa2``/``loa3``
+URIs only after DIGG has reviewed it, the ``uncertified-`` ones until then (the
+default), so ``acr`` tells the truth. Requests and configuration may name either kind:
+a level is its rank; only the URIs the deployment states can be asked for.
 """
 
 from __future__ import annotations
@@ -14,8 +18,16 @@ UNCERTIFIED_LOA3 = "http://id.swedenconnect.se/loa/1.0/uncertified-loa3"
 _RANK = {UNCERTIFIED_LOA2: 2, LOA2: 2, UNCERTIFIED_LOA3: 3, LOA3: 3, LOA4: 4}
 SHORT = {"loa2": LOA2, "loa3": LOA3, "loa4": LOA4}
 
-METHOD_ACR = {"pin": LOA2, "bankid": LOA3}
-SUPPORTED = (LOA2, LOA3)
+METHOD_RANK = {"pin": 2, "bankid": 3}
+CERTIFIED = (LOA2, LOA3)  # stated by a deployment DIGG has reviewed
+UNCERTIFIED = (UNCERTIFIED_LOA2, UNCERTIFIED_LOA3)  # by any other (the default)
+LEVELS = {"certified": CERTIFIED, "uncertified": UNCERTIFIED}
+SUPPORTED = CERTIFIED  # what configuration may name as an e-service's minimum
+
+
+def stated(method: str, levels: tuple[str, ...]) -> str:
+    """The ``acr`` a login with ``method`` states, from the deployment's ``levels``."""
+    return levels[METHOD_RANK[method] - 2]
 
 
 def rank(acr: str) -> int:
@@ -27,16 +39,19 @@ def normalise(value: str) -> str:
     return SHORT.get(value, value)
 
 
-def required_rank(acr_values: tuple[str, ...], client_min: str) -> int | None:
+def required_rank(acr_values: tuple[str, ...], client_min: str,
+                  levels: tuple[str, ...] = UNCERTIFIED) -> int | None:
     """The lowest level that satisfies both the request and the e-service's minimum.
 
-    ``acr_values`` lists acceptable levels; we satisfy the lowest supported one (a
-    higher level satisfies a lower request). None: nothing requested is supported.
+    ``acr_values`` lists acceptable levels; we satisfy the lowest one the deployment
+    states (``levels``; a higher level satisfies a lower request). None: nothing
+    requested is a level we state (a request for ``loa3`` of a deployment that DIGG has
+    not reviewed cannot be met truthfully).
     """
     floor = rank(client_min)
     if not acr_values:
         return floor
-    supported = [rank(a) for a in acr_values if a in SUPPORTED]
+    supported = [rank(a) for a in acr_values if a in levels]
     if not supported:
         return None
     return max(min(supported), floor)
@@ -44,7 +59,7 @@ def required_rank(acr_values: tuple[str, ...], client_min: str) -> int | None:
 
 def methods_for(required: int) -> tuple[str, ...]:
     """Login methods that reach the required level, strongest first."""
-    return tuple(m for m in ("bankid", "pin") if rank(METHOD_ACR[m]) >= required)
+    return tuple(m for m in ("bankid", "pin") if METHOD_RANK[m] >= required)
 
 
 def satisfies(session_acr: str, required: int) -> bool:

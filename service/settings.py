@@ -33,6 +33,8 @@ from pydantic import (
     model_validator,
 )
 
+from service import loa
+
 ENV_PREFIX = "IDPORTAL_"
 
 
@@ -222,6 +224,9 @@ class Settings(_Model):
     node_name: str = "node-1"
     default_locale: Literal["sv", "en"] = "sv"
     id_token_alg: Literal["ES256", "RS256"] = "ES256"
+    # The LoA URIs this deployment states in acr: "certified" (loa2/loa3) only once DIGG
+    # has reviewed it; until then "uncertified" (uncertified-loa2/-loa3).
+    loa_uris: Literal["uncertified", "certified"] = "uncertified"
     log_format: Literal["json", "console"] = "json"
     log_level: str = "info"
     # Only behind HAProxy: take the client address from X-Forwarded-For when the
@@ -244,6 +249,11 @@ class Settings(_Model):
     @property
     def cookie_secure(self) -> bool:
         return self.issuer.startswith("https://")
+
+    @property
+    def loa_levels(self) -> tuple[str, ...]:
+        """The LoA URIs this deployment states, LoA2 first (``loa_uris``)."""
+        return loa.LEVELS[self.loa_uris]
 
 
 _PATH_KEYS = {"keys_dir", "clients_file", "register_file", "client_cert", "client_key", "ca_file",

@@ -26,10 +26,10 @@ async def authorize(request: Request) -> Response:
     else:
         params, repeated = http.query(request)
     structlog.contextvars.bind_contextvars(client_id=params.get("client_id", "")[:100])
-    req = authorize_checks.validate(params, repeated, n.registry)
+    req = authorize_checks.validate(params, repeated, n.registry, levels=n.settings.loa_levels)
     client = n.registry.get(req.client_id)
     assert client is not None
-    required = loa.required_rank(req.acr_values, client.min_loa)
+    required = loa.required_rank(req.acr_values, client.min_loa, n.settings.loa_levels)
     assert required is not None
     secure = n.settings.cookie_secure
     cookie = http.get_cookie(request, http.SESSION_COOKIE, secure=secure)

@@ -6,7 +6,6 @@ from typing import Any
 
 from starlette.requests import Request
 
-from service import loa
 from service.oidc.claims import ALL_CLAIMS, SCOPES
 from service.oidc.clients import AUTH_METHODS
 from service.settings import Settings
@@ -47,7 +46,7 @@ def metadata(s: Settings) -> dict[str, Any]:
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
-        "acr_values_supported": list(loa.SUPPORTED),
+        "acr_values_supported": list(s.loa_levels),
         "prompt_values_supported": ["none", "login"],
         "ui_locales_supported": ["sv", "en"],
         "claim_types_supported": ["normal"],

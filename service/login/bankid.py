@@ -166,7 +166,7 @@ async def _collect_once(n: Node, state: OrderState) -> tuple[OrderState, Identit
     identity = None
     status = result.status
     if status == "complete":
-        identity = _identity(result.user)
+        identity = _identity(result.user, n.settings.loa_levels)
         if identity is None:
             rfa, status = "RFA22", "failed"
     if status == "failed":
@@ -176,7 +176,7 @@ async def _collect_once(n: Node, state: OrderState) -> tuple[OrderState, Identit
                          "rfa": rfa}), identity
 
 
-def _identity(user: dict[str, str]) -> Identity | None:
+def _identity(user: dict[str, str], levels: tuple[str, ...]) -> Identity | None:
     try:
         pnr = parse(user["personalNumber"])
     except InvalidPersonalNumber:
@@ -184,7 +184,7 @@ def _identity(user: dict[str, str]) -> Identity | None:
         return None
     return Identity(personal_number=pnr.digits, given_name=user["givenName"][:100],
                     family_name=user["surname"][:100], method="bankid",
-                    acr=loa.METHOD_ACR["bankid"], auth_time=int(time.time()),
+                    acr=loa.stated("bankid", levels), auth_time=int(time.time()),
                     birthdate=pnr.birthdate.isoformat(),
                     coordination_number=pnr.is_coordination_number)
 

@@ -171,5 +171,6 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
 
 def _required(n: Node, tx: Transaction) -> int:
     client = n.registry.get(tx.request.client_id)
-    required = loa.required_rank(tx.request.acr_values, client.min_loa if client else loa.LOA3)
+    required = loa.required_rank(tx.request.acr_values, client.min_loa if client else loa.LOA3,
+                                 n.settings.loa_levels)
     return required if required is not None else loa.rank(loa.LOA3)

@@ -96,7 +96,8 @@ async def submit(request: Request) -> Response:
                           error=i18n.text(loc, "pin_failed"))
     identity = Identity(personal_number=pnr.digits, given_name=citizen.given_name,
                         family_name=citizen.family_name, method="pin",
-                        acr=loa.METHOD_ACR["pin"], auth_time=int(time.time()),
+                        acr=loa.stated("pin", n.settings.loa_levels),
+                        auth_time=int(time.time()),
                         birthdate=pnr.birthdate.isoformat(),
                         coordination_number=pnr.is_coordination_number)
     # The reservation is given back in the round trip that finishes the login.

@@ -31,6 +31,7 @@ PROMPTS = {"none", "login", "consent", "select_account"}
 class Draft:
     params: dict[str, str]
     repeated: set[str]
+    levels: tuple[str, ...] = loa.UNCERTIFIED  # the LoA URIs the deployment states
     client: Client | None = None
     redirect_uri: str = ""
     state: str = ""
@@ -160,7 +161,7 @@ def check_acr(d: Draft, reg: Registry) -> None:
     if isinstance(essential, dict) and essential.get("essential"):
         values = essential.get("values") or ([essential["value"]] if "value" in essential else [])
         d.acr_values = d.acr_values or tuple(str(v) for v in values)
-    if loa.required_rank(d.acr_values, d.client.min_loa) is None:
+    if loa.required_rank(d.acr_values, d.client.min_loa, d.levels) is None:
         raise d.fail("unmet_authentication_requirements",
                      "none of the requested acr_values is supported")
 
@@ -185,9 +186,11 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
-def validate(params: dict[str, str], repeated: set[str], registry: Registry) -> AuthRequest:
-    """Run every check in order; return the request or raise ``AuthorizeError``."""
-    d = Draft(params=params, repeated={r for r in repeated if r in SINGLE})
+def validate(params: dict[str, str], repeated: set[str], registry: Registry, *,
+             levels: tuple[str, ...] = loa.UNCERTIFIED) -> AuthRequest:
+    """Run every check in order; return the request or raise ``AuthorizeError``.
+    ``levels``: the LoA URIs the deployment states (``Settings.loa_levels``)."""
+    d = Draft(params=params, repeated={r for r in repeated if r in SINGLE}, levels=levels)
     for check in CHECKS:
         check(d, registry)
     assert d.client is not None

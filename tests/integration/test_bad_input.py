@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from service import loa
 from service.health import metrics_text
 from tests.conftest import World
 from tests.helpers import citizen
@@ -125,7 +126,8 @@ async def test_discovery_describes_the_profile(world: World) -> None:
     assert d["issuer"] == world.settings.issuer
     assert d["code_challenge_methods_supported"] == ["S256"]
     assert d["response_types_supported"] == ["code"]
-    assert "http://id.elegnamnden.se/loa/1.0/loa3" in d["acr_values_supported"]
+    # A deployment DIGG has not reviewed (the default) states the uncertified URIs only.
+    assert d["acr_values_supported"] == [loa.UNCERTIFIED_LOA2, loa.UNCERTIFIED_LOA3]
     assert set(d["id_token_signing_alg_values_supported"]) == {"ES256", "RS256"}
     assert d["authorization_response_iss_parameter_supported"] is True
     keys = (await world.http.get("/jwks")).json()["keys"]

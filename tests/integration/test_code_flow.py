@@ -9,6 +9,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from service import loa
 from tests.conftest import DATA, PNR, World
 from tests.helpers import citizen
 
@@ -197,7 +198,7 @@ async def test_id_token_carries_the_profile_claims_and_rs256_when_configured(wor
     tok = r.json()["id_token"]
     assert citizen.header(tok)["alg"] == "RS256"
     claims = citizen.decode(tok, await citizen.jwks(world.http))
-    assert claims["acr"] == "http://id.elegnamnden.se/loa/1.0/loa3"
+    assert claims["acr"] == loa.UNCERTIFIED_LOA3
     assert claims["aud"] == "rp-post" and claims["iss"] == world.settings.issuer
     assert claims["exp"] - claims["iat"] <= 300 and "auth_time" in claims
     assert claims["birthdate"] == "1981-12-18" and claims["given_name"]

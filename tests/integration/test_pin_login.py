@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from service import loa
 from tests.conftest import PIN_CITIZEN, World
 from tests.helpers import citizen
 
@@ -23,7 +24,7 @@ async def test_right_pin_logs_in_at_loa2(world: World) -> None:
     assert final.status_code == 303
     tok = await citizen.redeem(world.http, flow, citizen.query_of(final.headers["location"])["code"])
     claims = citizen.decode(tok.json()["id_token"], await citizen.jwks(world.http))
-    assert claims["acr"] == "http://id.elegnamnden.se/loa/1.0/loa2"
+    assert claims["acr"] == loa.UNCERTIFIED_LOA2
     assert claims["amr"] == ["pin"]
 
 

@@ -92,9 +92,19 @@ def test_scopes_the_client_is_not_configured_for_are_dropped() -> None:
 
 
 def test_loa_required_is_the_higher_of_request_and_client_minimum() -> None:
-    assert loa.required_rank((loa.LOA2,), loa.LOA3) == 3
-    assert loa.required_rank((loa.LOA3, loa.LOA2), loa.LOA2) == 2
-    assert loa.required_rank((), loa.LOA2) == 2
-    assert loa.required_rank(("urn:x",), loa.LOA2) is None
+    for levels in (loa.CERTIFIED, loa.UNCERTIFIED):
+        lo, hi = levels
+        assert loa.required_rank((lo,), loa.LOA3, levels) == 3
+        assert loa.required_rank((hi, lo), loa.LOA2, levels) == 2
+        assert loa.required_rank((), loa.LOA2, levels) == 2
+        assert loa.required_rank(("urn:x",), loa.LOA2, levels) is None
+
+
+def test_a_level_the_deployment_does_not_state_cannot_be_asked_for() -> None:
+    # A deployment DIGG has not reviewed cannot truthfully answer a request for loa3.
+    assert loa.required_rank((loa.LOA3,), loa.LOA2, loa.UNCERTIFIED) is None
+    assert loa.required_rank((loa.UNCERTIFIED_LOA3,), loa.LOA2, loa.CERTIFIED) is None
+    assert loa.stated("bankid", loa.UNCERTIFIED) == loa.UNCERTIFIED_LOA3
+    assert loa.stated("pin", loa.CERTIFIED) == loa.LOA2
     assert loa.methods_for(3) == ("bankid",)
     assert loa.methods_for(2) == ("bankid", "pin")
