@@ -35,7 +35,7 @@ def metadata(s: Settings) -> dict[str, Any]:
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise", "public"],
         "id_token_signing_alg_values_supported": ["ES256", "RS256"],
-        "userinfo_signing_alg_values_supported": ["none"],
+        "userinfo_signing_alg_values_supported": ["ES256", "RS256", "none"],
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256"],
         "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),

@@ -1,10 +1,12 @@
 """``/userinfo`` (OIDC Core §5.3): GET or POST, bearer token in the header or the form
-body (RFC 6750 §2.1, §2.2), never in the query."""
+body (RFC 6750 §2.1, §2.2), never in the query. JSON, or a signed JWT (``iss``, ``aud``)
+for an e-service registered with ``userinfo_signed_response_alg``."""
 
 from __future__ import annotations
 
 import structlog
 from starlette.requests import Request
+from starlette.responses import Response
 
 from service.errors import BearerError
 from service.oidc import claims as claimsmod
@@ -31,7 +33,7 @@ async def bearer_grant(request: Request, n: Node, token: str) -> tuple[Grant, di
     return grant, v.claims
 
 
-async def userinfo(request: Request) -> JSONResponse:
+async def userinfo(request: Request) -> Response:
     n = node(request)
     header = request.headers.get("authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else ""
@@ -55,6 +57,11 @@ async def userinfo(request: Request) -> JSONResponse:
                                   claimsmod.requested(_token_scope(at_claims, grant.scope), grant.claims,
                                                       "userinfo"),
                                   allowed))
+    if client.userinfo_alg:
+        # OIDC Core §5.3.2: signed, with iss and aud, for an e-service registered so.
+        body.update({"iss": n.settings.issuer, "aud": client.client_id, "iat": n.now()})
+        return Response(n.keys.current.sign(body, alg=client.userinfo_alg),
+                        media_type="application/jwt", headers={"Cache-Control": "no-store"})
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 

@@ -15,6 +15,7 @@ claims = ["given_name", "family_name", "name", "https://id.oidc.se/claim/persona
 min_loa = "loa2"                   # or loa3
 grant_types = ["authorization_code", "refresh_token"]
 id_token_alg = "ES256"             # or RS256
+userinfo_signed_response_alg = "ES256"  # userinfo as a signed JWT (default: plain JSON)
 subject_type = "pairwise"          # or public: the same sub for every e-service
 sector_identifier = "minasidor.example"  # e-services of one sector see the same sub;
                                    # default: the one host of the redirect URIs
@@ -74,6 +75,7 @@ class Client:
     grant_types: tuple[str, ...] = GRANT_TYPES
     id_token_alg: str = "ES256"
     sector: str = ""  # pairwise subjects for this sector; "" for the public subject
+    userinfo_alg: str = ""  # sign userinfo answers with this ("": plain JSON)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def check_secret(self, presented: str) -> bool:
@@ -151,6 +153,7 @@ class ClientConfig(BaseModel):
     grant_types: list[Annotated[str, AfterValidator(_one_of(GRANT_TYPES, "grant type"))]] = \
         list(GRANT_TYPES)
     id_token_alg: Literal["ES256", "RS256"] = "ES256"
+    userinfo_signed_response_alg: Literal["ES256", "RS256"] | None = None
     subject_type: Literal["pairwise", "public"] = "pairwise"
     sector_identifier: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,99}$")] | None = None
 
@@ -236,7 +239,7 @@ def _client(cfg: ClientConfig, keys: KeySet | None) -> Client:
         backchannel_logout_uri=cfg.backchannel_logout_uri or "",
         scopes=frozenset(cfg.scopes) | {"openid"}, claims=frozenset(cfg.claims),
         min_loa=cfg.min_loa, grant_types=tuple(cfg.grant_types), id_token_alg=cfg.id_token_alg,
-        sector=cfg.sector(),
+        sector=cfg.sector(), userinfo_alg=cfg.userinfo_signed_response_alg or "",
     )
 
 
