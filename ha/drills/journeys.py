@@ -89,8 +89,9 @@ class Citizen:
         if SESSION_COOKIE not in b.cookies:
             raise StepFailed("collect")
         self.h.artifacts.sessions.append((time.monotonic(), b.cookies[SESSION_COOKIE]))
-        self.h.artifacts.codes.append(("mina-sidor", code, screen.flow.verifier))
         tokens = await self.runner.run(journeys.redeem(self.mina, screen.flow, code), b)
+        # Kept only once redeemed: the checks present it again and expect a refusal.
+        self.h.artifacts.codes.append(("mina-sidor", code, screen.flow.verifier))
         # SSO into the second e-service: a code straight away, no login page.
         code2, flow2 = await self.runner.run(journeys.sso(self.bygglov), b)
         await self.runner.run(journeys.redeem(self.bygglov, flow2, code2, step="token_jwt"), b)
