@@ -97,6 +97,8 @@ class AuthRequest(_Json):
     ui_locales: tuple[str, ...] = ()
     claims: dict[str, Any] = field(default_factory=dict)
     response_mode: str = "query"
+    # Only for /authorize's SSO decision; never carried into the login transaction.
+    id_token_hint: str = ""
 
 
 @dataclass(frozen=True, slots=True)

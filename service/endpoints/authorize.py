@@ -3,6 +3,8 @@ start a login. GET and POST (§3.1.2.1)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import structlog
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,7 +28,9 @@ async def authorize(request: Request) -> Response:
     else:
         params, repeated = http.query(request)
     structlog.contextvars.bind_contextvars(client_id=params.get("client_id", "")[:100])
-    req = authorize_checks.validate(params, repeated, n.registry, levels=n.settings.loa_levels)
+    req = authorize_checks.validate(params, repeated, n.registry, levels=n.settings.loa_levels,
+                                    issuer=n.settings.issuer, now=n.now(),
+                                    skew=n.settings.lifetimes.clock_skew)
     client = n.registry.get(req.client_id)
     assert client is not None
     required = loa.required_rank(req.acr_values, client.min_loa, n.settings.loa_levels)
@@ -35,7 +39,8 @@ async def authorize(request: Request) -> Response:
     cookie = http.get_cookie(request, http.SESSION_COOKIE, secure=secure)
     now = n.now()
     session = await n.store.sessions.get(cookie, now=now) if cookie else None
-    hint_sub = _id_token_hint_subject(n, params.get("id_token_hint", ""), req)
+    hint_sub = _id_token_hint_subject(n, req.id_token_hint, req)
+    req = dataclasses.replace(req, id_token_hint="")  # the login needs it no more
 
     if session and _session_answers(n, session, req, required, hint_sub, now):
         return await code_response(n, req, session_cookie=cookie, session=session)

@@ -15,7 +15,7 @@ from typing import Any
 
 from service import loa
 from service.errors import AuthorizeError
-from service.oidc import pkce
+from service.oidc import pkce, request_objects
 from service.oidc.clients import Client, Registry
 from service.records import AuthRequest
 
@@ -32,6 +32,9 @@ class Draft:
     params: dict[str, str]
     repeated: set[str]
     levels: tuple[str, ...] = loa.UNCERTIFIED  # the LoA URIs the deployment states
+    issuer: str = ""  # a request object's aud must name it (or its /authorize)
+    now: int = 0
+    skew: int = 0
     client: Client | None = None
     redirect_uri: str = ""
     state: str = ""
@@ -85,11 +88,35 @@ def check_parameters(d: Draft, reg: Registry) -> None:
             raise d.fail("invalid_request", f"parameter too long: {name[:40]}")
 
 
-def check_request_objects(d: Draft, reg: Registry) -> None:
-    if "request" in d.params:
-        raise d.fail("request_not_supported", "request objects are not supported")
+def check_request_object(d: Draft, reg: Registry) -> None:
+    """A request object by value (``request_objects``): its parameters win over the
+    query's. Until it verifies, its redirect URI is not known; a failure then goes back
+    to the query's redirect URI only if that one is registered for the client."""
+    assert d.client is not None
     if "request_uri" in d.params:
-        raise d.fail("request_uri_not_supported", "request_uri is not supported")
+        uri = d.params.get("redirect_uri", "")
+        raise AuthorizeError("request_uri_not_supported", "request_uri is not supported; "
+                             "send the request object by value (request)",
+                             redirect_uri=uri if uri in d.client.redirect_uris else "",
+                             state=d.params.get("state", "") if uri in d.client.redirect_uris
+                             else "")
+    if "request" not in d.params:
+        return
+    if "request" in d.repeated:
+        raise AuthorizeError("invalid_request", "request is repeated")
+    try:
+        inside = request_objects.parameters(
+            d.params["request"], d.client, now=d.now, skew=d.skew,
+            audiences={d.issuer, d.issuer + "/authorize"})
+    except request_objects.RequestObjectError as exc:
+        uri = d.params.get("redirect_uri", "")
+        known = uri in d.client.redirect_uris
+        raise AuthorizeError("invalid_request_object", str(exc), redirect_uri=uri if known
+                             else "", state=d.params.get("state", "") if known else "") from None
+    merged = {k: v for k, v in d.params.items() if k != "request"}
+    merged.update(inside)
+    d.params = merged
+    d.repeated -= set(inside)
 
 
 def check_response_type(d: Draft, reg: Registry) -> None:
@@ -172,9 +199,9 @@ def check_locales(d: Draft, reg: Registry) -> None:
 
 CHECKS: tuple[Check, ...] = (
     check_client,
+    check_request_object,
     check_redirect_uri,
     check_parameters,
-    check_request_objects,
     check_response_type,
     check_scope,
     check_pkce,
@@ -187,17 +214,21 @@ CHECKS: tuple[Check, ...] = (
 
 
 def validate(params: dict[str, str], repeated: set[str], registry: Registry, *,
-             levels: tuple[str, ...] = loa.UNCERTIFIED) -> AuthRequest:
+             levels: tuple[str, ...] = loa.UNCERTIFIED, issuer: str = "", now: int = 0,
+             skew: int = 0) -> AuthRequest:
     """Run every check in order; return the request or raise ``AuthorizeError``.
-    ``levels``: the LoA URIs the deployment states (``Settings.loa_levels``)."""
-    d = Draft(params=params, repeated={r for r in repeated if r in SINGLE}, levels=levels)
+    ``levels``: the LoA URIs the deployment states (``Settings.loa_levels``); ``issuer``,
+    ``now`` and ``skew`` check a request object's audience and times."""
+    d = Draft(params=params, repeated={r for r in repeated if r in SINGLE}, levels=levels,
+              issuer=issuer, now=now, skew=skew)
     for check in CHECKS:
         check(d, registry)
     assert d.client is not None
     return AuthRequest(
         client_id=d.client.client_id, redirect_uri=d.redirect_uri, scope=d.scope,
-        code_challenge=params["code_challenge"], state=d.state,
-        nonce=params.get("nonce", ""), prompt=d.prompt, max_age=d.max_age,
-        acr_values=d.acr_values, login_hint=params.get("login_hint", ""),
+        code_challenge=d.params["code_challenge"], state=d.state,
+        nonce=d.params.get("nonce", ""), prompt=d.prompt, max_age=d.max_age,
+        acr_values=d.acr_values, login_hint=d.params.get("login_hint", ""),
         ui_locales=d.ui_locales, claims=d.claims,
+        id_token_hint=d.params.get("id_token_hint", ""),
     )

@@ -320,10 +320,11 @@ async def test_oidcc_refresh_token(world: World) -> None:
     assert ui.status_code == 200
 
 
-async def test_oidcc_ensure_request_object_with_redirect_uri(world: World) -> None:
+async def test_oidcc_unsigned_request_object_is_rejected(world: World) -> None:
+    # alg none: refused (request objects must be signed), back to the query's redirect URI.
     resp, flow = await citizen.start(world.browser, "rp-basic", request="eyJhbGciOiJub25lIn0.e30.")
     q = citizen.query_of(resp.headers["location"])
-    assert q["error"] == "request_not_supported" and q["state"] == flow.state
+    assert q["error"] == "invalid_request_object" and q["state"] == flow.state
 
 
 async def test_oidcc_discovery_endpoint_verification(world: World) -> None:

@@ -66,7 +66,7 @@ def test_other_repeated_parameters_redirect_with_invalid_request() -> None:
     ({"prompt": "bogus"}, "invalid_request"),
     ({"max_age": "-1"}, "invalid_request"),
     ({"claims": "{not json"}, "invalid_request"),
-    ({"request": "eyJ..."}, "request_not_supported"),
+    ({"request": "eyJ..."}, "invalid_request_object"),
     ({"request_uri": "https://x"}, "request_uri_not_supported"),
     ({"response_mode": "fragment"}, "invalid_request"),
     ({"acr_values": "urn:unknown"}, "unmet_authentication_requirements"),
