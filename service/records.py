@@ -17,7 +17,8 @@ _SHORT = {"personal_number": "p", "given_name": "g", "family_name": "f", "method
           "clients": "cl", "grants": "gr", "client_id": "ci", "redirect_uri": "ru",
           "code_challenge": "cc", "scope": "sc", "nonce": "n", "grant_id": "gi",
           "claims": "cm", "expires_at": "ea", "state": "st", "prompt": "pr", "max_age": "ma",
-          "acr_values": "av", "login_hint": "lh", "ui_locales": "ul", "response_mode": "rm"}
+          "acr_values": "av", "login_hint": "lh", "ui_locales": "ul", "response_mode": "rm",
+          "user_message": "um", "authn_provider": "ap"}
 _LONG = {v: k for k, v in _SHORT.items()}
 
 
@@ -99,6 +100,10 @@ class AuthRequest(_Json):
     response_mode: str = "query"
     # Only for /authorize's SSO decision; never carried into the login transaction.
     id_token_hint: str = ""
+    # oidc.se extensions: the e-service's message (``extensions.UserMessage.to_dict``)
+    # and the way in it asked for.
+    user_message: dict[str, Any] = field(default_factory=dict)
+    authn_provider: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from service.oidc import extensions
 from service.oidc.claims import ALL_CLAIMS, SCOPES
 from service.oidc.clients import AUTH_METHODS
 from service.settings import Settings
@@ -42,7 +43,7 @@ def metadata(s: Settings) -> dict[str, Any]:
         "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce",
-                             "sid", *ALL_CLAIMS],
+                             "sid", extensions.AUTHN_PROVIDER_CLAIM, *ALL_CLAIMS],
         "claims_parameter_supported": True,
         "request_parameter_supported": True,
         "request_object_signing_alg_values_supported": ["ES256", "RS256"],
@@ -55,6 +56,10 @@ def metadata(s: Settings) -> dict[str, Any]:
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,
         "frontchannel_logout_supported": False,
+        # oidc.se Authentication Request Parameter Extensions 1.1
+        "https://id.oidc.se/disco/userMessageSupported": True,
+        "https://id.oidc.se/disco/userMessageSupportedMimeTypes": list(extensions.MIME_TYPES),
+        "https://id.oidc.se/disco/authnProviderSupported": True,
     }
 
 

@@ -16,7 +16,7 @@ from service import metrics
 from service.crypto import digest, new_id
 from service.errors import TokenError
 from service.oidc import claims as claimsmod
-from service.oidc import issued_tokens, pkce
+from service.oidc import extensions, issued_tokens, pkce
 from service.oidc.client_auth import authenticate
 from service.oidc.clients import Client
 from service.records import CodeGrant, Grant
@@ -156,6 +156,9 @@ def _tokens(n: Node, client: Client, grant: Grant, *, now: int, nonce: str, refr
     released = claimsmod.release(grant.identity,
                                  claimsmod.requested(scope, grant.claims, "id_token"),
                                  client.claims)
+    # The oidc.se authentication-event claim: which way in the citizen took.
+    released[extensions.AUTHN_PROVIDER_CLAIM] = extensions.provider_uri(
+        grant.identity.method, n.settings.issuer)
     id_token = issued_tokens.id_token(ring, issuer=n.settings.issuer, client_id=client.client_id,
                              sub=sub, alg=client.id_token_alg, now=now, lifetime=lt.id_token,
                              auth_time=grant.identity.auth_time, acr=grant.acr, sid=grant.sid,

@@ -22,6 +22,7 @@ from service.errors import BankIDError, PageError
 from service.login import bankid_messages as msgs
 from service.login import flow, qr
 from service.login.transaction import Transaction
+from service.oidc import extensions
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import Identity
 from service.state import Node, node
@@ -72,7 +73,12 @@ async def start(request: Request) -> Response:
     if previous and previous.status == "pending":
         await _cancel_quietly(n, previous.order_ref)
     try:
-        order = await n.bankid.auth(ip, personal_number=tx.step_up_from)
+        message = extensions.UserMessage.from_dict(tx.request.user_message) \
+            if tx.request.user_message else None
+        order = await n.bankid.auth(
+            ip, personal_number=tx.step_up_from,
+            visible_text=message.text_for(flow.page_locale(request, n, tx)) if message else "",
+            markdown=bool(message and message.markdown))
     except BankIDError as exc:
         rfa = msgs.code_for_error(exc.code)
         metrics.LOGINS.labels("bankid", f"error_{exc.code}"[:40]).inc()
@@ -103,6 +109,7 @@ def _page(request: Request, n: Node, tx: Transaction, state: OrderState) -> Resp
                                      qr=state.device == "other")
     finished = state.status != "pending"
     return page("bankid.html", locale=loc, request_id=http.request_id(request),
+                user_message=flow.user_message(tx, loc),
                 tx_id=tx.tx_id, csrf=tx.csrf, device=state.device, finished=finished,
                 rfa=rfa, message=msgs.message(rfa, loc), qr_n=int(time.time()),
                 autostart=qr.autostart_link(state.auto_start_token),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 
 import structlog
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,6 +22,7 @@ from service.crypto import digest, new_id, same
 from service.errors import AuthorizeError, PageError
 from service.login import lockout, transaction
 from service.login.transaction import Transaction
+from service.oidc import extensions
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import AuthRequest, Identity
 from service.sso.issue import mint_code, redirect_with_code
@@ -28,7 +30,7 @@ from service.sso.logout import end_session
 from service.state import Node, node
 from service.store.counters import PinAttempt
 from service.web import http
-from service.web.render import page
+from service.web.render import page, user_message_html
 
 log = structlog.get_logger("idportal.login")
 
@@ -103,7 +105,20 @@ async def guard(request: Request, tx_id: str, *, csrf: str | None = None) -> Tra
 
 
 def methods_of(n: Node, tx: Transaction) -> tuple[str, ...]:
-    return loa.methods_for(_required(n, tx))
+    """The ways in that reach the level this login needs; only the one the e-service
+    named with ``authnProvider`` when it is one of them."""
+    methods = loa.methods_for(_required(n, tx))
+    named = extensions.method_of(tx.request.authn_provider, n.settings.issuer, methods) \
+        if tx.request.authn_provider else ""
+    return (named,) if named else methods
+
+
+def user_message(tx: Transaction, locale: str) -> Markup | str:
+    """The e-service's userMessage for the login pages, in the page's language."""
+    if not tx.request.user_message:
+        return ""
+    message = extensions.UserMessage.from_dict(tx.request.user_message)
+    return user_message_html(message.text_for(locale), markdown=message.markdown)
 
 
 def page_locale(request: Request, n: Node, tx: Transaction) -> str:
@@ -122,7 +137,7 @@ def choice_page(request: Request, n: Node, tx: Transaction) -> Response:
     return page("choose.html", locale=loc, request_id=http.request_id(request),
                 tx_id=tx.tx_id, csrf=tx.csrf, methods=methods_of(n, tx),
                 client_name=client.name if client else "", step_up=bool(tx.step_up_from),
-                personal_number=hinted_number(tx),
+                personal_number=hinted_number(tx), user_message=user_message(tx, loc),
                 switch_url=f"/login/{tx.tx_id}?lang={'en' if loc == 'sv' else 'sv'}")
 
 

@@ -34,6 +34,7 @@ def _form_page(request: Request, n: Node, tx: Transaction, *, error: str = "",
                headers: dict[str, str] | None = None) -> Response:
     loc = flow.page_locale(request, n, tx)
     return page("pin.html", locale=loc, request_id=http.request_id(request), tx_id=tx.tx_id,
+                user_message=flow.user_message(tx, loc),
                 csrf=tx.csrf, error=error, personal_number=personal_number, status=status,
                 switch_url=f"/login/{tx.tx_id}/pin?lang={'en' if loc == 'sv' else 'sv'}",
                 headers=headers)

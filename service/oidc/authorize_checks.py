@@ -15,11 +15,13 @@ from typing import Any
 
 from service import loa
 from service.errors import AuthorizeError
-from service.oidc import pkce, request_objects
+from service.oidc import extensions, pkce, request_objects
 from service.oidc.clients import Client, Registry
 from service.records import AuthRequest
 
 MAX_VALUE = 2048
+# A userMessage holds a message per language, each up to BankID's 1,500 characters.
+LONGER = {extensions.USER_MESSAGE: 4 * 1_600}
 SINGLE = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "prompt",
           "max_age", "acr_values", "login_hint", "ui_locales", "code_challenge",
           "code_challenge_method", "response_mode", "claims", "request", "request_uri",
@@ -33,6 +35,8 @@ class Draft:
     repeated: set[str]
     levels: tuple[str, ...] = loa.UNCERTIFIED  # the LoA URIs the deployment states
     issuer: str = ""  # a request object's aud must name it (or its /authorize)
+    user_message: dict[str, Any] = field(default_factory=dict)
+    authn_provider: str = ""
     now: int = 0
     skew: int = 0
     client: Client | None = None
@@ -84,7 +88,7 @@ def check_parameters(d: Draft, reg: Registry) -> None:
     if d.repeated:
         raise d.fail("invalid_request", f"parameter repeated: {sorted(d.repeated)[0]}")
     for name, value in d.params.items():
-        if len(value) > MAX_VALUE:
+        if len(value) > LONGER.get(name, MAX_VALUE):
             raise d.fail("invalid_request", f"parameter too long: {name[:40]}")
 
 
@@ -193,6 +197,24 @@ def check_acr(d: Draft, reg: Registry) -> None:
                      "none of the requested acr_values is supported")
 
 
+def check_extensions(d: Draft, reg: Registry) -> None:
+    """oidc.se Authentication Request Parameter Extensions: a ``userMessage`` is checked
+    and kept (never shown on ``prompt=none``: nothing is shown then); an
+    ``authnProvider`` is kept as given."""
+    raw = d.params.get(extensions.USER_MESSAGE, "")
+    if raw:
+        try:
+            message = extensions.user_message(raw)
+        except extensions.ExtensionError as exc:
+            raise d.fail("invalid_request", str(exc)) from None
+        if "none" not in d.prompt:
+            d.user_message = message.to_dict()
+    provider = d.params.get(extensions.AUTHN_PROVIDER, "")
+    if len(provider) > 200:
+        raise d.fail("invalid_request", "authnProvider is too long")
+    d.authn_provider = provider
+
+
 def check_locales(d: Draft, reg: Registry) -> None:
     d.ui_locales = tuple(t.split("-")[0].lower() for t in d.params.get("ui_locales", "").split())
 
@@ -209,6 +231,7 @@ CHECKS: tuple[Check, ...] = (
     check_max_age,
     check_claims_parameter,
     check_acr,
+    check_extensions,
     check_locales,
 )
 
@@ -230,5 +253,6 @@ def validate(params: dict[str, str], repeated: set[str], registry: Registry, *,
         nonce=d.params.get("nonce", ""), prompt=d.prompt, max_age=d.max_age,
         acr_values=d.acr_values, login_hint=d.params.get("login_hint", ""),
         ui_locales=d.ui_locales, claims=d.claims,
-        id_token_hint=d.params.get("id_token_hint", ""),
+        id_token_hint=d.params.get("id_token_hint", ""), user_message=d.user_message,
+        authn_provider=d.authn_provider,
     )

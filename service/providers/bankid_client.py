@@ -88,13 +88,16 @@ class BankIDClient:
         return data
 
     async def auth(self, end_user_ip: str, *, personal_number: str = "",
-                   visible_text: str = "") -> Order:
+                   visible_text: str = "", markdown: bool = False) -> Order:
+        """Start an order; ``visible_text`` is shown in the app (``markdown``: as
+        BankID's simpleMarkdownV1)."""
         body: dict[str, Any] = {"endUserIp": end_user_ip}
         if personal_number:
             body["requirement"] = {"personalNumber": personal_number}
         if visible_text:
             body["userVisibleData"] = base64.b64encode(visible_text.encode()).decode()
-            body["userVisibleDataFormat"] = "simpleMarkdownV1"
+            if markdown:
+                body["userVisibleDataFormat"] = "simpleMarkdownV1"
         return parse_order(await self._post("auth", body))
 
     async def collect(self, order_ref: str) -> Collected:

@@ -18,6 +18,8 @@ a body that is not JSON), ``blackhole`` (never answers within 60 s);
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import html
 import ipaddress
 import json
@@ -45,6 +47,24 @@ class Mode:
 
 def _error(code: str, details: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"errorCode": code, "details": details}, status_code=status)
+
+
+def _visible_data(data: dict[str, Any]) -> tuple[str, str]:
+    """``userVisibleData`` as the RP API v6 takes it: base64 of UTF-8 text, 1 to 1,500
+    characters; ``userVisibleDataFormat`` only ``simpleMarkdownV1``. The text, or a
+    problem."""
+    raw = data.get("userVisibleData")
+    fmt = data.get("userVisibleDataFormat")
+    if fmt is not None and fmt != "simpleMarkdownV1":
+        return "", "Invalid userVisibleDataFormat"
+    if raw is None:
+        return "", "userVisibleDataFormat without userVisibleData" if fmt else ""
+    if not isinstance(raw, str) or not 1 <= len(raw) <= 1500:
+        return "", "Invalid userVisibleData"
+    try:
+        return base64.b64decode(raw, validate=True).decode("utf-8"), ""
+    except (binascii.Error, ValueError):
+        return "", "Invalid userVisibleData"
 
 
 async def _body(request: Request) -> dict[str, Any] | JSONResponse:
@@ -104,8 +124,13 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
                 pnr = parse(str(req["personalNumber"])).digits
             except InvalidPersonalNumber:
                 return _error("invalidParameters", "Invalid personalNumber")
+        visible, problem = _visible_data(data)
+        if problem:
+            return _error("invalidParameters", problem)
         try:
             o = book.create(str(ip), pnr, time.time())
+            o.user_visible_data = visible
+            o.user_visible_format = str(data.get("userVisibleDataFormat") or "")
         except ValueError:
             return _error("alreadyInProgress", "Order already in progress for pno")
         book.prune(time.time())
@@ -179,7 +204,10 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
                                         action, delay, now)
         except (ScanError, InvalidPersonalNumber) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse({"orderRef": o.order_ref, "status": o.status, "hintCode": o.hint})
+        # What the app shows the citizen with the order (the RP's userVisibleData).
+        return JSONResponse({"orderRef": o.order_ref, "status": o.status, "hintCode": o.hint,
+                             "userVisibleData": o.user_visible_data,
+                             "userVisibleDataFormat": o.user_visible_format})
 
     async def phone_page(request: Request) -> Response:
         now = time.time()

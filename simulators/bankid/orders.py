@@ -30,6 +30,8 @@ class Order:
     decide_at: float | None = None
     outcome: str = ""  # approve | userCancel | startFailed | certificateErr | expire
     completed_at: float | None = None
+    user_visible_data: str = ""  # what the app shows with the order
+    user_visible_format: str = ""  # "simpleMarkdownV1" or plain text
 
 
 class ScanError(ValueError):
