@@ -51,15 +51,29 @@ RFA: dict[str, dict[str, str]] = {
     "RFA22": {"sv": "Okänt fel. Försök igen.", "en": "Unknown error. Please try again."},
     "RFA23": {"sv": "Fotografera och läs av din ID-handling med BankID-appen.",
               "en": "Process your machine-readable travel document using the BankID app."},
+    "CALL_CONFIRM": {"sv": "Följ instruktionerna i BankID-appen.",
+                     "en": "Follow the instructions in the BankID app."},
+    "APP_UPDATE": {"sv": "Din BankID-app behöver uppdateras. Uppdatera den från din"
+                         " appbutik och försök igen.",
+                   "en": "Your BankID app needs to be updated. Update it from your app"
+                         " store and try again."},
+    "RISK_BLOCKED": {"sv": "BankID stoppade åtgärden av säkerhetsskäl. Försök igen senare"
+                           " eller kontakta din bank.",
+                     "en": "BankID stopped the action for security reasons. Try again later"
+                           " or contact your bank."},
     "SCAN_QR": {"sv": "Starta BankID-appen i din mobil och tryck på Skanna QR-kod. Rikta"
                       " kameran mot QR-koden här nedanför.",
                 "en": "Start the BankID app on your phone and tap the QR symbol. Point the"
                       " camera at the QR code below."},
 }
 
-_PENDING = {"noClient": "RFA1", "userSign": "RFA9", "userMrtd": "RFA23", "started": "RFA21"}
+# Every hint code of the RP API v6; an unknown one gets the generic message of its status
+# (RFA21 pending, RFA22 failed).
+_PENDING = {"noClient": "RFA1", "userSign": "RFA9", "userMrtd": "RFA23", "started": "RFA21",
+            "userCallConfirm": "CALL_CONFIRM"}
 _FAILED = {"cancelled": "RFA3", "userCancel": "RFA6", "expiredTransaction": "RFA8",
-           "certificateErr": "RFA16"}
+           "certificateErr": "RFA16", "userDeclinedCall": "RFA6",
+           "notSupportedByUserApp": "APP_UPDATE", "transactionRiskBlocked": "RISK_BLOCKED"}
 _ERRORS = {"alreadyInProgress": "RFA4", "internalError": "RFA5", "maintenance": "RFA5",
            "requestTimeout": "RFA5", "unreachable": "RFA5"}
 

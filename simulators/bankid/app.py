@@ -36,7 +36,11 @@ from service.personnummer import InvalidPersonalNumber, parse
 from service.testpeople import name as test_name
 from simulators.bankid.orders import OrderBook, ScanError
 
-ACTIONS = ("approve", "userCancel", "startFailed", "certificateErr", "expire")
+# What the citizen does in the app: approve, let it expire, end it with one of the RP API
+# v6 failure hint codes, or stay in one of its pending states (PENDING_HINTS).
+ACTIONS = ("approve", "userCancel", "startFailed", "certificateErr", "expire",
+           "userDeclinedCall", "notSupportedByUserApp", "transactionRiskBlocked",
+           "userMrtd", "userCallConfirm")
 
 
 @dataclass

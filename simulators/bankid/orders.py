@@ -34,6 +34,9 @@ class Order:
     user_visible_format: str = ""  # "simpleMarkdownV1" or plain text
 
 
+PENDING_HINTS = ("userMrtd", "userCallConfirm")
+
+
 class ScanError(ValueError):
     pass
 
@@ -94,6 +97,8 @@ class OrderBook:
         o.hint = "userSign"
         o.outcome = outcome
         o.decide_at = now + delay
+        if outcome in PENDING_HINTS:  # the app waits in that state until the order expires
+            o.hint, o.decide_at = outcome, None
         if outcome == "startFailed":
             o.status, o.hint = "failed", "startFailed"
         return self.advance(o, now)

@@ -9,6 +9,7 @@ import json
 import httpx
 import pytest
 
+from service.login import bankid_messages as msgs
 from service.login import transaction
 from tests.conftest import PNR, World
 from tests.helpers import citizen
@@ -69,13 +70,27 @@ async def test_qr_svg_never_carries_the_secret(world: World) -> None:
     assert secret not in svg and secret not in page and secret not in sealed
 
 
-@pytest.mark.parametrize(("action", "rfa"), [("userCancel", "RFA6"), ("startFailed", "RFA17B"),
-                                            ("certificateErr", "RFA16")])
+@pytest.mark.parametrize(("action", "rfa"), [
+    ("userCancel", "RFA6"), ("startFailed", "RFA17B"), ("certificateErr", "RFA16"),
+    ("userDeclinedCall", "RFA6"), ("notSupportedByUserApp", "APP_UPDATE"),
+    ("transactionRiskBlocked", "RISK_BLOCKED")])
 async def test_failed_orders_show_their_rfa_message(world: World, action: str, rfa: str) -> None:
     resp, _ = await citizen.start(world.browser, "rp-basic")
     final = await citizen.bankid_login(world.browser, world.phone, citizen.login_url(resp), PNR,
                                        device="other", action=action)
     assert final.json()["status"] == "failed" and final.json()["rfa"] == rfa
+    assert final.json()["message"] == msgs.message(rfa, "sv")
+
+
+@pytest.mark.parametrize(("action", "rfa"), [("userMrtd", "RFA23"),
+                                            ("userCallConfirm", "CALL_CONFIRM")])
+async def test_pending_states_of_the_app_show_their_message(world: World, action: str,
+                                                            rfa: str) -> None:
+    resp, _ = await citizen.start(world.browser, "rp-basic")
+    pending = await citizen.bankid_login(world.browser, world.phone, citizen.login_url(resp),
+                                         PNR, action=action)
+    body = pending.json()
+    assert body["status"] == "pending" and body["rfa"] == rfa and body["hintCode"] == action
 
 
 async def test_cancel_cancels_the_order_and_returns_to_the_method_choice(world: World) -> None:

@@ -28,9 +28,18 @@ ID = Identity("198112189876", "Anna", "Andersson", "bankid", "x", 1, "1981-12-18
     ("failed", "startFailed", True, "RFA17B"),
     ("failed", "startFailed", False, "RFA17A"),
     ("failed", "somethingNew", True, "RFA22"),
+    ("pending", "userCallConfirm", False, "CALL_CONFIRM"),
+    ("failed", "userDeclinedCall", False, "RFA6"),
+    ("failed", "notSupportedByUserApp", True, "APP_UPDATE"),
+    ("failed", "transactionRiskBlocked", False, "RISK_BLOCKED"),
 ])
 def test_hint_codes_map_to_the_official_messages(status: str, hint: str, qr: bool, code: str) -> None:
     assert m.code_for(status, hint, qr=qr) == code
+
+
+def test_every_message_is_in_swedish_and_english() -> None:
+    for code, texts in m.RFA.items():
+        assert texts["sv"].strip() and texts["en"].strip(), code
 
 
 def test_errors_map_to_rfa4_and_rfa5() -> None:
