@@ -56,6 +56,7 @@ ROUTES = [
     Route("/login/{tx}/bankid/qr.svg", bankid.qr_svg, name="bankid_qr"),
     Route("/login/{tx}/bankid/collect", bankid.collect, methods=["POST"], name="bankid_collect"),
     Route("/login/{tx}/bankid/cancel", bankid.cancel, methods=["POST"], name="bankid_cancel"),
+    Route("/login/{tx}/bankid/return", bankid.returned, name="bankid_return"),
     Route("/login/{tx}/pin", pin.form_page, name="pin_page"),
     Route("/login/{tx}/pin", pin.submit, methods=["POST"], name="pin_submit"),
     Route("/healthz", health.healthz, name="healthz"),

@@ -9,15 +9,19 @@ gets SVG.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
 
 import structlog
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from service import loa, metrics
+from service.crypto import new_id, same
 from service.errors import BankIDError, PageError
 from service.login import bankid_messages as msgs
 from service.login import flow, qr
@@ -44,6 +48,8 @@ class OrderState:
     status: str = "pending"
     hint: str = ""
     rfa: str = ""
+    return_nonce: str = ""  # in the order's returnUrl: the app's way back to this login
+    mobile: bool = False  # started on a phone or tablet: the universal link
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -72,13 +78,18 @@ async def start(request: Request) -> Response:
     previous = _order(tx)
     if previous and previous.status == "pending":
         await _cancel_quietly(n, previous.order_ref)
+    mobile = qr.is_mobile(request.headers.get("user-agent", ""))
+    nonce = new_id(16) if device == "same" else ""
     try:
         message = extensions.UserMessage.from_dict(tx.request.user_message) \
             if tx.request.user_message else None
         order = await n.bankid.auth(
             ip, personal_number=tx.step_up_from,
             visible_text=message.text_for(flow.page_locale(request, n, tx)) if message else "",
-            markdown=bool(message and message.markdown))
+            markdown=bool(message and message.markdown),
+            return_url=f"{n.settings.issuer}/login/{tx.tx_id}/bankid/return?"
+                       f"nonce={nonce}" if nonce else "",
+            web=_device_data(request, n))
     except BankIDError as exc:
         rfa = msgs.code_for_error(exc.code)
         metrics.LOGINS.labels("bankid", f"error_{exc.code}"[:40]).inc()
@@ -86,13 +97,48 @@ async def start(request: Request) -> Response:
         state = OrderState("", "", "", "", time.time(), device, "failed", exc.code, rfa)
     else:
         state = OrderState(order.order_ref, order.auto_start_token, order.qr_start_token,
-                           order.qr_start_secret, time.time(), device)
+                           order.qr_start_secret, time.time(), device, return_nonce=nonce,
+                           mobile=mobile)
     tx = tx.with_order(state.to_json())
     # The page itself, not a redirect to it: one request less per login. Reloading it
     # posts the start again, which cancels this order and starts a fresh one.
     response = _page(request, n, tx, state)
     flow.keep(response, n, tx)
     return response
+
+
+def _device_data(request: Request, n: Node) -> dict[str, str]:
+    """The RP API's ``web`` device data: our domain, the browser's user agent (cut to
+    BankID's limit) and an identifier of the browser that is not its cookie."""
+    browser = flow.browser_digest(request, n)
+    data = {"referringDomain": urlsplit(n.settings.issuer).hostname or "",
+            "userAgent": request.headers.get("user-agent", "")[:256]}
+    if browser:
+        data["deviceIdentifier"] = hmac.new(n.keys.current.subject_secret,
+                                            b"bankid-device|" + browser.encode(),
+                                            hashlib.sha256).hexdigest()
+    return {k: v for k, v in data.items() if v}
+
+
+async def returned(request: Request) -> Response:
+    """GET /login/{tx}/bankid/return?nonce=…: the BankID app sends the citizen back here
+    on the same device. Only the browser that started the order has its transaction
+    (the sealed cookie) and only its order's nonce matches; then the login goes on as
+    from the BankID page: a completed order finishes it at once."""
+    n, tx, _ = await _tx(request, post=False)
+    state = _order(tx)
+    nonce = request.query_params.get("nonce", "")
+    if state is None or not state.return_nonce or not same(nonce, state.return_nonce):
+        raise PageError("err_tx_expired", status=403)
+    if state.status == "pending" and state.order_ref:
+        new, identity = await _collect_once(n, state)
+        if new.status == "complete" and identity is not None:
+            return await flow.complete(request, n, tx, identity)
+        response = _page(request, n, tx, new)
+        if new != state:
+            flow.keep(response, n, tx.with_order(new.to_json()))
+        return response
+    return _page(request, n, tx, state)
 
 
 async def show(request: Request) -> Response:
@@ -112,7 +158,7 @@ def _page(request: Request, n: Node, tx: Transaction, state: OrderState) -> Resp
                 user_message=flow.user_message(tx, loc),
                 tx_id=tx.tx_id, csrf=tx.csrf, device=state.device, finished=finished,
                 rfa=rfa, message=msgs.message(rfa, loc), qr_n=int(time.time()),
-                autostart=qr.autostart_link(state.auto_start_token),
+                autostart=qr.autostart_link(state.auto_start_token, mobile=state.mobile),
                 interval_ms=int(n.settings.bankid.collect_interval_s * 1000),
                 status=503 if state.status == "failed" and state.rfa == "RFA5" else 200,
                 switch_url=f"/login/{tx.tx_id}/bankid?lang={'en' if loc == 'sv' else 'sv'}")

@@ -36,6 +36,19 @@ def svg(data: str, *, title: str) -> str:
     return out.getvalue().decode()
 
 
-def autostart_link(auto_start_token: str) -> str:
-    """Same-device start: the app returns to the browser by itself (``redirect=null``)."""
+def autostart_link(auto_start_token: str, *, mobile: bool = False) -> str:
+    """Same-device start. On a phone or tablet BankID's universal link (it opens the app
+    on iOS and Android, and the app returns to the ``returnUrl`` of the order); on a
+    computer the ``bankid:///`` scheme of the desktop app. ``redirect=null``: the order
+    itself says where to return."""
+    if mobile:
+        return f"https://app.bankid.com/?autostarttoken={auto_start_token}&redirect=null"
     return f"bankid:///?autostarttoken={auto_start_token}&redirect=null"
+
+
+_MOBILE = ("iPhone", "iPad", "iPod", "Android", "Mobile")
+
+
+def is_mobile(user_agent: str) -> bool:
+    """Whether the browser runs on a phone or tablet (where the universal link works)."""
+    return any(m in user_agent for m in _MOBILE)

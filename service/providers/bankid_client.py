@@ -88,10 +88,17 @@ class BankIDClient:
         return data
 
     async def auth(self, end_user_ip: str, *, personal_number: str = "",
-                   visible_text: str = "", markdown: bool = False) -> Order:
+                   visible_text: str = "", markdown: bool = False, return_url: str = "",
+                   web: dict[str, str] | None = None) -> Order:
         """Start an order; ``visible_text`` is shown in the app (``markdown``: as
-        BankID's simpleMarkdownV1)."""
+        BankID's simpleMarkdownV1); ``return_url``: where the app sends the citizen back
+        on the same device; ``web``: the browser's device data (referringDomain,
+        userAgent, deviceIdentifier), which BankID's risk assessment uses."""
         body: dict[str, Any] = {"endUserIp": end_user_ip}
+        if return_url:
+            body["returnUrl"] = return_url
+        if web:
+            body["web"] = web
         if personal_number:
             body["requirement"] = {"personalNumber": personal_number}
         if visible_text:

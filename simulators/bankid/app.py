@@ -71,6 +71,23 @@ def _visible_data(data: dict[str, Any]) -> tuple[str, str]:
         return "", "Invalid userVisibleData"
 
 
+def _device_problem(data: dict[str, Any]) -> str:
+    """``returnUrl`` and the ``web`` device data as the RP API v6 takes them."""
+    url = data.get("returnUrl")
+    if url is not None and (not isinstance(url, str) or not url.startswith(("https://",
+                                                                          "http://127.0.0.1"))
+                            or len(url) > 4096):
+        return "Invalid returnUrl"
+    web = data.get("web")
+    if web is None:
+        return ""
+    limits = {"referringDomain": 253, "userAgent": 256, "deviceIdentifier": 256}
+    if not isinstance(web, dict) or set(web) - set(limits) or not all(
+            isinstance(v, str) and 1 <= len(v) <= limits[k] for k, v in web.items()):
+        return "Invalid web"
+    return ""
+
+
 async def _body(request: Request) -> dict[str, Any] | JSONResponse:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         return _error("unsupportedMediaType", "Content-Type must be application/json", 415)
@@ -129,12 +146,15 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
             except InvalidPersonalNumber:
                 return _error("invalidParameters", "Invalid personalNumber")
         visible, problem = _visible_data(data)
+        problem = problem or _device_problem(data)
         if problem:
             return _error("invalidParameters", problem)
         try:
             o = book.create(str(ip), pnr, time.time())
             o.user_visible_data = visible
             o.user_visible_format = str(data.get("userVisibleDataFormat") or "")
+            o.return_url = str(data.get("returnUrl") or "")
+            o.web = dict(data.get("web") or {})
         except ValueError:
             return _error("alreadyInProgress", "Order already in progress for pno")
         book.prune(time.time())
@@ -211,7 +231,9 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
         # What the app shows the citizen with the order (the RP's userVisibleData).
         return JSONResponse({"orderRef": o.order_ref, "status": o.status, "hintCode": o.hint,
                              "userVisibleData": o.user_visible_data,
-                             "userVisibleDataFormat": o.user_visible_format})
+                             "userVisibleDataFormat": o.user_visible_format,
+                             # Where the app sends the citizen back on the same device.
+                             "returnUrl": o.return_url, "web": o.web})
 
     async def phone_page(request: Request) -> Response:
         now = time.time()

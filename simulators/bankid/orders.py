@@ -32,6 +32,8 @@ class Order:
     completed_at: float | None = None
     user_visible_data: str = ""  # what the app shows with the order
     user_visible_format: str = ""  # "simpleMarkdownV1" or plain text
+    return_url: str = ""  # where the app returns the citizen (same device)
+    web: dict[str, str] = field(default_factory=dict)  # the browser's device data
 
 
 PENDING_HINTS = ("userMrtd", "userCallConfirm")

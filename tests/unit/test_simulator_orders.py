@@ -47,3 +47,17 @@ def test_required_person_refuses_another_person() -> None:
     o = book.create("127.0.0.1", "198112189876", now=0)
     out = book.open_autostart(o.auto_start_token, "198112180040", NAMES, "approve", 0, now=1)
     assert out.status == "failed"
+
+
+def test_the_simulator_checks_return_url_web_data_and_visible_data_as_the_rp_api() -> None:
+    from simulators.bankid.app import _device_problem, _visible_data
+
+    assert _device_problem({"returnUrl": "https://idp.example/x", "web": {
+        "referringDomain": "idp.example", "userAgent": "UA", "deviceIdentifier": "a" * 64}}) == ""
+    assert _device_problem({"returnUrl": "javascript:alert(1)"}) == "Invalid returnUrl"
+    assert _device_problem({"web": {"userAgent": "x" * 257}}) == "Invalid web"
+    assert _device_problem({"web": {"other": "x"}}) == "Invalid web"
+    assert _visible_data({"userVisibleData": "SGVq"}) == ("Hej", "")
+    assert _visible_data({"userVisibleData": "!!"})[1] == "Invalid userVisibleData"
+    assert _visible_data({"userVisibleData": "SGVq", "userVisibleDataFormat": "html"})[1]
+    assert _visible_data({"userVisibleData": "A" * 1504})[1] == "Invalid userVisibleData"
