@@ -18,7 +18,8 @@ _SHORT = {"personal_number": "p", "given_name": "g", "family_name": "f", "method
           "code_challenge": "cc", "scope": "sc", "nonce": "n", "grant_id": "gi",
           "claims": "cm", "expires_at": "ea", "state": "st", "prompt": "pr", "max_age": "ma",
           "acr_values": "av", "login_hint": "lh", "ui_locales": "ul", "response_mode": "rm",
-          "user_message": "um", "authn_provider": "ap"}
+          "user_message": "um", "authn_provider": "ap", "sign": "sg",
+          "user_signature": "us"}
 _LONG = {v: k for k, v in _SHORT.items()}
 
 
@@ -104,6 +105,9 @@ class AuthRequest(_Json):
     # and the way in it asked for.
     user_message: dict[str, Any] = field(default_factory=dict)
     authn_provider: str = ""
+    # oidc.se Signature Extension: what the citizen is asked to sign
+    # (``sign_request.SignRequest.to_dict``).
+    sign: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +124,8 @@ class CodeGrant(_Json):
     identity: Identity
     acr: str
     claims: dict[str, Any] = field(default_factory=dict)
+    # The citizen's signature when the login was a signing (only in this code's ID token).
+    user_signature: str = ""
 
     def grant(self, expires_at: int) -> Grant:
         """The grant this code names, once redeemed: its family lives until ``expires_at``."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from service.oidc import extensions
+from service.oidc import extensions, sign_request
 from service.oidc.claims import ALL_CLAIMS, SCOPES
 from service.oidc.clients import AUTH_METHODS
 from service.settings import Settings
@@ -43,7 +43,8 @@ def metadata(s: Settings) -> dict[str, Any]:
         "introspection_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce",
-                             "sid", extensions.AUTHN_PROVIDER_CLAIM, *ALL_CLAIMS],
+                             "sid", extensions.AUTHN_PROVIDER_CLAIM, sign_request.CLAIM,
+                             *ALL_CLAIMS],
         "claims_parameter_supported": True,
         "request_parameter_supported": True,
         "request_object_signing_alg_values_supported": ["ES256", "RS256"],

@@ -16,7 +16,7 @@ from service import metrics
 from service.crypto import digest, new_id
 from service.errors import TokenError
 from service.oidc import claims as claimsmod
-from service.oidc import extensions, issued_tokens, pkce
+from service.oidc import extensions, issued_tokens, pkce, sign_request
 from service.oidc.client_auth import authenticate
 from service.oidc.clients import Client
 from service.records import CodeGrant, Grant
@@ -102,8 +102,11 @@ async def _code(n: Node, client: Client, form: dict[str, str]) -> dict[str, Any]
     if problem:
         await n.store.grants.revoke_grants([grant.grant_id])
         raise TokenError("invalid_grant", problem)
+    # A signature goes only into this ID token: a signing is never reused (no refresh,
+    # no SSO carries it).
+    signed = {sign_request.CLAIM: grant.user_signature} if grant.user_signature else {}
     return _tokens(n, client, grant.grant(expires_at), now=n.now(), nonce=grant.nonce,
-                   refresh=refresh, code=code)
+                   refresh=refresh, code=code, extra=signed)
 
 
 def _redemption_problem(client: Client, grant: CodeGrant, redirect_uri: str,
@@ -143,7 +146,8 @@ async def _refresh(n: Node, client: Client, form: dict[str, str]) -> dict[str, A
 
 
 def _tokens(n: Node, client: Client, grant: Grant, *, now: int, nonce: str, refresh: str,
-            code: str, scope: tuple[str, ...] | None = None) -> dict[str, Any]:
+            code: str, scope: tuple[str, ...] | None = None,
+            extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The token response for ``grant``, limited to ``scope`` (default: the grant's)."""
     scope = grant.scope if scope is None else scope
     ring = n.keys.current
@@ -159,6 +163,7 @@ def _tokens(n: Node, client: Client, grant: Grant, *, now: int, nonce: str, refr
     # The oidc.se authentication-event claim: which way in the citizen took.
     released[extensions.AUTHN_PROVIDER_CLAIM] = extensions.provider_uri(
         grant.identity.method, n.settings.issuer)
+    released.update(extra or {})
     id_token = issued_tokens.id_token(ring, issuer=n.settings.issuer, client_id=client.client_id,
                              sub=sub, alg=client.id_token_alg, now=now, lifetime=lt.id_token,
                              auth_time=grant.identity.auth_time, acr=grant.acr, sid=grant.sid,

@@ -9,6 +9,7 @@ gets SVG.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -26,7 +27,8 @@ from service.errors import BankIDError, PageError
 from service.login import bankid_messages as msgs
 from service.login import flow, qr
 from service.login.transaction import Transaction
-from service.oidc import extensions
+from service.oidc import claims as claims_mod
+from service.oidc import sign_request
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import Identity
 from service.state import Node, node
@@ -81,10 +83,12 @@ async def start(request: Request) -> Response:
     mobile = qr.is_mobile(request.headers.get("user-agent", ""))
     nonce = new_id(16) if device == "same" else ""
     try:
-        message = extensions.UserMessage.from_dict(tx.request.user_message) \
-            if tx.request.user_message else None
+        message = flow.message_of(tx)
+        signing = sign_request.SignRequest.from_dict(tx.request.sign) if tx.request.sign \
+            else None
         order = await n.bankid.auth(
-            ip, personal_number=tx.step_up_from,
+            ip, personal_number=_required_person(tx) or tx.step_up_from,
+            sign=signing is not None, sign_data=signing.tbs_data if signing else "",
             visible_text=message.text_for(flow.page_locale(request, n, tx)) if message else "",
             markdown=bool(message and message.markdown),
             return_url=f"{n.settings.issuer}/login/{tx.tx_id}/bankid/return?"
@@ -105,6 +109,19 @@ async def start(request: Request) -> Response:
     response = _page(request, n, tx, state)
     flow.keep(response, n, tx)
     return response
+
+
+def _required_person(tx: Transaction) -> str:
+    """The personal number the e-service requires as an essential claim (its value): the
+    BankID order is for that citizen only, so nobody else ever sees the message."""
+    for member in ("id_token", "userinfo"):
+        asked = tx.request.claims.get(member)
+        wanted = asked.get(claims_mod.PNR) if isinstance(asked, dict) else None
+        if isinstance(wanted, dict) and wanted.get("essential") and isinstance(
+                wanted.get("value"), str):
+            with contextlib.suppress(InvalidPersonalNumber):
+                return parse(wanted["value"]).digits
+    return ""
 
 
 def _device_data(request: Request, n: Node) -> dict[str, str]:
@@ -131,9 +148,9 @@ async def returned(request: Request) -> Response:
     if state is None or not state.return_nonce or not same(nonce, state.return_nonce):
         raise PageError("err_tx_expired", status=403)
     if state.status == "pending" and state.order_ref:
-        new, identity = await _collect_once(n, state)
+        new, identity, signature = await _collect_once(n, tx, state)
         if new.status == "complete" and identity is not None:
-            return await flow.complete(request, n, tx, identity)
+            return await flow.complete(request, n, tx, identity, user_signature=signature)
         response = _page(request, n, tx, new)
         if new != state:
             flow.keep(response, n, tx.with_order(new.to_json()))
@@ -190,9 +207,9 @@ async def collect(request: Request) -> Response:
     identity = None
     known = state
     if state.status == "pending":
-        state, identity = await _collect_once(n, state)
+        state, identity, signature = await _collect_once(n, tx, state)
     if state.status == "complete" and identity is not None:
-        done = await flow.complete(request, n, tx, identity)
+        done = await flow.complete(request, n, tx, identity, user_signature=signature)
         if not wants_json:
             return done
         answer = _answer(True, tx, state, loc, next_url=done.headers["location"], finish=True)
@@ -205,28 +222,33 @@ async def collect(request: Request) -> Response:
     return answer
 
 
-async def _collect_once(n: Node, state: OrderState) -> tuple[OrderState, Identity | None]:
+async def _collect_once(n: Node, tx: Transaction, state: OrderState
+                        ) -> tuple[OrderState, Identity | None, str]:
+    """One /collect: the order's new state, and on completion who it was and, for a
+    signing, the signature."""
     qr_mode = state.device == "other"
     try:
         result = await n.bankid.collect(state.order_ref)
     except BankIDError as exc:
         if exc.code in ("maintenance", "unreachable", "requestTimeout"):
             # Transient: keep the order pending, show RFA5 until it answers again.
-            return OrderState(**{**asdict(state), "rfa": "RFA5"}), None
+            return OrderState(**{**asdict(state), "rfa": "RFA5"}), None, ""
         return OrderState(**{**asdict(state), "status": "failed", "hint": exc.code,
-                             "rfa": msgs.code_for_error(exc.code)}), None
+                             "rfa": msgs.code_for_error(exc.code)}), None, ""
     rfa = msgs.code_for(result.status, result.hint_code, qr=qr_mode)
     identity = None
     status = result.status
     if status == "complete":
         identity = _identity(result.user, n.settings.loa_levels)
-        if identity is None:
-            rfa, status = "RFA22", "failed"
+        required = _required_person(tx)
+        wrong_person = bool(required and identity and identity.personal_number != required)
+        if identity is None or wrong_person or (tx.request.sign and not result.signature):
+            identity, rfa, status = None, "RFA22", "failed"
     if status == "failed":
         metrics.LOGINS.labels("bankid", f"failed_{result.hint_code or 'unknown'}"[:40]).inc()
         log.info("login", method="bankid", outcome="failed", hint=result.hint_code)
     return OrderState(**{**asdict(state), "status": status, "hint": result.hint_code,
-                         "rfa": rfa}), identity
+                         "rfa": rfa}), identity, result.signature if tx.request.sign else ""
 
 
 def _identity(user: dict[str, str], levels: tuple[str, ...]) -> Identity | None:

@@ -22,7 +22,7 @@ from service.crypto import digest, new_id, same
 from service.errors import AuthorizeError, PageError
 from service.login import lockout, transaction
 from service.login.transaction import Transaction
-from service.oidc import extensions
+from service.oidc import extensions, sign_request
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import AuthRequest, Identity
 from service.sso.issue import mint_code, redirect_with_code
@@ -108,16 +108,28 @@ def methods_of(n: Node, tx: Transaction) -> tuple[str, ...]:
     """The ways in that reach the level this login needs; only the one the e-service
     named with ``authnProvider`` when it is one of them."""
     methods = loa.methods_for(_required(n, tx))
+    if tx.request.sign:
+        return tuple(m for m in methods if m == "bankid")  # only BankID signs
     named = extensions.method_of(tx.request.authn_provider, n.settings.issuer, methods) \
         if tx.request.authn_provider else ""
     return (named,) if named else methods
 
 
+def message_of(tx: Transaction) -> extensions.UserMessage | None:
+    """What the e-service wants the citizen to read: the text to sign, else its
+    userMessage."""
+    if tx.request.sign:
+        return sign_request.SignRequest.from_dict(tx.request.sign).message
+    if tx.request.user_message:
+        return extensions.UserMessage.from_dict(tx.request.user_message)
+    return None
+
+
 def user_message(tx: Transaction, locale: str) -> Markup | str:
-    """The e-service's userMessage for the login pages, in the page's language."""
-    if not tx.request.user_message:
+    """The e-service's message for the login pages, in the page's language."""
+    message = message_of(tx)
+    if message is None:
         return ""
-    message = extensions.UserMessage.from_dict(tx.request.user_message)
     return user_message_html(message.text_for(locale), markdown=message.markdown)
 
 
@@ -149,7 +161,7 @@ def hinted_number(tx: Transaction) -> str:
 
 
 async def complete(request: Request, n: Node, tx: Transaction, identity: Identity, *,
-                   pin: PinAttempt | None = None) -> Response:
+                   pin: PinAttempt | None = None, user_signature: str = "") -> Response:
     """Log the citizen in and answer the RP: one confirmed store step finishes the
     transaction (once) and writes the new session and the first code."""
     if loa.rank(identity.acr) < _required(n, tx):
@@ -160,7 +172,7 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     old = await n.store.sessions.get(old_cookie, now=now) if old_cookie else None
     carry = old if old and old.identity.personal_number == identity.personal_number else None
     cookie, session = n.store.logins.new_session(identity, now=now, carry=carry)
-    first = mint_code(n, tx.request, session)
+    first = mint_code(n, tx.request, session, user_signature=user_signature)
     if not await n.store.logins.finish(
             tx.tx_id, open_for=tx.expires - now + n.settings.lifetimes.clock_skew,
             cookie=cookie, session=session, first=first, now=now, pin=pin):

@@ -15,13 +15,13 @@ from typing import Any
 
 from service import loa
 from service.errors import AuthorizeError
-from service.oidc import extensions, pkce, request_objects
+from service.oidc import extensions, pkce, request_objects, sign_request
 from service.oidc.clients import Client, Registry
 from service.records import AuthRequest
 
 MAX_VALUE = 2048
 # A userMessage holds a message per language, each up to BankID's 1,500 characters.
-LONGER = {extensions.USER_MESSAGE: 4 * 1_600}
+LONGER = {extensions.USER_MESSAGE: 4 * 1_600, sign_request.PARAM: 8_192}
 SINGLE = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce", "prompt",
           "max_age", "acr_values", "login_hint", "ui_locales", "code_challenge",
           "code_challenge_method", "response_mode", "claims", "request", "request_uri",
@@ -37,6 +37,7 @@ class Draft:
     issuer: str = ""  # a request object's aud must name it (or its /authorize)
     user_message: dict[str, Any] = field(default_factory=dict)
     authn_provider: str = ""
+    sign: dict[str, Any] = field(default_factory=dict)
     now: int = 0
     skew: int = 0
     client: Client | None = None
@@ -215,6 +216,34 @@ def check_extensions(d: Draft, reg: Registry) -> None:
     d.authn_provider = provider
 
 
+def check_sign_request(d: Draft, reg: Registry) -> None:
+    """oidc.se Signature Extension: a signRequest with the sign (or signApproval) scope,
+    from an e-service configured for it, with prompt ``login consent``."""
+    assert d.client is not None
+    raw = d.params.get(sign_request.PARAM, "")
+    asked = set(d.params.get("scope", "").split()) & {sign_request.SCOPE_SIGN,
+                                                      sign_request.SCOPE_APPROVAL}
+    if not raw and not asked:
+        return
+    if asked - set(d.scope):
+        raise d.fail("unauthorized_client", "this e-service may not ask citizens to sign")
+    if not asked:
+        raise d.fail("invalid_request", "signRequest needs the scope "
+                     f"{sign_request.SCOPE_SIGN} or {sign_request.SCOPE_APPROVAL}")
+    if len(asked) > 1:
+        raise d.fail("invalid_request", "ask for one of the sign and signApproval scopes")
+    if not raw:
+        raise d.fail("invalid_request", f"the {next(iter(asked))} scope needs a signRequest")
+    if not {"login", "consent"} <= set(d.prompt):
+        raise d.fail("invalid_request", "a signing needs prompt=login consent")
+    try:
+        d.sign = sign_request.parse(raw, d.client, scope=next(iter(asked)), now=d.now,
+                                    skew=d.skew,
+                                    audiences={d.issuer, d.issuer + "/authorize"}).to_dict()
+    except sign_request.SignRequestError as exc:
+        raise d.fail("invalid_request", str(exc)) from None
+
+
 def check_locales(d: Draft, reg: Registry) -> None:
     d.ui_locales = tuple(t.split("-")[0].lower() for t in d.params.get("ui_locales", "").split())
 
@@ -232,6 +261,7 @@ CHECKS: tuple[Check, ...] = (
     check_claims_parameter,
     check_acr,
     check_extensions,
+    check_sign_request,
     check_locales,
 )
 
@@ -254,5 +284,5 @@ def validate(params: dict[str, str], repeated: set[str], registry: Registry, *,
         acr_values=d.acr_values, login_hint=d.params.get("login_hint", ""),
         ui_locales=d.ui_locales, claims=d.claims,
         id_token_hint=d.params.get("id_token_hint", ""), user_message=d.user_message,
-        authn_provider=d.authn_provider,
+        authn_provider=d.authn_provider, sign=d.sign,
     )

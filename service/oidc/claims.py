@@ -22,7 +22,9 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     SCOPE_PERSON_NUMBER: (PNR, COORDINATION),
 }
 ALL_CLAIMS = tuple(sorted({c for cs in SCOPE_CLAIMS.values() for c in cs}))
-SCOPES = (*SCOPE_CLAIMS, "offline_access")
+# The oidc.se Signature Extension's scopes (sign_request.py): no claims of their own.
+SIGN_SCOPES = ("https://id.oidc.se/scope/sign", "https://id.oidc.se/scope/signApproval")
+SCOPES = (*SCOPE_CLAIMS, "offline_access", *SIGN_SCOPES)
 
 
 def identity_claims(identity: Identity) -> dict[str, Any]:

@@ -32,6 +32,7 @@ class Collected:
     status: str  # pending | failed | complete
     hint_code: str
     user: dict[str, str]
+    signature: str = ""  # completionData.signature (base64 XML), on complete
 
 
 def _str(data: Any, key: str, *, limit: int = 200) -> str:
@@ -89,11 +90,14 @@ class BankIDClient:
 
     async def auth(self, end_user_ip: str, *, personal_number: str = "",
                    visible_text: str = "", markdown: bool = False, return_url: str = "",
-                   web: dict[str, str] | None = None) -> Order:
+                   web: dict[str, str] | None = None, sign_data: str = "",
+                   sign: bool = False) -> Order:
         """Start an order; ``visible_text`` is shown in the app (``markdown``: as
         BankID's simpleMarkdownV1); ``return_url``: where the app sends the citizen back
         on the same device; ``web``: the browser's device data (referringDomain,
-        userAgent, deviceIdentifier), which BankID's risk assessment uses."""
+        userAgent, deviceIdentifier), which BankID's risk assessment uses. ``sign``: a
+        /sign order, the citizen signing ``visible_text`` and ``sign_data`` (base64, the
+        data to be signed, not shown)."""
         body: dict[str, Any] = {"endUserIp": end_user_ip}
         if return_url:
             body["returnUrl"] = return_url
@@ -105,7 +109,9 @@ class BankIDClient:
             body["userVisibleData"] = base64.b64encode(visible_text.encode()).decode()
             if markdown:
                 body["userVisibleDataFormat"] = "simpleMarkdownV1"
-        return parse_order(await self._post("auth", body))
+        if sign_data:
+            body["userNonVisibleData"] = sign_data
+        return parse_order(await self._post("sign" if sign else "auth", body))
 
     async def collect(self, order_ref: str) -> Collected:
         return parse_collect(await self._post("collect", {"orderRef": order_ref}))
@@ -135,4 +141,6 @@ def parse_collect(data: Any) -> Collected:
         if not isinstance(raw_user, dict):
             raise BankIDError("badResponse", "completionData.user missing")
         user = {k: _str(raw_user, k) for k in ("personalNumber", "givenName", "surname")}
+        signature = _str(completion, "signature", limit=200_000)
+        return Collected(status=status, hint_code=hint, user=user, signature=signature)
     return Collected(status=status, hint_code=hint, user=user)

@@ -17,14 +17,15 @@ from service.state import Node
 from service.store.grants import MintedCode
 
 
-def mint_code(node: Node, req: AuthRequest, session: Session) -> MintedCode:
+def mint_code(node: Node, req: AuthRequest, session: Session, *,
+              user_signature: str = "") -> MintedCode:
     """A new code for ``req`` in ``session`` (not yet stored); it names its grant."""
     grant_id = new_id(16)
     code_grant = CodeGrant(
         client_id=req.client_id, redirect_uri=req.redirect_uri,
         code_challenge=req.code_challenge, scope=req.scope, nonce=req.nonce,
         sid=session.sid, grant_id=grant_id, identity=session.identity,
-        acr=session.identity.acr, claims=req.claims,
+        acr=session.identity.acr, claims=req.claims, user_signature=user_signature,
     )
     return MintedCode(issued_tokens.authorization_code(grant_id), code_grant,
                       expires_at=node.now() + node.settings.lifetimes.refresh_token)

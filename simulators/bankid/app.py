@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from service.personnummer import InvalidPersonalNumber, parse
 from service.testpeople import name as test_name
+from simulators.bankid import signature
 from simulators.bankid.orders import OrderBook, ScanError
 
 # What the citizen does in the app: approve, let it expire, end it with one of the RP API
@@ -71,6 +72,14 @@ def _visible_data(data: dict[str, Any]) -> tuple[str, str]:
         return "", "Invalid userVisibleData"
 
 
+def _is_base64(value: str) -> bool:
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
 def _device_problem(data: dict[str, Any]) -> str:
     """``returnUrl`` and the ``web`` device data as the RP API v6 takes them."""
     url = data.get("returnUrl")
@@ -104,7 +113,8 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
                default_delay_ms: int = 0, rp_requires_tls: bool = False) -> Starlette:
     book = OrderBook(order_ttl_s=order_ttl_s, qr_max_age_s=qr_max_age_s)
     mode = Mode()
-    stats = {"auth": 0, "collect": 0, "cancel": 0, "phone": 0}
+    stats = {"auth": 0, "sign": 0, "collect": 0, "cancel": 0, "phone": 0}
+    keys = signature.make_keys()
 
     def refuse_plain(request: Request) -> Response | None:
         if rp_requires_tls and request.url.scheme != "https":
@@ -125,7 +135,15 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
         return None
 
     async def auth(request: Request) -> Response:
-        stats["auth"] += 1
+        return await start_order(request, signing=False)
+
+    async def sign_order(request: Request) -> Response:
+        return await start_order(request, signing=True)
+
+    async def start_order(request: Request, *, signing: bool) -> Response:
+        """``/auth`` and ``/sign``: the same order, ``/sign`` with the text the citizen
+        signs (``userVisibleData``, required) and the data (``userNonVisibleData``)."""
+        stats["sign" if signing else "auth"] += 1
         if (refused := refuse_plain(request)) is not None:
             return refused
         data = await _body(request)
@@ -147,6 +165,12 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
                 return _error("invalidParameters", "Invalid personalNumber")
         visible, problem = _visible_data(data)
         problem = problem or _device_problem(data)
+        non_visible = data.get("userNonVisibleData")
+        if signing and not visible:
+            problem = problem or "userVisibleData is required to sign"
+        if non_visible is not None and (not signing or not isinstance(non_visible, str) or not (
+                1 <= len(non_visible) <= 200_000) or not _is_base64(non_visible)):
+            problem = problem or "Invalid userNonVisibleData"
         if problem:
             return _error("invalidParameters", problem)
         try:
@@ -155,6 +179,9 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
             o.user_visible_format = str(data.get("userVisibleDataFormat") or "")
             o.return_url = str(data.get("returnUrl") or "")
             o.web = dict(data.get("web") or {})
+            o.signing = signing
+            o.user_visible_b64 = str(data.get("userVisibleData") or "")
+            o.user_non_visible_b64 = str(non_visible or "")
         except ValueError:
             return _error("alreadyInProgress", "Order already in progress for pno")
         book.prune(time.time())
@@ -185,7 +212,10 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
                 "device": {"ipAddress": o.end_user_ip, "uhi": "OZvYM9VvyiAmG7NA5jU5zRGcSI1Ej"},
                 "bankIdIssueDate": "2024-01-01",
                 "stepUp": {"mrtd": False},
-                "signature": "c2ltdWxhdGVkIHNpZ25hdHVyZQ==",
+                "signature": signature.sign(
+                    keys, visible_b64=o.user_visible_b64, non_visible_b64=o.user_non_visible_b64,
+                    signing=o.signing, personal_number=o.personal_number,
+                    name=f"{o.given_name} {o.surname}"),
                 "ocspResponse": "c2ltdWxhdGVkIG9jc3A=",
             }
         return JSONResponse(body)
@@ -293,6 +323,7 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
     rp = "/rp/v6.0"
     return Starlette(routes=[
         Route(f"{rp}/auth", auth, methods=["POST"]),
+        Route(f"{rp}/sign", sign_order, methods=["POST"]),
         Route(f"{rp}/collect", collect, methods=["POST"]),
         Route(f"{rp}/cancel", cancel, methods=["POST"]),
         Route(f"{rp}/{{rest:path}}", method_not_allowed, methods=["GET", "PUT", "DELETE"]),
@@ -303,4 +334,7 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
         Route("/control/reset", control_reset, methods=["POST"]),
         Route("/control/stats", control_stats),
         Route("/healthz", healthz),
+        # The root the citizens' signing certificates chain to: e-services verify with it.
+        Route("/ca.pem", lambda request: Response(keys.ca_pem,
+                                                  media_type="application/x-pem-file")),
     ])

@@ -33,6 +33,9 @@ class Order:
     user_visible_data: str = ""  # what the app shows with the order
     user_visible_format: str = ""  # "simpleMarkdownV1" or plain text
     return_url: str = ""  # where the app returns the citizen (same device)
+    signing: bool = False  # a /sign order (else /auth)
+    user_visible_b64: str = ""  # userVisibleData exactly as the RP sent it
+    user_non_visible_b64: str = ""  # userNonVisibleData (only /sign)
     web: dict[str, str] = field(default_factory=dict)  # the browser's device data
 
 
