@@ -1,7 +1,8 @@
 """A demo e-service ("Mina sidor", "Bygglov") that logs citizens in through idportal
 with a standard OpenID Connect client library (Authlib's Starlette client): discovery,
 code flow with PKCE S256, ID token validation, userinfo, RP-initiated logout and a
-back-channel logout endpoint.
+back-channel logout endpoint. Bygglov also asks the citizen to sign the application
+(the oidc.se Signature Extension, with BankID) and verifies the signature.
 
     python -m demo.portal --client-id mina-sidor --port 8601 --issuer https://127.0.0.1:8443 \\
         --ca run/dev/pki/ca.pem --secret <secret> | --private-jwk FILE
@@ -10,17 +11,25 @@ back-channel logout endpoint.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import html
 import json
 import secrets
 import ssl
+import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import authlib.deprecate
+import httpx
 from hypercorn.config import Config
+from joserfc import jwt
 from joserfc.jwk import KeySet, import_key
+from signxml.verifier import XMLVerifier
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
@@ -37,6 +46,9 @@ from demo.backchannel import InvalidLogoutToken, SeenTokens, validate  # noqa: E
 from service.serve import run_until_signal  # noqa: E402
 
 SCOPE = "openid profile https://id.oidc.se/scope/naturalPersonNumber"
+PNR_CLAIM = "https://id.oidc.se/claim/personalIdentityNumber"
+SIGN_REQUEST = "https://id.oidc.se/param/signRequest"
+SIGNATURE_CLAIM = "https://id.oidc.se/claim/userSignature"
 
 
 class ShortLivedKeyJWT(PrivateKeyJWT):  # type: ignore[misc]
@@ -50,7 +62,8 @@ class ShortLivedKeyJWT(PrivateKeyJWT):  # type: ignore[misc]
 
 
 def create_app(*, client_id: str, name: str, issuer: str, base_url: str, ca: str,
-               secret: str = "", private_jwk: dict[str, Any] | None = None) -> Starlette:
+               secret: str = "", private_jwk: dict[str, Any] | None = None,
+               bankid_ca_url: str = "") -> Starlette:
     oauth = OAuth()
     kwargs: dict[str, Any] = {"scope": SCOPE, "code_challenge_method": "S256",
                               "verify": ssl.create_default_context(cafile=ca)}
@@ -88,19 +101,76 @@ def create_app(*, client_id: str, name: str, issuer: str, base_url: str, ca: str
             return page("<p>Du är inte inloggad.</p><p><a href='/login'>Logga in</a></p>")
         rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
                        for k, v in user.items() if k != "id_token")
+        signed = request.session.get("signed")
+        signing = ""
+        if signed:
+            signing = (f"<p id='signed'>Signerad ansökan: <q>{html.escape(signed['text'])}</q>. "
+                       f"{html.escape(signed['verdict'])}</p>")
+        elif bankid_ca_url:
+            signing = "<p><a href='/sign'>Skriv under ansökan med BankID</a></p>"
         return page(f"<p>Välkommen, {html.escape(user.get('given_name', ''))}!</p>"
-                    f"<table>{rows}</table><p><a href='/logout'>Logga ut</a></p>")
+                    f"<table>{rows}</table>{signing}<p><a href='/logout'>Logga ut</a></p>")
 
     async def login(request: Request) -> Response:
         return await oauth.idp.authorize_redirect(request, base_url + "/callback",  # type: ignore[no-any-return]
                                                   nonce=secrets.token_urlsafe(16))
 
+    async def sign(request: Request) -> Response:
+        """Ask the logged-in citizen to sign the application (oidc.se Signature
+        Extension): a signed request object with the signRequest, for this citizen only."""
+        user = request.session.get("user") or {}
+        pnr = user.get(PNR_CLAIM)
+        if private_jwk is None or not bankid_ca_url or not pnr:
+            return RedirectResponse("/", status_code=303)
+        text = f"Jag ansöker om bygglov för Storgatan 1 ({user.get('name', '')})."
+        document = f"Ansökan om bygglov, Storgatan 1, {pnr}".encode()
+        request.session["signing"] = text
+        now = int(time.time())
+        key = import_key(private_jwk)
+        request_object = jwt.encode({"alg": private_jwk.get("alg", "ES256"), "kid": key.kid}, {
+            "iss": client_id, "aud": issuer, "iat": now, "exp": now + 60,
+            "client_id": client_id, "response_type": "code",
+            "redirect_uri": base_url + "/callback", "prompt": "login consent",
+            "scope": "openid https://id.oidc.se/scope/sign",
+            "claims": {"id_token": {PNR_CLAIM: {"essential": True, "value": pnr}}},
+            SIGN_REQUEST: {"tbs_data": base64.b64encode(
+                hashlib.sha256(document).digest()).decode(), "sign_message": {
+                    "message#sv": base64.b64encode(text.encode()).decode(),
+                    "mime_type": "text/plain"}}}, key)
+        # authorize_redirect, with the request object added to the URL (Authlib's own
+        # first argument is named ``request`` too).
+        redirect_uri = base_url + "/callback"
+        rv = await oauth.idp.create_authorization_url(redirect_uri,
+                                                      nonce=secrets.token_urlsafe(16))
+        await oauth.idp.save_authorize_data(request, redirect_uri=redirect_uri, **rv)
+        return RedirectResponse(rv["url"] + "&" + urlencode({"request": request_object}),
+                                status_code=302)
+
+    async def verdict(signature_b64: str) -> str:
+        """Whether the signature verifies against BankID's root, and what it signed."""
+        try:
+            async with httpx.AsyncClient() as http:
+                root = (await http.get(bankid_ca_url)).content
+            with tempfile.NamedTemporaryFile(suffix=".pem") as ca_file:
+                ca_file.write(root)
+                ca_file.flush()
+                XMLVerifier().verify(base64.b64decode(signature_b64), ca_pem_file=ca_file.name)
+        except Exception as exc:  # any failure means "not verified", shown as such
+            return f"Signaturen kunde inte verifieras ({type(exc).__name__})."
+        return "Signaturen är giltig (BankID)."
+
     async def callback(request: Request) -> Response:
         try:
             token = await oauth.idp.authorize_access_token(request)
         except OAuthError as exc:
+            request.session.pop("signing", None)
             return page(f"<p>Inloggningen misslyckades: {html.escape(str(exc.error))}</p>")
         claims = dict(token.get("userinfo") or {})
+        text = request.session.pop("signing", None)
+        if text and claims.get(SIGNATURE_CLAIM):
+            request.session["signed"] = {"text": text,
+                                         "verdict": await verdict(claims[SIGNATURE_CLAIM])}
+            return RedirectResponse("/", status_code=303)
         info = await oauth.idp.userinfo(token=token)
         claims.update(dict(info))
         claims["id_token"] = token["id_token"]
@@ -135,6 +205,7 @@ def create_app(*, client_id: str, name: str, issuer: str, base_url: str, ca: str
 
     return Starlette(routes=[
         Route("/", home), Route("/login", login), Route("/callback", callback),
+        Route("/sign", sign),
         Route("/logout", logout), Route("/backchannel-logout", backchannel, methods=["POST"]),
     ], middleware=[Middleware(SessionMiddleware, secret_key=secrets.token_urlsafe(32),
                               https_only=True, same_site="lax",
@@ -152,11 +223,14 @@ def main() -> None:
     p.add_argument("--keyfile", required=True)
     p.add_argument("--secret", default="")
     p.add_argument("--private-jwk", default="")
+    p.add_argument("--bankid-ca-url", default="",
+                   help="the root of BankID's signing certificates: Bygglov asks to sign")
     a = p.parse_args()
     jwk = json.loads(Path(a.private_jwk).read_text()) if a.private_jwk else None
     base = f"https://127.0.0.1:{a.port}"
     app = create_app(client_id=a.client_id, name=a.name or a.client_id, issuer=a.issuer,
-                     base_url=base, ca=a.ca, secret=a.secret, private_jwk=jwk)
+                     base_url=base, ca=a.ca, secret=a.secret, private_jwk=jwk,
+                     bankid_ca_url=a.bankid_ca_url)
     config = Config()
     config.bind = [f"127.0.0.1:{a.port}"]
     config.certfile, config.keyfile = a.certfile, a.keyfile

@@ -390,7 +390,7 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
         labels = {"mina-sidor": "Mina sidor", "bygglov": "Bygglov"}
         for cid, port in layout.demos.items():
             d = stack.start_demo(m, client_id=cid, name=labels.get(cid, cid), port=port,
-                                 issuer=c.issuer)
+                                 issuer=c.issuer, phone_port=layout.phone)
             c.members.append(Member(d.name, "demo", port, d.pid,
                                     [str(a) for a in (d.popen.args if d.popen else [])],  # type: ignore[union-attr]
                                     str(d.log)))

@@ -39,7 +39,8 @@ def main(args: argparse.Namespace) -> int:
         stack.wait_http(f"{issuer}/readyz", stack.ssl_context(m), proc=node)
         procs.wait_port(sim.port, proc=sim)
         for cid, label in (("mina-sidor", "Mina sidor"), ("bygglov", "Bygglov")):
-            d = stack.start_demo(m, client_id=cid, name=label, port=ports[cid], issuer=issuer)
+            d = stack.start_demo(m, client_id=cid, name=label, port=ports[cid], issuer=issuer,
+                                 phone_port=ports["phone"])
             started.append(d)
         for d in started[-2:]:
             procs.wait_port(d.port, proc=d)

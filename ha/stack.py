@@ -120,12 +120,17 @@ def start_node(m: Material, settings_file: Path, port: int, *, name: str, tls: b
                        env={"IDPORTAL_NODE_NAME": name}, cwd=REPO)
 
 
-def start_demo(m: Material, *, client_id: str, name: str, port: int, issuer: str) -> procs.Proc:
+def start_demo(m: Material, *, client_id: str, name: str, port: int, issuer: str,
+               phone_port: int = 0) -> procs.Proc:
+    """A demo e-service; Bygglov also asks citizens to sign, and verifies the signature
+    against the BankID simulator's root (served on its phone listener)."""
     argv = [procs.python(), "-m", "demo.portal", "--client-id", client_id, "--name", name,
             "--issuer", issuer, "--port", str(port), "--ca", str(m.ca.cert),
             "--certfile", str(m.server.cert), "--keyfile", str(m.server.key)]
     if client_id == "bygglov":
         argv += ["--private-jwk", str(REPO / "config" / "demo" / "bygglov-private-jwk.json")]
+        if phone_port:
+            argv += ["--bankid-ca-url", f"http://127.0.0.1:{phone_port}/ca.pem"]
     else:
         argv += ["--secret", DEMO_SECRET]
     return procs.spawn(f"demo-{client_id}", argv, log=m.run_dir / "logs" / f"demo-{client_id}.log",

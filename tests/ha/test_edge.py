@@ -253,6 +253,25 @@ async def test_e_services_of_two_sectors_see_the_citizen_under_two_subjects(
     assert BANKID_PNR not in subs[mina][0] + subs[bygglov][0]
 
 
+async def test_a_citizen_signs_a_building_permit_application_at_bygglov(
+        info: dict[str, Any]) -> None:
+    # Through the real cluster: Bygglov asks to sign (a signed request object with the
+    # signRequest), the citizen signs with BankID, Bygglov verifies the XML signature.
+    bygglov = info["demos"]["bygglov"]
+    async with browser(info) as b, httpx.AsyncClient(base_url=info["phone_url"]) as phone:
+        await demo_login(b, phone, bygglov)
+        asked = await b.get(bygglov + "/sign")
+        assert asked.status_code in (302, 303), asked.text[:200]
+        page = await b.get(asked.headers["location"])
+        assert citizen.shows_login(page) and "Jag ansöker om bygglov" in page.text
+        final = await citizen.bankid_login(b, phone, citizen.login_url(page), BANKID_PNR)
+        assert final.status_code == 303, final.text[:300]
+        back = await b.get(final.headers["location"])
+        assert back.status_code == 303, back.text[:300]
+        home = (await b.get(bygglov + "/")).text
+        assert "Signerad ansökan" in home and "Signaturen är giltig" in home, home[-600:]
+
+
 def node_that_served(cluster: clustermod.Cluster, path: str) -> str:
     log = Path(cluster.member("haproxy").log)
     deadline = time.monotonic() + 5
