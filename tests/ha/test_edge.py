@@ -5,7 +5,9 @@ One test per hole of the outside review (SECURITY.md, "The edge")."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
 import re
 import signal
 import socket
@@ -15,13 +17,15 @@ import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
 
 from ha import cluster as clustermod
 from ha import procs, stack
+from service import loa
+from service.oidc import extensions
 from service.oidc.claims import PNR as PNR_CLAIM
 from tests.helpers import citizen, crashing_node
 from tests.helpers.tls import handshake
@@ -540,3 +544,54 @@ async def test_a_refresh_asking_for_less_gets_tokens_with_less(info: dict[str, A
 
 def flow_scope() -> list[str]:
     return ["openid", "profile", "https://id.oidc.se/scope/naturalPersonNumber"]
+
+
+# --- 13. The Swedish profile through the front door -----------------------------------
+
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
+
+
+async def test_acr_and_authn_provider_tell_the_truth_through_the_cluster(
+        info: dict[str, Any]) -> None:
+    # The local cluster is a deployment DIGG has not reviewed: uncertified LoA URIs.
+    async with browser(info) as b:
+        flow, code = await pin_code(b, info, register_citizen(7))
+        claims = citizen.decode((await redeem(b, flow, code))["id_token"], await citizen.jwks(b))
+    assert claims["acr"] == loa.UNCERTIFIED_LOA2
+    assert claims[extensions.AUTHN_PROVIDER_CLAIM] == extensions.provider_uri("pin",
+                                                                              info["issuer"])
+
+
+async def test_a_user_message_reaches_the_login_page_and_the_bankid_app(
+        info: dict[str, Any]) -> None:
+    text = "Du loggar in för att se dina bygglovsärenden."
+    message = json.dumps({"message#sv": base64.b64encode(text.encode()).decode()})
+    async with browser(info) as b, httpx.AsyncClient(base_url=info["phone_url"]) as phone:
+        resp, _ = await citizen.start(b, "mina-sidor", redirect_uri=redirect_uri(info, "mina-sidor"),
+                                      **{extensions.USER_MESSAGE: message})
+        assert text in resp.text
+        login = citizen.login_url(resp)
+        page = await b.post(login + "/bankid/start", data={"csrf": citizen.csrf_of(resp.text),
+                                                           "device": "same"})
+        app = await phone.post("/phone/open", json={
+            "autoStartToken": citizen.protocol.autostart_token(page.text),
+            "personalNumber": BANKID_PNR})
+        assert app.json()["userVisibleData"] == text
+
+
+async def test_on_a_phone_the_app_returns_the_citizen_to_the_login_through_the_front_door(
+        info: dict[str, Any]) -> None:
+    async with browser(info) as b, httpx.AsyncClient(base_url=info["phone_url"]) as phone:
+        resp, _ = await citizen.start(b, "mina-sidor", redirect_uri=redirect_uri(info, "mina-sidor"))
+        login = citizen.login_url(resp)
+        page = await b.post(login + "/bankid/start", headers={"User-Agent": IPHONE},
+                            data={"csrf": citizen.csrf_of(resp.text), "device": "same"})
+        assert "https://app.bankid.com/?autostarttoken=" in page.text
+        app = (await phone.post("/phone/open", json={
+            "autoStartToken": citizen.protocol.autostart_token(page.text),
+            "personalNumber": BANKID_PNR})).json()
+        back = urlsplit(app["returnUrl"])
+        assert app["returnUrl"].startswith(info["issuer"])
+        done = await b.get(f"{back.path}?{back.query}", headers={"User-Agent": IPHONE})
+        assert done.status_code == 303 and "code=" in done.headers["location"]
