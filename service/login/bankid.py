@@ -9,7 +9,6 @@ gets SVG.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -27,7 +26,6 @@ from service.errors import BankIDError, PageError
 from service.login import bankid_messages as msgs
 from service.login import flow, qr
 from service.login.transaction import Transaction
-from service.oidc import claims as claims_mod
 from service.oidc import sign_request
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import Identity
@@ -87,7 +85,7 @@ async def start(request: Request) -> Response:
         signing = sign_request.SignRequest.from_dict(tx.request.sign) if tx.request.sign \
             else None
         order = await n.bankid.auth(
-            ip, personal_number=_required_person(tx) or tx.step_up_from,
+            ip, personal_number=flow.identity_required(tx) or tx.step_up_from,
             sign=signing is not None, sign_data=signing.tbs_data if signing else "",
             visible_text=message.text_for(flow.page_locale(request, n, tx)) if message else "",
             markdown=bool(message and message.markdown),
@@ -109,19 +107,6 @@ async def start(request: Request) -> Response:
     response = _page(request, n, tx, state)
     flow.keep(response, n, tx)
     return response
-
-
-def _required_person(tx: Transaction) -> str:
-    """The personal number the e-service requires as an essential claim (its value): the
-    BankID order is for that citizen only, so nobody else ever sees the message."""
-    for member in ("id_token", "userinfo"):
-        asked = tx.request.claims.get(member)
-        wanted = asked.get(claims_mod.PNR) if isinstance(asked, dict) else None
-        if isinstance(wanted, dict) and wanted.get("essential") and isinstance(
-                wanted.get("value"), str):
-            with contextlib.suppress(InvalidPersonalNumber):
-                return parse(wanted["value"]).digits
-    return ""
 
 
 def _device_data(request: Request, n: Node) -> dict[str, str]:
@@ -172,13 +157,18 @@ def _page(request: Request, n: Node, tx: Transaction, state: OrderState) -> Resp
                                      qr=state.device == "other")
     finished = state.status != "pending"
     return page("bankid.html", locale=loc, request_id=http.request_id(request),
-                user_message=flow.user_message(tx, loc),
+                user_message=flow.user_message(tx, loc, _client_name(n, tx)),
                 tx_id=tx.tx_id, csrf=tx.csrf, device=state.device, finished=finished,
                 rfa=rfa, message=msgs.message(rfa, loc), qr_n=int(time.time()),
                 autostart=qr.autostart_link(state.auto_start_token, mobile=state.mobile),
                 interval_ms=int(n.settings.bankid.collect_interval_s * 1000),
                 status=503 if state.status == "failed" and state.rfa == "RFA5" else 200,
                 switch_url=f"/login/{tx.tx_id}/bankid?lang={'en' if loc == 'sv' else 'sv'}")
+
+
+def _client_name(n: Node, tx: Transaction) -> str:
+    client = n.registry.get(tx.request.client_id)
+    return client.name if client else ""
 
 
 async def qr_svg(request: Request) -> Response:
@@ -240,7 +230,7 @@ async def _collect_once(n: Node, tx: Transaction, state: OrderState
     status = result.status
     if status == "complete":
         identity = _identity(result.user, n.settings.loa_levels)
-        required = _required_person(tx)
+        required = flow.identity_required(tx)
         wrong_person = bool(required and identity and identity.personal_number != required)
         if identity is None or wrong_person or (tx.request.sign and not result.signature):
             identity, rfa, status = None, "RFA22", "failed"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 
 import structlog
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,6 +22,7 @@ from service.crypto import digest, new_id, same
 from service.errors import AuthorizeError, PageError
 from service.login import lockout, transaction
 from service.login.transaction import Transaction
+from service.oidc import claims as claims_mod
 from service.oidc import extensions, sign_request
 from service.personnummer import InvalidPersonalNumber, parse
 from service.records import AuthRequest, Identity
@@ -29,7 +30,7 @@ from service.sso.issue import mint_code, redirect_with_code
 from service.sso.logout import end_session
 from service.state import Node, node
 from service.store.counters import PinAttempt
-from service.web import http
+from service.web import http, i18n
 from service.web.render import page, user_message_html
 
 log = structlog.get_logger("idportal.login")
@@ -120,17 +121,39 @@ def message_of(tx: Transaction) -> extensions.UserMessage | None:
     userMessage."""
     if tx.request.sign:
         return sign_request.SignRequest.from_dict(tx.request.sign).message
+    return _user_message(tx)
+
+
+def _user_message(tx: Transaction) -> extensions.UserMessage | None:
     if tx.request.user_message:
         return extensions.UserMessage.from_dict(tx.request.user_message)
     return None
 
 
-def user_message(tx: Transaction, locale: str) -> Markup | str:
-    """The e-service's message for the login pages, in the page's language."""
+def user_message(tx: Transaction, locale: str, client_name: str = "") -> Markup | str:
+    """The e-service's message for the login pages, in the page's language. A text to
+    sign for a citizen the e-service named is not shown here: only the BankID app shows
+    it, once BankID has matched the person (the Signature Extension's rule)."""
+    if tx.request.sign and identity_required(tx):
+        return Markup("<p>") + escape(i18n.text(locale, "sign_in_app",
+                                                client=client_name or "")) + Markup("</p>")
     message = message_of(tx)
     if message is None:
         return ""
     return user_message_html(message.text_for(locale), markdown=message.markdown)
+
+
+def identity_required(tx: Transaction) -> str:
+    """The personal number the e-service requires as an essential claim with a value:
+    the BankID order is for that citizen only ('' when none)."""
+    for member in ("id_token", "userinfo"):
+        asked = tx.request.claims.get(member)
+        wanted = asked.get(claims_mod.PNR) if isinstance(asked, dict) else None
+        if isinstance(wanted, dict) and wanted.get("essential") and isinstance(
+                wanted.get("value"), str):
+            with contextlib.suppress(InvalidPersonalNumber):
+                return parse(wanted["value"]).digits
+    return ""
 
 
 def page_locale(request: Request, n: Node, tx: Transaction) -> str:
@@ -149,7 +172,8 @@ def choice_page(request: Request, n: Node, tx: Transaction) -> Response:
     return page("choose.html", locale=loc, request_id=http.request_id(request),
                 tx_id=tx.tx_id, csrf=tx.csrf, methods=methods_of(n, tx),
                 client_name=client.name if client else "", step_up=bool(tx.step_up_from),
-                personal_number=hinted_number(tx), user_message=user_message(tx, loc),
+                personal_number=hinted_number(tx),
+                user_message=user_message(tx, loc, client.name if client else ""),
                 switch_url=f"/login/{tx.tx_id}?lang={'en' if loc == 'sv' else 'sv'}")
 
 

@@ -16,6 +16,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "method_bankid_same": "BankID på den här enheten",
         "method_pin": "Personnummer och PIN-kod",
         "step_up_lead": "{client} kräver en starkare inloggning. Fortsätt med BankID.",
+        "sign_in_app": "{client} ber dig skriva under. Texten visas i BankID-appen när BankID"
+                       " har kontrollerat att det är du.",
         "bankid_title": "Logga in med BankID",
         "qr_title": "QR-kod för BankID",
         "qr_help": "Öppna BankID-appen och skanna QR-koden.",
@@ -64,6 +66,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "method_bankid_same": "BankID on this device",
         "method_pin": "Personal identity number and PIN",
         "step_up_lead": "{client} needs a stronger login. Continue with BankID.",
+        "sign_in_app": "{client} asks you to sign. The BankID app shows the text once BankID"
+                       " has checked that it is you.",
         "bankid_title": "Log in with BankID",
         "qr_title": "QR code for BankID",
         "qr_help": "Open the BankID app and scan the QR code.",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
@@ -77,10 +78,21 @@ async def redeem(world: World, flow: protocol.Flow, code: str) -> dict[str, Any]
 async def test_a_citizen_signs_and_the_id_token_carries_a_verifiable_signature(
         world: World) -> None:
     resp, flow = await ask_to_sign(world)
-    assert citizen.shows_login(resp) and TEXT in resp.text  # the message, before BankID
+    # The citizen is named: the text is shown only in the app, once BankID matched them.
+    assert citizen.shows_login(resp) and TEXT not in resp.text
+    assert "Texten visas i BankID-appen" in resp.text
     assert "/pin" not in resp.text.split('class="methods"')[1]  # only BankID signs
-    final = await citizen.bankid_login(world.browser, world.phone, citizen.login_url(resp), PNR)
-    assert final.status_code == 303, final.text
+    login = citizen.login_url(resp)
+    page = await world.browser.post(login + "/bankid/start", data={
+        "csrf": citizen.csrf_of(resp.text), "device": "same"})
+    assert TEXT not in page.text
+    app = await world.phone.post("/phone/open", json={
+        "autoStartToken": protocol.autostart_token(page.text), "personalNumber": PNR})
+    assert app.json()["userVisibleData"] == TEXT
+    final = await world.browser.post(login + "/bankid/collect", data={
+        "csrf": citizen.csrf_of(page.text)}, headers={"Accept": "application/json"})
+    assert final.json()["status"] == "complete", final.text
+    final = httpx.Response(303, headers={"location": final.json()["next"]})
     assert (await world.phone.get("/control/stats")).json()["sign"] == 1
     tokens = await redeem(world, flow, citizen.query_of(final.headers["location"])["code"])
     claims = citizen.decode(tokens["id_token"], await citizen.jwks(world.http))
@@ -121,6 +133,22 @@ async def test_the_app_refuses_another_person_than_the_one_the_e_service_named(
     assert final.status_code != 303 and final.json()["status"] == "failed"
 
 
+async def test_a_text_to_sign_for_anyone_is_shown_on_the_page(world: World) -> None:
+    verifier, challenge = protocol.pkce()
+    flow = protocol.Flow("rp-jwt", "https://rp.test/cb", verifier, "st", "nn")
+    now = int(time.time())
+    obj = jwt.encode({"alg": "ES256", "kid": "rp-jwt-1"}, {
+        "iss": "rp-jwt", "aud": world.settings.issuer, "iat": now, "exp": now + 60,
+        "client_id": "rp-jwt", "response_type": "code",
+        "scope": f"openid {sign_request.SCOPE_SIGN}", "redirect_uri": flow.redirect_uri,
+        "state": "s", "nonce": "n", "code_challenge": challenge,
+        "code_challenge_method": "S256", "prompt": "login consent",
+        sign_request.PARAM: sign_params()}, KEY)
+    resp = await world.browser.get("/authorize?" + urlencode({
+        "client_id": "rp-jwt", "response_type": "code", "scope": "openid", "request": obj}))
+    assert citizen.shows_login(resp) and TEXT in resp.text  # nobody named: nothing to hide
+
+
 async def test_a_sign_request_as_a_jwt_of_its_own(world: World) -> None:
     _, challenge = protocol.pkce()
     now = int(time.time())
@@ -132,7 +160,7 @@ async def test_a_sign_request_as_a_jwt_of_its_own(world: World) -> None:
         "scope": f"openid {sign_request.SCOPE_SIGN}", "prompt": "login consent",
         "state": "s", "nonce": "n", "code_challenge": challenge,
         "code_challenge_method": "S256", sign_request.PARAM: sign_jwt}))
-    assert citizen.shows_login(resp) and TEXT in resp.text
+    assert citizen.shows_login(resp) and TEXT in resp.text  # nobody named in this one
 
 
 @pytest.mark.parametrize(("change", "error", "why"), [
