@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from typing import Any
 
 USER_MESSAGE = "https://id.oidc.se/param/userMessage"
 AUTHN_PROVIDER = "https://id.oidc.se/param/authnProvider"
@@ -50,14 +51,20 @@ class UserMessage:
                    else {}, str(data.get("mime_type", "text/plain")))
 
 
-def user_message(raw: str) -> UserMessage:
-    """The ``userMessage`` parameter, or ``ExtensionError`` saying what is wrong."""
+def json_object(raw: str, what: str) -> dict[str, Any]:
+    """A parameter that must be a JSON object, or ``ExtensionError`` naming it."""
     try:
         value = json.loads(raw)
     except ValueError:
-        raise ExtensionError("userMessage must be a JSON object") from None
+        value = None
     if not isinstance(value, dict):
-        raise ExtensionError("userMessage must be a JSON object")
+        raise ExtensionError(f"{what} must be a JSON object")
+    return value
+
+
+def user_message(raw: str) -> UserMessage:
+    """The ``userMessage`` parameter, or ``ExtensionError`` saying what is wrong."""
+    value = json_object(raw, "userMessage")
     mime = value.get("mime_type", "text/plain")
     if mime not in MIME_TYPES:
         raise ExtensionError(f"userMessage mime_type {str(mime)[:40]!r} is not supported "

@@ -62,11 +62,9 @@ def parse(raw: str, client: Client, *, scope: str, audiences: set[str], now: int
         value = {k: _json(v) for k, v in value.items()}
     else:
         try:
-            value = json.loads(raw)
-        except ValueError:
-            raise SignRequestError("signRequest must be a JSON object or a signed JWT") from None
-    if not isinstance(value, dict):
-        raise SignRequestError("signRequest must be a JSON object")
+            value = extensions.json_object(raw, "signRequest")
+        except extensions.ExtensionError as exc:
+            raise SignRequestError(f"{exc} or a signed JWT") from None
     tbs = value.get("tbs_data", "")
     if scope == SCOPE_SIGN:
         if not isinstance(tbs, str) or not tbs:
