@@ -28,6 +28,7 @@ import authlib.deprecate
 import httpx
 from hypercorn.config import Config
 from joserfc import jwt
+from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, import_key
 from signxml.verifier import XMLVerifier
 from starlette.applications import Starlette
@@ -146,6 +147,21 @@ def create_app(*, client_id: str, name: str, issuer: str, base_url: str, ca: str
         return RedirectResponse(rv["url"] + "&" + urlencode({"request": request_object}),
                                 status_code=302)
 
+    async def userinfo(token: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """Userinfo, plain JSON or (Bygglov is registered so) a JWT signed by the OP:
+        then its signature, iss and aud are checked (OIDC Core §5.3.2)."""
+        metadata = await oauth.idp.load_server_metadata()
+        resp = await oauth.idp.get(metadata["userinfo_endpoint"], token=token)
+        resp.raise_for_status()
+        if not resp.headers.get("content-type", "").startswith("application/jwt"):
+            return dict(resp.json()), "JSON"
+        keys = KeySet.import_key_set(await oauth.idp.fetch_jwk_set())
+        decoded = jwt.decode(resp.text, keys, algorithms=["ES256", "RS256"])
+        found = dict(decoded.claims)
+        if found.get("iss") != metadata["issuer"] or found.get("aud") != client_id:
+            raise OAuthError("invalid_userinfo", "signed userinfo for someone else")
+        return found, f"signed JWT ({decoded.header['alg']})"
+
     async def verdict(signature_b64: str) -> str:
         """Whether the signature verifies against BankID's root, and what it signed."""
         try:
@@ -171,8 +187,13 @@ def create_app(*, client_id: str, name: str, issuer: str, base_url: str, ca: str
             request.session["signed"] = {"text": text,
                                          "verdict": await verdict(claims[SIGNATURE_CLAIM])}
             return RedirectResponse("/", status_code=303)
-        info = await oauth.idp.userinfo(token=token)
-        claims.update(dict(info))
+        try:
+            info, how = await userinfo(token)
+        except (OAuthError, JoseError, httpx.HTTPError) as exc:
+            return page(f"<p>Uppgifterna om dig kunde inte hämtas: "
+                        f"{html.escape(type(exc).__name__)}</p>")
+        claims.update(info)
+        claims["userinfo"] = how
         claims["id_token"] = token["id_token"]
         request.session["user"] = {k: v for k, v in claims.items()
                                    if isinstance(v, str | int)}

@@ -230,6 +230,8 @@ async def test_logout_at_one_e_service_ends_the_citizens_session_at_both(
     async with browser(info) as b, httpx.AsyncClient(base_url=info["phone_url"]) as phone:
         await demo_login(b, phone, mina)
         await demo_login(b, phone, bygglov)
+        # Bygglov is registered for signed userinfo; the demo checked the JWT.
+        assert "signed JWT (RS256)" in (await b.get(bygglov + "/")).text
         await demo_logout(b, mina)
         assert await forgets(b, mina, 1)
         assert await forgets(b, bygglov, 10)
