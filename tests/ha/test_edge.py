@@ -581,6 +581,20 @@ async def test_a_user_message_reaches_the_login_page_and_the_bankid_app(
             "autoStartToken": citizen.protocol.autostart_token(page.text),
             "personalNumber": BANKID_PNR})
         assert app.json()["userVisibleData"] == text
+        # And the browser's device data, never its cookies.
+        web = app.json()["web"]
+        assert web["referringDomain"] == urlsplit(info["issuer"]).hostname
+        assert web["deviceIdentifier"] not in "".join(b.cookies.values())
+
+
+async def test_a_current_hint_code_gets_its_message_through_the_cluster(
+        info: dict[str, Any]) -> None:
+    async with browser(info) as b, httpx.AsyncClient(base_url=info["phone_url"]) as phone:
+        resp, _ = await citizen.start(b, "mina-sidor", redirect_uri=redirect_uri(info, "mina-sidor"))
+        failed = await citizen.bankid_login(b, phone, citizen.login_url(resp), BANKID_PNR,
+                                            action="transactionRiskBlocked")
+        assert failed.json()["status"] == "failed" and failed.json()["rfa"] == "RISK_BLOCKED"
+        assert "säkerhetsskäl" in failed.json()["message"]
 
 
 async def test_on_a_phone_the_app_returns_the_citizen_to_the_login_through_the_front_door(
