@@ -558,12 +558,26 @@ IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/60
 async def test_acr_and_authn_provider_tell_the_truth_through_the_cluster(
         info: dict[str, Any]) -> None:
     # The local cluster is a deployment DIGG has not reviewed: uncertified LoA URIs.
+    pin_uri = extensions.provider_uri("pin", info["issuer"])
     async with browser(info) as b:
+        # authnProvider names the way in: the method page offers PIN only.
+        only_pin, _ = await citizen.start(b, "mina-sidor",
+                                          redirect_uri=redirect_uri(info, "mina-sidor"),
+                                          **{extensions.AUTHN_PROVIDER: pin_uri})
+        assert "/pin" in only_pin.text and "/bankid/start" not in only_pin.text
         flow, code = await pin_code(b, info, register_citizen(7))
-        claims = citizen.decode((await redeem(b, flow, code))["id_token"], await citizen.jwks(b))
+        keys = await citizen.jwks(b)
+        claims = citizen.decode((await redeem(b, flow, code))["id_token"], keys)
+        # SSO later: auth_time is still the original authentication.
+        await asyncio.sleep(1.1)
+        sso, flow2 = await citizen.start(b, "mina-sidor",
+                                         redirect_uri=redirect_uri(info, "mina-sidor"),
+                                         prompt="none")
+        again = citizen.decode((await redeem(b, flow2, citizen.query_of(
+            sso.headers["location"])["code"]))["id_token"], keys)
     assert claims["acr"] == loa.UNCERTIFIED_LOA2
-    assert claims[extensions.AUTHN_PROVIDER_CLAIM] == extensions.provider_uri("pin",
-                                                                              info["issuer"])
+    assert claims[extensions.AUTHN_PROVIDER_CLAIM] == pin_uri
+    assert again["auth_time"] == claims["auth_time"] and again["iat"] > claims["auth_time"]
 
 
 async def test_a_user_message_reaches_the_login_page_and_the_bankid_app(
