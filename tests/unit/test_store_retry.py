@@ -18,7 +18,7 @@ def test_failover_errors_are_transient_also_inside_a_pipeline() -> None:
     for text in ("NOREPLICAS Not enough good replicas to write.", "LOADING Redis is loading",
                  "MASTERDOWN Link with MASTER is down", "TRYAGAIN Multiple keys request"):
         assert is_transient(rx.ResponseError(text)), text
-        assert is_transient(_in_pipeline(rx.ResponseError(text), "HSET", "idp:tx:1", "req", "{}")), text
+        assert is_transient(_in_pipeline(rx.ResponseError(text), "HSET", "idp:sess:1", "d", "{}")), text
     assert is_transient(rx.ReadOnlyError("READONLY You can't write against a read only replica."))
     assert is_transient(ReplicationNotConfirmed("0 of 1 replicas confirmed"))
     assert is_transient(rx.ConnectionError("Connection refused"))
@@ -30,9 +30,9 @@ def test_other_errors_are_not_retried_even_when_the_data_names_a_failover_error(
     # The command's own arguments appear in redis-py's rewritten message: they must not
     # make an error look transient.
     err = _in_pipeline(rx.ResponseError("WRONGTYPE Operation against a key"),
-                       "HSET", "idp:tx:1", "req", "NOREPLICAS")
+                       "HSET", "idp:sess:1", "d", "NOREPLICAS")
     assert not is_transient(err)
     err = _in_pipeline(rx.ResponseError("WRONGTYPE Operation against a key"),
-                       "HSET", "idp:tx:1", "req", "of pipeline caused error: ('NOREPLICAS")
+                       "HSET", "idp:sess:1", "d", "of pipeline caused error: ('NOREPLICAS")
     assert not is_transient(err)
     assert not is_transient(ValueError("NOREPLICAS"))
