@@ -40,6 +40,7 @@ class Report:
     goals: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     skipped: str = ""
+    failovers: int = 0  # primary switches the Sentinels made during the drill
 
     @property
     def passed(self) -> bool:

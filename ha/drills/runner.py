@@ -31,6 +31,7 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
     await asyncio.sleep(warmup)
     fault_at = time.monotonic()
     notes: list[str] = []
+    switches_before = _switches(c)
     try:
         fault = await asyncio.to_thread(faults.inject, c, kind)
     except faults.Skipped as exc:
@@ -56,9 +57,26 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
     result = await checks.run(target, h.artifacts)
     r = build(kind, load, h, fault_at=fault_at, healed_at=healed_at,
               detected_at=watch.detected_at, targets=fault.targets, checks=result)
+    r.failovers = _switches(c) - switches_before
+    if r.failovers > 1:
+        notes.append(f"Sentinel failed over {r.failovers} times: it took the new primary for "
+                     "down under load and promoted another; writes waited for a replica "
+                     "meanwhile (see the Sentinel logs)")
     r.notes = notes
     evaluate_goals(r)
     return r, h
+
+
+def _switches(c: clustermod.Cluster) -> int:
+    """How many times the Sentinels have switched the primary so far (each Sentinel logs
+    every switch it learns of; the most any one logged)."""
+    counts = []
+    for s in c.by_role("sentinel"):
+        try:
+            counts.append(Path(s.log).read_text(errors="replace").count("+switch-master"))
+        except OSError:
+            continue
+    return max(counts, default=0)
 
 
 def settle(c: clustermod.Cluster, targets: list[str], notes: list[str], timeout: float = 20) -> None:
