@@ -25,7 +25,7 @@ from service.endpoints import (
     token,
     userinfo,
 )
-from service.login import bankid, flow, pin
+from service.login import flow, methods
 from service.observability import configure_logging
 from service.oidc import clients as clientsmod
 from service.providers import pin_register
@@ -51,14 +51,7 @@ ROUTES = [
     Route("/revoke", revoke.revoke, methods=["POST"], name="revoke"),
     Route("/introspect", introspect.introspect, methods=["POST"], name="introspect"),
     Route("/login/{tx}", flow.choose, name="login_choose"),
-    Route("/login/{tx}/bankid/start", bankid.start, methods=["POST"], name="bankid_start"),
-    Route("/login/{tx}/bankid", bankid.show, name="bankid_page"),
-    Route("/login/{tx}/bankid/qr.svg", bankid.qr_svg, name="bankid_qr"),
-    Route("/login/{tx}/bankid/collect", bankid.collect, methods=["POST"], name="bankid_collect"),
-    Route("/login/{tx}/bankid/cancel", bankid.cancel, methods=["POST"], name="bankid_cancel"),
-    Route("/login/{tx}/bankid/return", bankid.returned, name="bankid_return"),
-    Route("/login/{tx}/pin", pin.form_page, name="pin_page"),
-    Route("/login/{tx}/pin", pin.submit, methods=["POST"], name="pin_submit"),
+    *methods.routes(),  # each way in brings its own pages (service/login/methods.py)
     Route("/healthz", health.healthz, name="healthz"),
     Route("/readyz", health.readyz, name="readyz"),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),

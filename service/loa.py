@@ -18,7 +18,8 @@ UNCERTIFIED_LOA3 = "http://id.swedenconnect.se/loa/1.0/uncertified-loa3"
 _RANK = {UNCERTIFIED_LOA2: 2, LOA2: 2, UNCERTIFIED_LOA3: 3, LOA3: 3, LOA4: 4}
 SHORT = {"loa2": LOA2, "loa3": LOA3, "loa4": LOA4}
 
-METHOD_RANK = {"pin": 2, "bankid": 3}
+METHOD_RANK = {"pin": 2, "bankid": 3}  # the level each way in reaches
+METHODS = ("bankid", "pin")  # every way in, strongest first
 CERTIFIED = (LOA2, LOA3)  # stated by a deployment DIGG has reviewed
 UNCERTIFIED = (UNCERTIFIED_LOA2, UNCERTIFIED_LOA3)  # by any other (the default)
 LEVELS = {"certified": CERTIFIED, "uncertified": UNCERTIFIED}
@@ -57,9 +58,10 @@ def required_rank(acr_values: tuple[str, ...], client_min: str,
     return max(min(supported), floor)
 
 
-def methods_for(required: int) -> tuple[str, ...]:
-    """Login methods that reach the required level, strongest first."""
-    return tuple(m for m in ("bankid", "pin") if METHOD_RANK[m] >= required)
+def methods_for(required: int, offered: tuple[str, ...] = METHODS) -> tuple[str, ...]:
+    """The ways in among ``offered`` (an e-service's) that reach the required level,
+    strongest first."""
+    return tuple(m for m in METHODS if m in offered and METHOD_RANK[m] >= required)
 
 
 def satisfies(session_acr: str, required: int) -> bool:

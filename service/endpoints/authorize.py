@@ -48,7 +48,11 @@ async def authorize(request: Request) -> Response:
         error = "login_required" if session is None else "interaction_required"
         raise AuthorizeError(error, "the citizen must log in", redirect_uri=req.redirect_uri,
                              state=req.state)
-    return await flow.start(request, n, req, methods=loa.methods_for(required),
+    if not loa.methods_for(required, client.methods):
+        raise AuthorizeError("unmet_authentication_requirements", "none of the ways in this "
+                             "e-service offers reaches the level it asks for",
+                             redirect_uri=req.redirect_uri, state=req.state)
+    return await flow.start(request, n, req,
                             step_up_from=session.identity.personal_number if session else "")
 
 

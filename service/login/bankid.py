@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import structlog
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
 from service import loa, metrics
 from service.crypto import new_id, same
@@ -283,3 +284,14 @@ async def _cancel_quietly(n: Node, order_ref: str) -> None:
         await n.bankid.cancel(order_ref)
     except BankIDError as exc:
         log.info("bankid_cancel_failed", error=exc.code)
+
+
+# The pages of this way in, under its own path (service/login/methods.py mounts them).
+ROUTES = (
+    Route("/login/{tx}/bankid/start", start, methods=["POST"], name="bankid_start"),
+    Route("/login/{tx}/bankid", show, name="bankid_page"),
+    Route("/login/{tx}/bankid/qr.svg", qr_svg, name="bankid_qr"),
+    Route("/login/{tx}/bankid/collect", collect, methods=["POST"], name="bankid_collect"),
+    Route("/login/{tx}/bankid/cancel", cancel, methods=["POST"], name="bankid_cancel"),
+    Route("/login/{tx}/bankid/return", returned, name="bankid_return"),
+)

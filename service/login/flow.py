@@ -36,7 +36,7 @@ from service.web.render import page, user_message_html
 log = structlog.get_logger("idportal.login")
 
 
-async def start(request: Request, n: Node, req: AuthRequest, *, methods: tuple[str, ...],
+async def start(request: Request, n: Node, req: AuthRequest, *,
                 step_up_from: str = "") -> Response:
     secure = n.settings.cookie_secure
     browser = http.get_cookie(request, http.BROWSER_COOKIE, secure=secure)
@@ -108,7 +108,8 @@ async def guard(request: Request, tx_id: str, *, csrf: str | None = None) -> Tra
 def methods_of(n: Node, tx: Transaction) -> tuple[str, ...]:
     """The ways in that reach the level this login needs; only the one the e-service
     named with ``authnProvider`` when it is one of them."""
-    methods = loa.methods_for(_required(n, tx))
+    client = n.registry.get(tx.request.client_id)
+    methods = loa.methods_for(_required(n, tx), client.methods if client else loa.METHODS)
     if tx.request.sign:
         return tuple(m for m in methods if m == "bankid")  # only BankID signs
     named = extensions.method_of(tx.request.authn_provider, n.settings.issuer, methods) \

@@ -14,6 +14,7 @@ import time
 import structlog
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from service import loa, metrics
 from service.errors import PageError
@@ -104,3 +105,10 @@ async def submit(request: Request) -> Response:
     # The reservation is given back in the round trip that finishes the login.
     return await flow.complete(request, n, tx, identity, pin=PinAttempt(
         pnr.digits, ip, device, person_counted=bool(limits.person)))
+
+
+# The pages of this way in, under its own path (service/login/methods.py mounts them).
+ROUTES = (
+    Route("/login/{tx}/pin", form_page, name="pin_page"),
+    Route("/login/{tx}/pin", submit, methods=["POST"], name="pin_submit"),
+)

@@ -16,6 +16,7 @@ min_loa = "loa2"                   # or loa3
 grant_types = ["authorization_code", "refresh_token"]
 id_token_alg = "ES256"             # or RS256
 userinfo_signed_response_alg = "ES256"  # userinfo as a signed JWT (default: plain JSON)
+methods = ["bankid", "pin"]        # the ways in this e-service offers (filtered by its LoA)
 subject_type = "pairwise"          # or public: the same sub for every e-service
 sector_identifier = "minasidor.example"  # e-services of one sector see the same sub;
                                    # default: the one host of the redirect URIs
@@ -76,6 +77,7 @@ class Client:
     id_token_alg: str = "ES256"
     sector: str = ""  # pairwise subjects for this sector; "" for the public subject
     userinfo_alg: str = ""  # sign userinfo answers with this ("": plain JSON)
+    methods: tuple[str, ...] = loa.METHODS  # the ways in it offers
     extra: dict[str, Any] = field(default_factory=dict)
 
     def check_secret(self, presented: str) -> bool:
@@ -154,6 +156,8 @@ class ClientConfig(BaseModel):
         list(GRANT_TYPES)
     id_token_alg: Literal["ES256", "RS256"] = "ES256"
     userinfo_signed_response_alg: Literal["ES256", "RS256"] | None = None
+    methods: Annotated[list[Annotated[str, AfterValidator(_one_of(loa.METHODS, "method"))]],
+                       Field(min_length=1)] = list(loa.METHODS)
     subject_type: Literal["pairwise", "public"] = "pairwise"
     sector_identifier: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,99}$")] | None = None
 
@@ -240,6 +244,7 @@ def _client(cfg: ClientConfig, keys: KeySet | None) -> Client:
         scopes=frozenset(cfg.scopes) | {"openid"}, claims=frozenset(cfg.claims),
         min_loa=cfg.min_loa, grant_types=tuple(cfg.grant_types), id_token_alg=cfg.id_token_alg,
         sector=cfg.sector(), userinfo_alg=cfg.userinfo_signed_response_alg or "",
+        methods=tuple(m for m in loa.METHODS if m in cfg.methods),
     )
 
 
