@@ -88,6 +88,40 @@ def _clients(args: argparse.Namespace) -> int:
     return 0
 
 
+def _representation(args: argparse.Namespace) -> int:
+    from service.orgnummer import InvalidOrgNumber
+    from service.orgnummer import parse as parse_org
+    from service.personnummer import InvalidPersonalNumber
+    from service.personnummer import parse as parse_person
+    from service.providers import representation as reg
+
+    try:
+        if args.action == "list":
+            for e in reg.load(args.file):
+                print(f"{e.personal_number}  {e.org_number[:6]}-{e.org_number[6:]}  "
+                      f"{e.role:<9}  {e.org_name}")
+            return 0
+        if not args.personal_number or not args.org_number:
+            print(f"representation {args.action} needs --personal-number and --org-number",
+                  file=sys.stderr)
+            return 2
+        person = parse_person(args.personal_number).digits
+        org = parse_org(args.org_number).digits
+        if args.action == "add":
+            if not args.org_name:
+                print("representation add needs --org-name", file=sys.stderr)
+                return 2
+            done = reg.change(args.file, add=reg.Representation(person, org, args.org_name,
+                                                                 args.role))
+        else:
+            done = reg.change(args.file, remove=(person, org))
+    except (reg.RegisterError, InvalidPersonalNumber, InvalidOrgNumber) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(done)
+    return 0
+
+
 def _pins(args: argparse.Namespace) -> int:
     from service.providers.pin_register import hasher
     from service.settings import PinSettings
@@ -203,6 +237,18 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("action", choices=["check", "secret"])
     c.add_argument("file", nargs="?", help="clients TOML file (check)")
     c.set_defaults(func=_clients)
+
+    rp = sub.add_parser("representation",
+                        help="who may act for which organisation (changes are audited)")
+    rp.add_argument("action", choices=["list", "add", "remove"])
+    rp.add_argument("--file", default="config/representation.toml",
+                    help="the register (nodes read it again when it changes)")
+    rp.add_argument("--personal-number", default="")
+    rp.add_argument("--org-number", default="", help="NNNNNN-NNNN")
+    rp.add_argument("--org-name", default="")
+    rp.add_argument("--role", default="signatory",
+                    choices=["signatory", "employee", "agent"])
+    rp.set_defaults(func=_representation)
 
     pn = sub.add_parser("pins", help="the PIN register")
     pn.add_argument("action", choices=["hash", "seed"])
