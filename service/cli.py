@@ -242,7 +242,7 @@ def parser() -> argparse.ArgumentParser:
                         help="who may act for which organisation (changes are audited)")
     rp.add_argument("action", choices=["list", "add", "remove"])
     rp.add_argument("--file", default="config/representation.toml",
-                    help="the register (nodes read it again when it changes)")
+                    help="the register (TOML); each change is appended to FILE.audit.jsonl")
     rp.add_argument("--personal-number", default="")
     rp.add_argument("--org-number", default="", help="NNNNNN-NNNN")
     rp.add_argument("--org-name", default="")
