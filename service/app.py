@@ -25,11 +25,12 @@ from service.endpoints import (
     token,
     userinfo,
 )
-from service.login import flow, methods
+from service.login import context, flow, methods
 from service.observability import configure_logging
 from service.oidc import clients as clientsmod
 from service.providers import pin_register
 from service.providers.bankid_client import BankIDClient
+from service.providers.representation import Representations
 from service.settings import Settings
 from service.sso import backchannel
 from service.state import Node, SigningKeys
@@ -52,6 +53,7 @@ ROUTES = [
     Route("/introspect", introspect.introspect, methods=["POST"], name="introspect"),
     Route("/login/{tx}", flow.choose, name="login_choose"),
     *methods.routes(),  # each way in brings its own pages (service/login/methods.py)
+    *context.ROUTES,  # whom a representative acts for
     Route("/healthz", health.healthz, name="healthz"),
     Route("/readyz", health.readyz, name="readyz"),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),
@@ -71,7 +73,14 @@ def build_node(settings: Settings) -> Node:
         pins=pin_register.load(settings.pin.register_file, settings.pin),
         http=httpx.AsyncClient(timeout=settings.backchannel_timeout_s, follow_redirects=False,
                                verify=_backchannel_tls(settings)),
+        representations=_representations(settings),
     )
+
+
+def _representations(settings: Settings) -> Representations:
+    held = Representations(Path(settings.representation_file))
+    held.reload_if_changed()  # a broken register fails the start, not a login
+    return held
 
 
 def _backchannel_tls(settings: Settings) -> ssl.SSLContext:

@@ -19,7 +19,7 @@ _SHORT = {"personal_number": "p", "given_name": "g", "family_name": "f", "method
           "claims": "cm", "expires_at": "ea", "state": "st", "prompt": "pr", "max_age": "ma",
           "acr_values": "av", "login_hint": "lh", "ui_locales": "ul", "response_mode": "rm",
           "user_message": "um", "authn_provider": "ap", "sign": "sg",
-          "user_signature": "us"}
+          "user_signature": "us", "org": "o", "contexts": "cx"}
 _LONG = {v: k for k, v in _SHORT.items()}
 
 
@@ -126,12 +126,14 @@ class CodeGrant(_Json):
     claims: dict[str, Any] = field(default_factory=dict)
     # The citizen's signature when the login was a signing (only in this code's ID token).
     user_signature: str = ""
+    # The organisation the citizen acts for here ({"number", "name"}); empty: themself.
+    org: dict[str, str] = field(default_factory=dict)
 
     def grant(self, expires_at: int) -> Grant:
         """The grant this code names, once redeemed: its family lives until ``expires_at``."""
         return Grant(grant_id=self.grant_id, client_id=self.client_id, scope=self.scope,
                      sid=self.sid, identity=self.identity, acr=self.acr, expires_at=expires_at,
-                     claims=self.claims)
+                     claims=self.claims, org=self.org)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,7 @@ class Grant(_Json):
     acr: str
     expires_at: int
     claims: dict[str, Any] = field(default_factory=dict)
+    org: dict[str, str] = field(default_factory=dict)  # see CodeGrant.org
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +161,6 @@ class Session(_Json):
     absolute_expiry: int
     clients: tuple[str, ...] = ()
     grants: tuple[str, ...] = ()
+    # The context chosen per e-service with organisation context: client id → "self" or
+    # an organisation number.
+    contexts: dict[str, str] = field(default_factory=dict)

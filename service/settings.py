@@ -221,6 +221,8 @@ class Settings(_Model):
     issuer: Annotated[str, AfterValidator(_issuer)] = "https://127.0.0.1:8443"
     keys_dir: str = "var/keys"
     clients_file: str = "config/clients.toml"
+    # Who may act for which organisation (``idportal representation``); no file: nobody.
+    representation_file: str = "config/representation.toml"
     node_name: str = "node-1"
     default_locale: Literal["sv", "en"] = "sv"
     id_token_alg: Literal["ES256", "RS256"] = "ES256"
@@ -256,9 +258,9 @@ class Settings(_Model):
         return loa.LEVELS[self.loa_uris]
 
 
-_PATH_KEYS = {"keys_dir", "clients_file", "register_file", "client_cert", "client_key", "ca_file",
-              "backchannel_ca_file", "password_file", "sentinel_password_file", "tls_ca_file",
-              "tls_cert_file", "tls_key_file"}
+_PATH_KEYS = {"keys_dir", "clients_file", "representation_file", "register_file", "client_cert",
+              "client_key", "ca_file", "backchannel_ca_file", "password_file",
+              "sentinel_password_file", "tls_ca_file", "tls_cert_file", "tls_key_file"}
 
 
 def _rebase(data: Mapping[str, Any], base: Path) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from service.oidc import keyring
 from service.oidc.clients import Registry
 from service.providers.bankid_client import BankIDClient
 from service.providers.pin_register import PinRegister
+from service.providers.representation import Representations
 from service.settings import Settings
 from service.store import Store
 
@@ -51,6 +52,7 @@ class Node:
     bankid: BankIDClient
     pins: PinRegister
     http: httpx.AsyncClient
+    representations: Representations | None = None  # None: nobody represents anyone
     last_store_ok: float = 0.0
     draining: bool = False
     tasks: set[asyncio.Task[None]] = field(default_factory=set)

@@ -18,6 +18,7 @@ from service.oidc import clients as clientsmod
 from service.oidc import keyring
 from service.providers.bankid_client import BankIDClient
 from service.providers.pin_register import load as load_register
+from service.providers.representation import Representations
 from service.settings import Settings, load_settings
 from service.state import Node, SigningKeys
 from service.store import open_store
@@ -83,6 +84,7 @@ def make_settings(keys_dir: Path, redis_url: str = "", sim: str = "http://127.0.
         "IDPORTAL_ISSUER": ISSUER,
         "IDPORTAL_KEYS_DIR": str(keys_dir),
         "IDPORTAL_CLIENTS_FILE": str(DATA / "clients.toml"),
+        "IDPORTAL_REPRESENTATION_FILE": str(DATA / "representation.toml"),
         "IDPORTAL_PIN__REGISTER_FILE": str(ROOT / "config" / "pin-register.toml"),
         "IDPORTAL_REDIS__URL": redis_url,
         "IDPORTAL_REDIS__WAIT_REPLICAS": "0",
@@ -121,6 +123,7 @@ def build_world(settings: Settings, backchannel: list[tuple[str, str]]) -> Node:
         bankid=BankIDClient(settings.bankid),
         pins=load_register(settings.pin.register_file, settings.pin),
         http=httpx.AsyncClient(transport=httpx.MockTransport(rp_backend)),
+        representations=Representations(Path(settings.representation_file)),
         last_store_ok=float("inf"),
     )
 

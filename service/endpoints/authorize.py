@@ -43,7 +43,20 @@ async def authorize(request: Request) -> Response:
     req = dataclasses.replace(req, id_token_hint="")  # the login needs it no more
 
     if session and _session_answers(n, session, req, required, hint_sub, now):
-        return await code_response(n, req, session_cookie=cookie, session=session)
+        if not flow.needs_context(n, req):
+            return await code_response(n, req, session_cookie=cookie, session=session)
+        # Organisation context: the one chosen here before, unless the citizen asks to
+        # choose again (prompt=select_account) or may no longer act for it. Never silent.
+        kept = session.contexts.get(req.client_id)
+        org = flow.organisation(n, session.identity, kept) if kept else None
+        if "select_account" not in req.prompt and (kept == "self" or org is not None or (
+                kept is None and not flow.organisations(n, session.identity))):
+            return await code_response(n, req, session_cookie=cookie, session=session,
+                                       org=org, context=kept or "self")
+        if "none" in req.prompt:
+            raise AuthorizeError("interaction_required", "the citizen must choose whom they "
+                                 "act for", redirect_uri=req.redirect_uri, state=req.state)
+        return await flow.start(request, n, req, proven=session.identity)
     if "none" in req.prompt:
         error = "login_required" if session is None else "interaction_required"
         raise AuthorizeError(error, "the citizen must log in", redirect_uri=req.redirect_uri,

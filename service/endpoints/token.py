@@ -159,7 +159,7 @@ def _tokens(n: Node, client: Client, grant: Grant, *, now: int, nonce: str, refr
                                   auth_time=grant.identity.auth_time)
     released = claimsmod.release(grant.identity,
                                  claimsmod.requested(scope, grant.claims, "id_token"),
-                                 client.claims)
+                                 client.claims, org=grant.org)
     # The oidc.se authentication-event claim: which way in the citizen took.
     released[extensions.AUTHN_PROVIDER_CLAIM] = extensions.provider_uri(
         grant.identity.method, n.settings.issuer)

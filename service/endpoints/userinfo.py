@@ -56,7 +56,7 @@ async def userinfo(request: Request) -> Response:
     body.update(claimsmod.release(grant.identity,
                                   claimsmod.requested(_token_scope(at_claims, grant.scope), grant.claims,
                                                       "userinfo"),
-                                  allowed))
+                                  allowed, org=grant.org))
     if client.userinfo_alg:
         # OIDC Core §5.3.2: signed, with iss and aud, for an e-service registered so.
         body.update({"iss": n.settings.issuer, "aud": client.client_id, "iat": n.now()})

@@ -11,11 +11,13 @@ fixation) and sends the code to the e-service.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 
 import structlog
 from markupsafe import Markup, escape
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from service import loa, metrics
 from service.crypto import digest, new_id, same
@@ -25,6 +27,7 @@ from service.login.transaction import Transaction
 from service.oidc import claims as claims_mod
 from service.oidc import extensions, sign_request
 from service.personnummer import InvalidPersonalNumber, parse
+from service.providers.representation import Representation
 from service.records import AuthRequest, Identity
 from service.sso.issue import mint_code, redirect_with_code
 from service.sso.logout import end_session
@@ -37,7 +40,9 @@ log = structlog.get_logger("idportal.login")
 
 
 async def start(request: Request, n: Node, req: AuthRequest, *,
-                step_up_from: str = "") -> Response:
+                step_up_from: str = "", proven: Identity | None = None) -> Response:
+    """A new login for ``req``: the method page. With ``proven`` (a live session whose
+    citizen must choose whom they act for at this e-service) the context page instead."""
     secure = n.settings.cookie_secure
     browser = http.get_cookie(request, http.BROWSER_COOKIE, secure=secure)
     fresh = len(browser) < 32
@@ -46,13 +51,14 @@ async def start(request: Request, n: Node, req: AuthRequest, *,
     now = n.now()
     tx = Transaction(tx_id=new_id(24), request=req, browser=digest(browser), csrf=new_id(24),
                      created=now, expires=now + n.settings.lifetimes.login_transaction,
-                     step_up_from=step_up_from)
+                     step_up_from=step_up_from, proven=proven.to_json() if proven else "")
     try:
         sealed = transaction.seal_new(tx, _key(n))
     except transaction.RequestTooLarge as exc:
         raise AuthorizeError("invalid_request", str(exc), redirect_uri=req.redirect_uri,
                              state=req.state) from None
-    response = choice_page(request, n, tx)
+    response: Response = RedirectResponse(f"/login/{tx.tx_id}/context", status_code=303) \
+        if proven else choice_page(request, n, tx)
     _set(response, n, tx, sealed)
     if fresh:
         http.set_cookie(response, http.BROWSER_COOKIE, browser, secure=secure)
@@ -186,21 +192,29 @@ def hinted_number(tx: Transaction) -> str:
 
 
 async def complete(request: Request, n: Node, tx: Transaction, identity: Identity, *,
-                   pin: PinAttempt | None = None, user_signature: str = "") -> Response:
+                   pin: PinAttempt | None = None, user_signature: str = "",
+                   context: str | None = None) -> Response:
     """Log the citizen in and answer the RP: one confirmed store step finishes the
-    transaction (once) and writes the new session and the first code."""
+    transaction (once) and writes the new session and the first code. At an e-service
+    with organisation context a representative first chooses whom they act for
+    (``context``: "self" or an organisation number; ``login.context`` asks)."""
     if loa.rank(identity.acr) < _required(n, tx):
         raise PageError("err_tx_expired", status=403)
+    if context is None:
+        if needs_context(n, tx.request) and organisations(n, identity):
+            return _ask_context(n, tx, identity, pin)
+        context = "self" if needs_context(n, tx.request) else ""
+    org = organisation(n, identity, context)
     secure = n.settings.cookie_secure
     old_cookie = http.get_cookie(request, http.SESSION_COOKIE, secure=secure)
     now = n.now()
     old = await n.store.sessions.get(old_cookie, now=now) if old_cookie else None
     carry = old if old and old.identity.personal_number == identity.personal_number else None
     cookie, session = n.store.logins.new_session(identity, now=now, carry=carry)
-    first = mint_code(n, tx.request, session, user_signature=user_signature)
+    first = mint_code(n, tx.request, session, user_signature=user_signature, org=org)
     if not await n.store.logins.finish(
             tx.tx_id, open_for=tx.expires - now + n.settings.lifetimes.clock_skew,
-            cookie=cookie, session=session, first=first, now=now, pin=pin):
+            cookie=cookie, session=session, first=first, now=now, pin=pin, context=context):
         # Another request finished this login first (a double submit).
         raise PageError("err_tx_expired", status=410)
     response = redirect_with_code(n, tx.request, first.code)
@@ -218,6 +232,41 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     log.info("login", method=identity.method, outcome="success", acr=identity.acr,
              client_id=tx.request.client_id, pnr=identity.personal_number,
              step_up=bool(tx.step_up_from))
+    return response
+
+
+def needs_context(n: Node, req: AuthRequest) -> bool:
+    """Whether a representative chooses whom they act for at this e-service: it accepts
+    organisation context and asks for the organisation scope (never for a signing)."""
+    client = n.registry.get(req.client_id)
+    return bool(client and client.organisation_context and claims_mod.SCOPE_ORG in req.scope
+                and not req.sign)
+
+
+def organisations(n: Node, identity: Identity) -> list[Representation]:
+    """The organisations the citizen may act for (the representation register)."""
+    held = n.representations
+    return held.for_person(identity.personal_number) if held is not None else []
+
+
+def organisation(n: Node, identity: Identity, context: str) -> dict[str, str] | None:
+    """The organisation of ``context`` if the citizen may (still) act for it."""
+    if context in ("", "self"):
+        return None
+    for rep in organisations(n, identity):
+        if rep.org_number == context:
+            return {"number": rep.org_number, "name": rep.org_name}
+    return None
+
+
+def _ask_context(n: Node, tx: Transaction, identity: Identity,
+                 pin: PinAttempt | None) -> Response:
+    """Keep the proven identity in the transaction and send the citizen to choose."""
+    waiting = dataclasses.replace(
+        tx, proven=identity.to_json(),
+        pin=json.dumps(dataclasses.asdict(pin)) if pin else "")
+    response = RedirectResponse(f"/login/{tx.tx_id}/context", status_code=303)
+    keep(response, n, waiting)
     return response
 
 

@@ -53,6 +53,10 @@ class Transaction:
     expires: int  # epoch seconds; the sealed form is refused after it
     order: str = ""  # BankID order (JSON), owned by login.bankid
     step_up_from: str = ""  # personal number of the session being stepped up
+    # A proven identity (Identity JSON) waiting for the citizen to choose whom they act
+    # for, and the right PIN attempt whose reservation the finish gives back (JSON).
+    proven: str = ""
+    pin: str = ""
 
     def with_order(self, order: str) -> Transaction:
         return dataclasses.replace(self, order=order)
@@ -60,7 +64,8 @@ class Transaction:
 
 def seal(tx: Transaction, key: bytes) -> str:
     body = json.dumps({"r": tx.request.to_json(), "b": tx.browser, "c": tx.csrf,
-                       "t": tx.created, "x": tx.expires, "o": tx.order, "s": tx.step_up_from},
+                       "t": tx.created, "x": tx.expires, "o": tx.order, "s": tx.step_up_from,
+                       "p": tx.proven, "a": tx.pin},
                       separators=(",", ":")).encode()
     nonce = os.urandom(12)
     sealed = _aead(key).encrypt(nonce, body, _aad(tx.tx_id))
@@ -94,7 +99,7 @@ def unseal(sealed: str, tx_id: str, key: bytes, *, now: int) -> Transaction | No
         return None
     tx = Transaction(tx_id=tx_id, request=AuthRequest.from_json(body["r"]), browser=body["b"],
                      csrf=body["c"], created=body["t"], expires=body["x"], order=body["o"],
-                     step_up_from=body["s"])
+                     step_up_from=body["s"], proven=body.get("p", ""), pin=body.get("a", ""))
     return tx if now < tx.expires else None
 
 

@@ -12,6 +12,11 @@ from service.records import Identity
 
 PNR = "https://id.oidc.se/claim/personalIdentityNumber"
 COORDINATION = "https://id.oidc.se/claim/coordinationNumber"
+ORG_NUMBER = "https://id.oidc.se/claim/orgNumber"
+ORG_NAME = "https://id.oidc.se/claim/orgName"
+ORG_AFFILIATION = "https://id.oidc.se/claim/orgAffiliation"
+SCOPE_ORG = "https://id.oidc.se/scope/naturalPersonOrgId"
+ORG_CLAIMS = (ORG_NUMBER, ORG_NAME, ORG_AFFILIATION)
 SCOPE_PERSON_INFO = "https://id.oidc.se/scope/naturalPersonInfo"
 SCOPE_PERSON_NUMBER = "https://id.oidc.se/scope/naturalPersonNumber"
 
@@ -20,6 +25,8 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": ("given_name", "family_name", "name", "birthdate"),
     SCOPE_PERSON_INFO: ("given_name", "family_name", "name", "birthdate"),
     SCOPE_PERSON_NUMBER: (PNR, COORDINATION),
+    # A representative acting for an organisation (only in organisation context).
+    SCOPE_ORG: ("given_name", "family_name", "name", *ORG_CLAIMS),
 }
 ALL_CLAIMS = tuple(sorted({c for cs in SCOPE_CLAIMS.values() for c in cs}))
 # The oidc.se Signature Extension's scopes (sign_request.py): no claims of their own.
@@ -50,6 +57,17 @@ def requested(scope: tuple[str, ...], claims_param: dict[str, Any], target: str)
     return names
 
 
-def release(identity: Identity, names: set[str], allowed: frozenset[str]) -> dict[str, Any]:
+def org_claims(identity: Identity, org: dict[str, str]) -> dict[str, Any]:
+    """The organisation claims of a representative acting for ``org`` (number, name)."""
+    return {ORG_NUMBER: org["number"], ORG_NAME: org["name"],
+            ORG_AFFILIATION: f"{identity.personal_number}@{org['number']}"}
+
+
+def release(identity: Identity, names: set[str], allowed: frozenset[str],
+            org: dict[str, str] | None = None) -> dict[str, Any]:
+    """Asked ∩ configured. Organisation claims only in organisation context (``org``):
+    in personal context an e-service never gets them, whatever it asks."""
     available = identity_claims(identity)
+    if org:
+        available.update(org_claims(identity, org))
     return {k: v for k, v in available.items() if k in names and k in allowed}

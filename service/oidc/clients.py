@@ -17,6 +17,7 @@ grant_types = ["authorization_code", "refresh_token"]
 id_token_alg = "ES256"             # or RS256
 userinfo_signed_response_alg = "ES256"  # userinfo as a signed JWT (default: plain JSON)
 methods = ["bankid", "pin"]        # the ways in this e-service offers (filtered by its LoA)
+organisation_context = false       # true: a representative may act for an organisation
 subject_type = "pairwise"          # or public: the same sub for every e-service
 sector_identifier = "minasidor.example"  # e-services of one sector see the same sub;
                                    # default: the one host of the redirect URIs
@@ -78,6 +79,7 @@ class Client:
     sector: str = ""  # pairwise subjects for this sector; "" for the public subject
     userinfo_alg: str = ""  # sign userinfo answers with this ("": plain JSON)
     methods: tuple[str, ...] = loa.METHODS  # the ways in it offers
+    organisation_context: bool = False  # a representative may act for an organisation
     extra: dict[str, Any] = field(default_factory=dict)
 
     def check_secret(self, presented: str) -> bool:
@@ -158,6 +160,7 @@ class ClientConfig(BaseModel):
     userinfo_signed_response_alg: Literal["ES256", "RS256"] | None = None
     methods: Annotated[list[Annotated[str, AfterValidator(_one_of(loa.METHODS, "method"))]],
                        Field(min_length=1)] = list(loa.METHODS)
+    organisation_context: bool = False
     subject_type: Literal["pairwise", "public"] = "pairwise"
     sector_identifier: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{0,99}$")] | None = None
 
@@ -245,6 +248,7 @@ def _client(cfg: ClientConfig, keys: KeySet | None) -> Client:
         min_loa=cfg.min_loa, grant_types=tuple(cfg.grant_types), id_token_alg=cfg.id_token_alg,
         sector=cfg.sector(), userinfo_alg=cfg.userinfo_signed_response_alg or "",
         methods=tuple(m for m in loa.METHODS if m in cfg.methods),
+        organisation_context=cfg.organisation_context,
     )
 
 

@@ -18,7 +18,7 @@ from service.store.grants import MintedCode
 
 
 def mint_code(node: Node, req: AuthRequest, session: Session, *,
-              user_signature: str = "") -> MintedCode:
+              user_signature: str = "", org: dict[str, str] | None = None) -> MintedCode:
     """A new code for ``req`` in ``session`` (not yet stored); it names its grant."""
     grant_id = new_id(16)
     code_grant = CodeGrant(
@@ -26,6 +26,7 @@ def mint_code(node: Node, req: AuthRequest, session: Session, *,
         code_challenge=req.code_challenge, scope=req.scope, nonce=req.nonce,
         sid=session.sid, grant_id=grant_id, identity=session.identity,
         acr=session.identity.acr, claims=req.claims, user_signature=user_signature,
+        org=org or {},
     )
     return MintedCode(issued_tokens.authorization_code(grant_id), code_grant,
                       expires_at=node.now() + node.settings.lifetimes.refresh_token)
@@ -40,8 +41,11 @@ def redirect_with_code(node: Node, req: AuthRequest, code: str) -> RedirectRespo
 
 
 async def code_response(node: Node, req: AuthRequest, *, session_cookie: str,
-                        session: Session) -> RedirectResponse:
-    """A code for a live session (SSO): store it, then send it to the e-service."""
-    minted = mint_code(node, req, session)
-    await node.store.grants.issue_code(minted, now=node.now(), session_cookie=session_cookie)
+                        session: Session, org: dict[str, str] | None = None,
+                        context: str = "") -> RedirectResponse:
+    """A code for a live session (SSO): store it, then send it to the e-service.
+    ``org``/``context``: the organisation context kept for this e-service."""
+    minted = mint_code(node, req, session, org=org)
+    await node.store.grants.issue_code(minted, now=node.now(), session_cookie=session_cookie,
+                                       context=context)
     return redirect_with_code(node, req, minted.code)

@@ -85,7 +85,8 @@ class Grants:
             "client_id": cg.client_id, "ea": str(minted.expires_at), "rt": ""},
             self.code_ttl + self.grant_grace)
 
-    async def issue_code(self, minted: MintedCode, *, now: int, session_cookie: str) -> None:
+    async def issue_code(self, minted: MintedCode, *, now: int, session_cookie: str,
+                         context: str = "") -> None:
         """Store a code for a live session (SSO) and note the e-service in the session,
         confirmed. A login's first code is written by ``Logins.finish``."""
         new = self.prepare_code(minted, now=now)
@@ -94,7 +95,7 @@ class Grants:
         def build(pipe: Pipeline) -> None:
             pipe.hset(new.key, mapping=new.fields)  # type: ignore[arg-type]  # str keys
             pipe.expire(new.key, new.ttl)
-            self.sessions.add_client(pipe, session_cookie, cg.client_id, cg.grant_id)
+            self.sessions.add_client(pipe, session_cookie, cg.client_id, cg.grant_id, context)
 
         await self.client.confirmed("code_issue", build)
 

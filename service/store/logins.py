@@ -35,14 +35,15 @@ class Logins:
         return cookie, self.sessions.new(identity, now=now, carry=carry)
 
     async def finish(self, tx_id: str, *, open_for: int, cookie: str, session: Session,
-                     first: MintedCode, now: int, pin: PinAttempt | None = None) -> bool:
+                     first: MintedCode, now: int, pin: PinAttempt | None = None,
+                     context: str = "") -> bool:
         """Finish login ``tx_id`` (which could still be used for ``open_for`` seconds):
         write ``session`` behind ``cookie`` and the e-service's first code, minted in
         it. ``pin``: the right PIN attempt whose reservation is given back. False when
         another request finished this login first."""
         cg = first.code_grant
         new = self.sessions.fields(cookie, session, client_id=cg.client_id,
-                                   grant_id=cg.grant_id)
+                                   grant_id=cg.grant_id, context=context)
         code = self.grants.prepare_code(first, now=now)
         pin_keys, person_counted = self.pins.release(pin) if pin else ([], "")
         args: list[str | int] = [new_id(16), max(open_for, 1), new.ttl, code.ttl,

@@ -2,8 +2,9 @@
 
 Fields: ``d`` the session (JSON), ``abs`` absolute expiry (epoch s), ``rp:<client_id>``
 for each e-service that got a code in it (back-channel logout), ``g:<grant_id>`` for
-each grant issued in it (revoked at logout). The idle timeout slides on every use;
-the absolute one never moves.
+each grant issued in it (revoked at logout), ``ctx:<client_id>`` the context chosen at
+an e-service with organisation context ("self" or an organisation number). The idle
+timeout slides on every use; the absolute one never moves.
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ class Sessions:
         return Session(sid=new_id(16), identity=identity, created=now,
                        absolute_expiry=now + self.absolute,
                        clients=carry.clients if carry else (),
-                       grants=carry.grants if carry else ())
+                       grants=carry.grants if carry else (),
+                       contexts=dict(carry.contexts) if carry else {})
 
     def fields(self, cookie: str, session: Session, *, client_id: str = "",
-               grant_id: str = "") -> NewSession:
+               grant_id: str = "", context: str = "") -> NewSession:
         """What writing ``session`` behind ``cookie`` takes, for a step of the store's
         that writes it with other things (finishing a login). ``client_id`` and
         ``grant_id``: the e-service that gets the session's first code, and its grant."""
@@ -61,8 +63,11 @@ class Sessions:
         fields: dict[str, str] = {"d": core.to_json(), "abs": str(session.absolute_expiry)}
         fields.update({f"rp:{c}": "1" for c in session.clients})
         fields.update({f"g:{g}": "" for g in session.grants})
+        fields.update({f"ctx:{c}": v for c, v in session.contexts.items()})
         if client_id:
             fields.update({f"rp:{client_id}": "1", f"g:{grant_id}": client_id})
+        if client_id and context:
+            fields[f"ctx:{client_id}"] = context
         return NewSession(keys.session(digest(cookie)), fields, min(self.idle, self.absolute))
 
     async def get(self, cookie: str, *, now: int) -> Session | None:
@@ -75,13 +80,17 @@ class Sessions:
                              now, self.idle))
         return _parse(raw) if raw else None
 
-    def add_client(self, pipe: Pipeline, cookie: str, client_id: str, grant_id: str) -> None:
+    def add_client(self, pipe: Pipeline, cookie: str, client_id: str, grant_id: str,
+                   context: str = "") -> None:
         """Record (inside a confirmed batch) that an e-service got a grant in this session.
 
         Should the session have expired a moment before, HSET would make a new key with
         no TTL; EXPIRE NX gives such an orphan one (a live session keeps its own)."""
         key = keys.session(digest(cookie))
-        pipe.hset(key, mapping={f"rp:{client_id}": "1", f"g:{grant_id}": client_id})
+        mapping: dict[Any, Any] = {f"rp:{client_id}": "1", f"g:{grant_id}": client_id}
+        if context:
+            mapping[f"ctx:{client_id}"] = context
+        pipe.hset(key, mapping=mapping)
         pipe.expire(key, self.idle, nx=True)
 
     async def end(self, cookie: str, *, notify_until: int = 0, now: int = 0) -> Ended:
@@ -112,8 +121,10 @@ def _parse(raw: list[Any]) -> Session | None:
     base = Session.from_json(fields["d"])
     clients = tuple(sorted(k[3:] for k in fields if k.startswith("rp:")))
     grants = tuple(sorted(k[2:] for k in fields if k.startswith("g:")))
+    contexts = {k[4:]: v for k, v in fields.items() if k.startswith("ctx:")}
     return Session(sid=base.sid, identity=base.identity, created=base.created,
-                   absolute_expiry=base.absolute_expiry, clients=clients, grants=grants)
+                   absolute_expiry=base.absolute_expiry, clients=clients, grants=grants,
+                   contexts=contexts)
 
 
 def _plausible(opaque: str) -> bool:

@@ -16,6 +16,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "method_bankid_same": "BankID på den här enheten",
         "method_pin": "Personnummer och PIN-kod",
         "step_up_lead": "{client} kräver en starkare inloggning. Fortsätt med BankID.",
+        "context_title": "Vem företräder du?",
+        "context_lead": "{client} låter dig, {person}, göra ärenden för dig själv eller för"
+                        " ett företag du företräder.",
+        "context_self": "Mig själv",
         "sign_in_app": "{client} ber dig skriva under. Texten visas i BankID-appen när BankID"
                        " har kontrollerat att det är du.",
         "bankid_title": "Logga in med BankID",
@@ -66,6 +70,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "method_bankid_same": "BankID on this device",
         "method_pin": "Personal identity number and PIN",
         "step_up_lead": "{client} needs a stronger login. Continue with BankID.",
+        "context_title": "Who are you acting for?",
+        "context_lead": "{client} lets you, {person}, act for yourself or for a company you"
+                        " represent.",
+        "context_self": "Myself",
         "sign_in_app": "{client} asks you to sign. The BankID app shows the text once BankID"
                        " has checked that it is you.",
         "bankid_title": "Log in with BankID",
