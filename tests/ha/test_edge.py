@@ -626,3 +626,30 @@ async def test_on_a_phone_the_app_returns_the_citizen_to_the_login_through_the_f
         assert app["returnUrl"].startswith(info["issuer"])
         done = await b.get(f"{back.path}?{back.query}", headers={"User-Agent": IPHONE})
         assert done.status_code == 303 and "code=" in done.headers["location"]
+
+
+async def test_a_representative_acts_for_a_company_or_for_themself_through_the_cluster(
+        info: dict[str, Any]) -> None:
+    # config/representation.toml: the BankID test person acts for Exempel AB (demo).
+    scope = "openid profile https://id.oidc.se/scope/naturalPersonNumber " \
+            "https://id.oidc.se/scope/naturalPersonOrgId"
+    seen: dict[str, dict[str, Any]] = {}
+    for context in ("5560360793", "self"):
+        async with browser(info) as b, httpx.AsyncClient(base_url=info["phone_url"]) as phone:
+            resp, flow = await citizen.start(b, "mina-sidor", scope=scope,
+                                             redirect_uri=redirect_uri(info, "mina-sidor"))
+            done = await citizen.bankid_login(b, phone, citizen.login_url(resp), BANKID_PNR)
+            assert done.status_code == 303 and done.headers["location"].endswith("/context")
+            page = await b.get(done.headers["location"])
+            assert "Exempel AB (demo)" in page.text
+            tx = citizen.TX.search(page.text)
+            assert tx
+            back = await b.post(f"/login/{tx.group(1)}/context", data={
+                "csrf": citizen.csrf_of(page.text), "context": context})
+            code = citizen.query_of(back.headers["location"])["code"]
+            seen[context] = citizen.decode((await redeem(b, flow, code))["id_token"],
+                                           await citizen.jwks(b))
+    assert seen["5560360793"]["https://id.oidc.se/claim/orgNumber"] == "5560360793"
+    assert seen["5560360793"]["https://id.oidc.se/claim/orgAffiliation"] == \
+        f"{BANKID_PNR}@5560360793"
+    assert not any(k.startswith("https://id.oidc.se/claim/org") for k in seen["self"])
