@@ -74,6 +74,7 @@ def build_node(settings: Settings) -> Node:
         http=httpx.AsyncClient(timeout=settings.backchannel_timeout_s, follow_redirects=False,
                                verify=_backchannel_tls(settings)),
         representations=_representations(settings),
+        clients_mtime=Path(settings.clients_file).stat().st_mtime,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
 import structlog
@@ -17,6 +18,7 @@ from prometheus_client import generate_latest, start_http_server
 from starlette.requests import Request
 
 from service import metrics
+from service.oidc import clients
 from service.state import Node, node
 from service.web.http import JSONResponse
 
@@ -59,8 +61,30 @@ def serve_metrics(bind: str) -> WSGIServer | None:
     return server
 
 
+def reload_clients(n: Node) -> None:
+    """Read the clients file again when it has changed: e-services are added, changed and
+    removed without a restart. A file that does not validate is not taken: the node keeps
+    the clients it has and logs every problem (check with ``idportal clients check``)."""
+    path = Path(n.settings.clients_file)
+    try:
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        log.error("clients_reload_failed", error=str(exc))
+        return
+    if mtime == n.clients_mtime:
+        return
+    try:
+        n.registry = clients.load(path)
+    except clients.ClientsError as exc:
+        log.error("clients_reload_failed", problems=exc.problems[:20])
+    else:
+        log.info("clients_reloaded", clients=len(n.registry.clients))
+    n.clients_mtime = mtime  # a bad file is reported once, not every second
+
+
 async def watch(n: Node) -> None:
-    """Background: ping the store (short timeout, no retry budget) and reload keys."""
+    """Background: ping the store (short timeout, no retry budget), reload keys and the
+    clients file when they change."""
     structlog.contextvars.bind_contextvars(node=n.settings.node_name)
     while True:
         if await n.store.probe(within_s=1.0):
@@ -69,4 +93,5 @@ async def watch(n: Node) -> None:
             n.keys.reload_if_changed()
         except Exception as exc:  # a half-written key file must not kill the node
             log.error("keys_reload_failed", error=str(exc))
+        reload_clients(n)
         await asyncio.sleep(PING_EVERY_S)

@@ -53,6 +53,7 @@ class Node:
     pins: PinRegister
     http: httpx.AsyncClient
     representations: Representations | None = None  # None: nobody represents anyone
+    clients_mtime: float = 0.0  # of the clients file the registry was read from
     last_store_ok: float = 0.0
     draining: bool = False
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
