@@ -195,7 +195,7 @@ async def collect(request: Request) -> Response:
     state = _order(tx)
     if state is None or not state.order_ref:
         return _answer(wants_json, tx, state, loc, next_url=f"/login/{tx.tx_id}")
-    identity = None
+    identity, signature = None, ""
     known = state
     if state.status == "pending":
         state, identity, signature = await _collect_once(n, tx, state)
