@@ -1,10 +1,56 @@
-"""Prometheus metrics of one node (served on ``/metrics``)."""
+"""Prometheus metrics of one node (served on ``/metrics``). Labels take values from
+fixed sets only (routes, outcomes, BankID codes mapped to the known ones), so a
+misbehaving peer cannot grow the series without bound."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import importlib.metadata
+import os
+from pathlib import Path
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    ProcessCollector,
+)
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)  # process_cpu_seconds_total, resident memory, fds, …
+
+
+def _commit() -> str:
+    """The commit this node runs: IDPORTAL_COMMIT (an image sets it), else the checkout's
+    HEAD, else 'unknown'."""
+    if os.environ.get("IDPORTAL_COMMIT"):
+        return os.environ["IDPORTAL_COMMIT"][:40]
+    git = Path(__file__).resolve().parents[1] / ".git"
+    try:
+        head = (git / "HEAD").read_text().strip()
+        if head.startswith("ref: "):
+            ref = head[5:]
+            if (git / ref).exists():
+                return (git / ref).read_text().strip()[:40]
+            for line in (git / "packed-refs").read_text().splitlines():
+                if line.endswith(" " + ref):
+                    return line.split()[0][:40]
+            return "unknown"
+        return head[:40]
+    except OSError:
+        return "unknown"
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("idportal")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+BUILD = Info("idportal_build", "The version and commit this node runs", registry=REGISTRY)
+BUILD.info({"version": _version(), "commit": _commit()})
 
 REQUESTS = Counter(
     "idportal_http_requests_total", "HTTP requests by route and status class",

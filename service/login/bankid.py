@@ -95,7 +95,7 @@ async def start(request: Request) -> Response:
             web=_device_data(request, n))
     except BankIDError as exc:
         rfa = msgs.code_for_error(exc.code)
-        metrics.LOGINS.labels("bankid", f"error_{exc.code}"[:40]).inc()
+        metrics.LOGINS.labels("bankid", f"error_{msgs.metric_code(exc.code)}").inc()
         log.warning("bankid_auth_failed", error=exc.code)
         state = OrderState("", "", "", "", time.time(), device, "failed", exc.code, rfa)
     else:
@@ -236,7 +236,7 @@ async def _collect_once(n: Node, tx: Transaction, state: OrderState
         if identity is None or wrong_person or (tx.request.sign and not result.signature):
             identity, rfa, status = None, "RFA22", "failed"
     if status == "failed":
-        metrics.LOGINS.labels("bankid", f"failed_{result.hint_code or 'unknown'}"[:40]).inc()
+        metrics.LOGINS.labels("bankid", f"failed_{msgs.metric_code(result.hint_code)}").inc()
         log.info("login", method="bankid", outcome="failed", hint=result.hint_code)
     return OrderState(**{**asdict(state), "status": status, "hint": result.hint_code,
                          "rfa": rfa}), identity, result.signature if tx.request.sign else ""

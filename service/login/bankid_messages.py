@@ -78,6 +78,17 @@ _ERRORS = {"alreadyInProgress": "RFA4", "internalError": "RFA5", "maintenance": 
            "requestTimeout": "RFA5", "unreachable": "RFA5"}
 
 
+# The codes that may name a metric series; anything else is counted as "other".
+KNOWN_CODES = frozenset({*_PENDING, *_FAILED, *_ERRORS, "outstandingTransaction",
+                         "startFailed"})
+
+
+def metric_code(code: str) -> str:
+    """A BankID hint or error code as a metric label: known codes as they are, any other
+    as ``other`` (labels must come from a fixed set)."""
+    return code if code in KNOWN_CODES else "other"
+
+
 def code_for(status: str, hint: str, *, qr: bool) -> str:
     """The message code for a /collect answer (status, hintCode)."""
     if status == "pending":

@@ -89,3 +89,21 @@ def test_records_round_trip_with_empty_required_fields() -> None:
     g = CodeGrant(client_id="c", redirect_uri="r", code_challenge="x", scope=("openid",), nonce="",
                   sid="s", grant_id="g", identity=ID, acr="a")
     assert CodeGrant.from_json(g.to_json()) == g
+
+
+def test_bankid_codes_become_metric_labels_from_a_fixed_set() -> None:
+    assert m.metric_code("userCancel") == "userCancel"
+    assert m.metric_code("transactionRiskBlocked") == "transactionRiskBlocked"
+    assert m.metric_code("alreadyInProgress") == "alreadyInProgress"
+    for odd in ("", "somethingNew", "x" * 500, "http503"):
+        assert m.metric_code(odd) == "other"
+
+
+def test_the_metrics_name_the_build_and_the_process() -> None:
+    from prometheus_client import generate_latest
+
+    from service import metrics
+
+    text = generate_latest(metrics.REGISTRY).decode()
+    assert 'idportal_build_info{commit="' in text and 'version="' in text
+    assert "process_cpu_seconds_total" in text and "process_resident_memory_bytes" in text
