@@ -61,13 +61,15 @@ def make_ca(folder: Path, name: str = "idportal local CA") -> Issued:
 
 
 def issue(ca: Issued, folder: Path, stem: str, *, cn: str, server: bool = True,
-          client: bool = False, serial_number: str = "", days: int = 400) -> Issued:
-    """A leaf certificate for 127.0.0.1/localhost (server) and/or a client."""
+          client: bool = False, serial_number: str = "", days: int = 400,
+          expired: bool = False) -> Issued:
+    """A leaf certificate for 127.0.0.1/localhost (server) and/or a client; ``expired``:
+    one whose validity ended yesterday (a test card)."""
     ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
     ca_key = serialization.load_pem_private_key(ca.key.read_bytes(), None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
     key = _key()
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC) - (dt.timedelta(days=days + 1) if expired else dt.timedelta())
     usages = ([ExtendedKeyUsageOID.SERVER_AUTH] if server else []) + (
         [ExtendedKeyUsageOID.CLIENT_AUTH] if client else [])
     builder = (x509.CertificateBuilder().subject_name(_name(cn, serial_number))
@@ -94,3 +96,60 @@ def bundle(issued: Issued, path: Path) -> Path:
     path.write_bytes(issued.cert.read_bytes() + issued.key.read_bytes())
     path.chmod(0o600)
     return path
+
+
+def crl(ca: Issued, revoked: list[Path], path: Path, *, days: int = 30) -> Path:
+    """A certificate revocation list of ``ca`` naming the ``revoked`` certificates."""
+    ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(ca.key.read_bytes(), None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    now = dt.datetime.now(dt.UTC)
+    builder = (x509.CertificateRevocationListBuilder().issuer_name(ca_cert.subject)
+               .last_update(now - dt.timedelta(minutes=5))
+               .next_update(now + dt.timedelta(days=days)))
+    for cert_path in revoked:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(cert.serial_number)
+            .revocation_date(now - dt.timedelta(minutes=1)).build())
+    path.write_bytes(builder.sign(ca_key, hashes.SHA256()).public_bytes(
+        serialization.Encoding.PEM))
+    return path
+
+
+@dataclass(frozen=True)
+class CardKit:
+    """Test material for the smart-card login: the card CA and its CRL, the listener's
+    server certificate, and cards (client certificates) of every kind."""
+
+    folder: Path
+    card_ca: Issued
+    crl: Path
+    listener: Issued
+    cards: dict[str, Issued]
+
+
+def card_kit(folder: Path, *, server_ca: Issued) -> CardKit:
+    """``idportal pki``: a card CA (as a card issuer's), a CRL, the card listener's server
+    certificate (from ``server_ca``, the local CA HAProxy's certificates come from), and
+    client certificates: a citizen's (serialNumber the personal number), a staff card's
+    (serialNumber the employee id), a revoked, an expired, and an untrusted one (from a
+    CA nobody trusts)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    card_ca = make_ca(folder / "card-ca", "idportal test card CA")
+    cards = {
+        "citizen": issue(card_ca, folder, "card-citizen", cn="Anna Andersson", server=False,
+                         client=True, serial_number="198112189876"),
+        "staff": issue(card_ca, folder, "card-staff", cn="Stina Stadsanställd", server=False,
+                       client=True, serial_number="EMP-004711"),
+        "revoked": issue(card_ca, folder, "card-revoked", cn="Rolf Revokerad", server=False,
+                         client=True, serial_number="194001011008"),
+        "expired": issue(card_ca, folder, "card-expired", cn="Eva Utgången", server=False,
+                         client=True, serial_number="198112189876", days=30, expired=True),
+    }
+    stranger = make_ca(folder / "untrusted-ca", "nobody's CA")
+    cards["untrusted"] = issue(stranger, folder, "card-untrusted", cn="Okänd", server=False,
+                               client=True, serial_number="198112189876")
+    revocations = crl(card_ca, [cards["revoked"].cert], folder / "card-ca.crl.pem")
+    listener = issue(server_ca, folder, "card-listener", cn="idportal card login")
+    return CardKit(folder, card_ca, revocations, listener, cards)

@@ -122,6 +122,18 @@ def _representation(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pki(args: argparse.Namespace) -> int:
+    from ha import pki
+
+    kit = pki.card_kit(Path(args.dir), server_ca=pki.make_ca(Path(args.server_ca_dir)))
+    print(f"card CA:          {kit.card_ca.cert}")
+    print(f"its CRL:          {kit.crl}")
+    print(f"listener:         {kit.listener.cert} (key {kit.listener.key})")
+    for kind, card in kit.cards.items():
+        print(f"card {kind + ':':<12} {card.cert} (key {card.key})")
+    return 0
+
+
 def _pins(args: argparse.Namespace) -> int:
     from service.providers.pin_register import hasher
     from service.settings import PinSettings
@@ -249,6 +261,14 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--role", default="signatory",
                     choices=["signatory", "employee", "agent"])
     rp.set_defaults(func=_representation)
+
+    pk = sub.add_parser("pki", help="test material for smart-card login: a card CA and its "
+                                    "CRL, the card listener's certificate, and cards "
+                                    "(citizen, staff, revoked, expired, untrusted)")
+    pk.add_argument("--dir", default="run/pki-cards")
+    pk.add_argument("--server-ca-dir", default="run/cluster/pki",
+                    help="the local CA the listener's certificate comes from")
+    pk.set_defaults(func=_pki)
 
     pn = sub.add_parser("pins", help="the PIN register")
     pn.add_argument("action", choices=["hash", "seed"])
