@@ -47,6 +47,7 @@ class Layout:
     stats: int = 8404
     bankid: int = 8444
     phone: int = 8445
+    card: int = 8446  # the smart-card listener (HAProxy)
     redis: tuple[int, ...] = (6380, 6381, 6382)
     sentinels: tuple[int, ...] = (26380, 26381, 26382)
     nodes: tuple[int, ...] = (9001, 9002, 9003)
@@ -61,10 +62,10 @@ class Layout:
 
     @classmethod
     def free(cls, n_nodes: int, *, demos: bool = False) -> Layout:
-        p = procs.free_ports(10 + 2 * n_nodes)
+        p = procs.free_ports(11 + 2 * n_nodes)
         return cls(https=p[0], stats=p[1], bankid=p[2], phone=p[3], redis=tuple(p[4:7]),
                    sentinels=tuple(p[7:10]), nodes=tuple(p[10:10 + n_nodes]),
-                   metrics=tuple(p[10 + n_nodes:10 + 2 * n_nodes]),
+                   metrics=tuple(p[10 + n_nodes:10 + 2 * n_nodes]), card=p[10 + 2 * n_nodes],
                    demos={} if not demos else dict(zip(("mina-sidor", "bygglov"),
                                                        procs.free_ports(2), strict=True)))
 
@@ -283,6 +284,9 @@ def describe(c: Cluster) -> dict[str, Any]:
         "phone_url": f"http://127.0.0.1:{c.layout.phone}",
         "bankid_url": f"https://127.0.0.1:{c.layout.bankid}/rp/v6.0",
         "ca_file": c.ca_file,
+        # The smart-card listener and the test cards for it (``idportal pki``).
+        "card_url": f"https://127.0.0.1:{c.layout.card}",
+        "cards_dir": str(c.run_dir / "pki" / "cards"),
         "sentinels": [f"127.0.0.1:{p}" for p in c.layout.sentinels],
         "service_name": SERVICE,
         "primary": f"127.0.0.1:{primary}" if primary else None,
@@ -298,8 +302,14 @@ def describe(c: Cluster) -> dict[str, Any]:
 
 # --- up ------------------------------------------------------------------------------
 
-def render_haproxy(c: Cluster, certificate: Path, front: FrontDoor | None = None) -> Path:
+def render_haproxy(c: Cluster, certificate: Path, front: FrontDoor | None = None,
+                   cards: pki.CardKit | None = None) -> Path:
+    """HAProxy's configuration; with ``cards``, the smart-card listener on
+    ``layout.card`` (the card CA and its CRL from the kit)."""
     front = front or FrontDoor()
+    card = None if cards is None else {
+        "port": c.layout.card, "ca_file": cards.card_ca.cert, "crl_file": cards.crl,
+        "certificate": pki.bundle(cards.listener, c.run_dir / "pki" / "card-listener.pem")}
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False,  # noqa: S701 - not HTML
                       keep_trailing_newline=True)
     for page in ("429.html", "429.json"):  # the answers to a flood, with the request id
@@ -307,7 +317,7 @@ def render_haproxy(c: Cluster, certificate: Path, front: FrontDoor | None = None
     text = env.get_template("haproxy.cfg.j2").render(
         run_dir=c.run_dir, https_port=c.layout.https, stats_port=c.layout.stats,
         certificate=certificate, tls_ciphers=tls.TLS12_CIPHERS,
-        tls13_ciphersuites=tls.TLS13_CIPHERSUITES, rate_limit=front.limit,
+        tls13_ciphersuites=tls.TLS13_CIPHERSUITES, rate_limit=front.limit, card=card,
         rate_period=front.period, retry_after=front.retry_after, rate_exempt=front.exempt,
         nodes=[{"name": f"node-{i + 1}", "port": p} for i, p in enumerate(c.layout.nodes)])
     path = c.run_dir / "haproxy.cfg"
@@ -363,8 +373,11 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
                                 [str(a) for a in (sim.popen.args if sim.popen else [])],  # type: ignore[union-attr]
                                 str(sim.log)))
         c.save()
+        # Test cards for the smart-card listener (``idportal pki``): its CA, CRL, cards.
+        cards = pki.card_kit(run_dir / "pki" / "cards", server_ca=m.ca)
         settings = stack.write_settings(
             m, issuer=c.issuer, sentinels=tuple(f"127.0.0.1:{p}" for p in layout.sentinels),
+            card_login_url=f"https://127.0.0.1:{layout.card}", card_trust=cards.card_ca.cert,
             wait_replicas=1, bankid_port=layout.bankid, trusted_proxies=("127.0.0.1",),
             max_pin_failures_per_ip=100_000, clients_file=stack.clients_for(m, layout.demos),
             redis_auth=auth)
@@ -380,7 +393,7 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
         for n in c.by_role("node"):
             stack.wait_http(f"http://127.0.0.1:{n.port}/readyz", None, proc=n.proc(), timeout=30)
         cert = pki.bundle(m.server, run_dir / "pki" / "haproxy.pem")
-        cfg = render_haproxy(c, cert)
+        cfg = render_haproxy(c, cert, cards=cards)
         check = subprocess.run([haproxy_bin, "-c", "-f", str(cfg)], capture_output=True,
                                      text=True, check=False)
         if check.returncode != 0:

@@ -32,11 +32,14 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
     path.chmod(0o600)
 
 
-def _name(cn: str, serial_number: str = "") -> x509.Name:
+def _name(cn: str, serial_number: str = "", *, given: str = "", surname: str = "",
+          uid: str = "") -> x509.Name:
     attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "idportal local test"),
              x509.NameAttribute(NameOID.COMMON_NAME, cn)]
-    if serial_number:
-        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial_number))
+    for oid, value in ((NameOID.SERIAL_NUMBER, serial_number), (NameOID.GIVEN_NAME, given),
+                       (NameOID.SURNAME, surname), (NameOID.USER_ID, uid)):
+        if value:
+            attrs.append(x509.NameAttribute(oid, value))
     return x509.Name(attrs)
 
 
@@ -62,7 +65,7 @@ def make_ca(folder: Path, name: str = "idportal local CA") -> Issued:
 
 def issue(ca: Issued, folder: Path, stem: str, *, cn: str, server: bool = True,
           client: bool = False, serial_number: str = "", days: int = 400,
-          expired: bool = False) -> Issued:
+          expired: bool = False, uid: str = "") -> Issued:
     """A leaf certificate for 127.0.0.1/localhost (server) and/or a client; ``expired``:
     one whose validity ended yesterday (a test card)."""
     ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
@@ -72,7 +75,9 @@ def issue(ca: Issued, folder: Path, stem: str, *, cn: str, server: bool = True,
     now = dt.datetime.now(dt.UTC) - (dt.timedelta(days=days + 1) if expired else dt.timedelta())
     usages = ([ExtendedKeyUsageOID.SERVER_AUTH] if server else []) + (
         [ExtendedKeyUsageOID.CLIENT_AUTH] if client else [])
-    builder = (x509.CertificateBuilder().subject_name(_name(cn, serial_number))
+    given, _, surname = cn.partition(" ") if not server else ("", "", "")
+    builder = (x509.CertificateBuilder().subject_name(
+                   _name(cn, serial_number, given=given, surname=surname, uid=uid))
                .issuer_name(ca_cert.subject).public_key(key.public_key())
                .serial_number(x509.random_serial_number())
                .not_valid_before(now - dt.timedelta(minutes=5))
@@ -133,15 +138,17 @@ def card_kit(folder: Path, *, server_ca: Issued) -> CardKit:
     """``idportal pki``: a card CA (as a card issuer's), a CRL, the card listener's server
     certificate (from ``server_ca``, the local CA HAProxy's certificates come from), and
     client certificates: a citizen's (serialNumber the personal number), a staff card's
-    (serialNumber the employee id), a revoked, an expired, and an untrusted one (from a
-    CA nobody trusts)."""
+    (also its employee id in UID), a revoked, an expired, an untrusted one (from a CA
+    nobody trusts), and one without a personal number (a signing certificate)."""
     folder.mkdir(parents=True, exist_ok=True)
     card_ca = make_ca(folder / "card-ca", "idportal test card CA")
     cards = {
         "citizen": issue(card_ca, folder, "card-citizen", cn="Anna Andersson", server=False,
                          client=True, serial_number="198112189876"),
-        "staff": issue(card_ca, folder, "card-staff", cn="Stina Stadsanställd", server=False,
-                       client=True, serial_number="EMP-004711"),
+        "staff": issue(card_ca, folder, "card-staff", cn="Per Nilsson", server=False,
+                       client=True, serial_number="196111091077", uid="EMP-004711"),
+        "no-number": issue(card_ca, folder, "card-no-number", cn="Anna Andersson",
+                           server=False, client=True, serial_number="SIGN-0042"),
         "revoked": issue(card_ca, folder, "card-revoked", cn="Rolf Revokerad", server=False,
                          client=True, serial_number="194001011008"),
         "expired": issue(card_ca, folder, "card-expired", cn="Eva Utgången", server=False,

@@ -49,7 +49,8 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
                    bankid_port: int, trusted_proxies: tuple[str, ...] = (),
                    clients_file: Path | None = None, name: str = "idportal.toml",
                    max_pin_failures_per_ip: int = 0,
-                   redis_auth: RedisAuth | None = None) -> Path:
+                   redis_auth: RedisAuth | None = None, card_login_url: str = "",
+                   card_trust: Path | None = None) -> Path:
     """The settings file every node of one deployment reads.
 
     ``max_pin_failures_per_ip``: on loopback every citizen of a load test comes from one
@@ -79,6 +80,9 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
     ]
     if max_pin_failures_per_ip:
         lines.append(f"max_failures_per_ip = {max_pin_failures_per_ip}")
+    if card_login_url:
+        lines += ["", "[smartcard]", f'login_url = "{card_login_url}"',
+                  *([f'trust_file = "{card_trust}"'] if card_trust else [])]
     path = m.run_dir / name
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -1,6 +1,7 @@
 """Levels of assurance (Swedish e-ID trust framework) and the decisions about them.
 
-Pure functions. PIN gives LoA2; BankID (and smart cards) give LoA3. Which URIs a
+Pure functions. PIN gives LoA2; BankID and smart cards LoA3; Freja eID+ LoA3 at registration
+level PLUS, LoA2 at EXTENDED. Which URIs a
 deployment states for them is its setting (``Settings.loa_uris``): the ``loa2``/``loa3``
 URIs only after DIGG has reviewed it, the ``uncertified-`` ones until then (the
 default), so ``acr`` tells the truth. Requests and configuration may name either kind:
@@ -18,8 +19,10 @@ UNCERTIFIED_LOA3 = "http://id.swedenconnect.se/loa/1.0/uncertified-loa3"
 _RANK = {UNCERTIFIED_LOA2: 2, LOA2: 2, UNCERTIFIED_LOA3: 3, LOA3: 3, LOA4: 4}
 SHORT = {"loa2": LOA2, "loa3": LOA3, "loa4": LOA4}
 
-METHOD_RANK = {"pin": 2, "bankid": 3}  # the level each way in reaches
-METHODS = ("bankid", "pin")  # every way in, strongest first
+# The highest level each way in reaches (Freja eID+ reaches it only for a citizen
+# registered at PLUS; ``stated_for`` takes the level a login actually reached).
+METHOD_RANK = {"pin": 2, "bankid": 3, "freja": 3, "smartcard": 3}
+METHODS = ("bankid", "freja", "smartcard", "pin")  # every way in, strongest first
 CERTIFIED = (LOA2, LOA3)  # stated by a deployment DIGG has reviewed
 UNCERTIFIED = (UNCERTIFIED_LOA2, UNCERTIFIED_LOA3)  # by any other (the default)
 LEVELS = {"certified": CERTIFIED, "uncertified": UNCERTIFIED}
@@ -28,7 +31,12 @@ SUPPORTED = CERTIFIED  # what configuration may name as an e-service's minimum
 
 def stated(method: str, levels: tuple[str, ...]) -> str:
     """The ``acr`` a login with ``method`` states, from the deployment's ``levels``."""
-    return levels[METHOD_RANK[method] - 2]
+    return stated_for(METHOD_RANK[method], levels)
+
+
+def stated_for(level: int, levels: tuple[str, ...]) -> str:
+    """The ``acr`` of a login that reached ``level`` (2 or 3), from ``levels``."""
+    return levels[level - 2]
 
 
 def rank(acr: str) -> int:

@@ -19,7 +19,8 @@ _SHORT = {"personal_number": "p", "given_name": "g", "family_name": "f", "method
           "claims": "cm", "expires_at": "ea", "state": "st", "prompt": "pr", "max_age": "ma",
           "acr_values": "av", "login_hint": "lh", "ui_locales": "ul", "response_mode": "rm",
           "user_message": "um", "authn_provider": "ap", "sign": "sg",
-          "user_signature": "us", "org": "o", "contexts": "cx"}
+          "user_signature": "us", "org": "o", "contexts": "cx", "employee_id": "e",
+          "evidence": "ev"}
 _LONG = {v: k for k, v in _SHORT.items()}
 
 
@@ -71,11 +72,16 @@ class Identity(_Json):
     personal_number: str
     given_name: str
     family_name: str
-    method: str  # "bankid" | "pin"
+    method: str  # one of loa.METHODS
     acr: str
     auth_time: int
     birthdate: str = ""
     coordination_number: bool = False
+    # A staff card's employee id (smart card only).
+    employee_id: str = ""
+    # What the method saw (``login.methods.Proof``): the BankID or Freja order, the
+    # card's issuer, serial and fingerprint; for the audit trail and the support desk.
+    evidence: str = ""
 
     @property
     def name(self) -> str:

@@ -151,6 +151,9 @@ class Lifetimes(_Model):
     # "finished" marker in the store as long as the transaction could still be used.
     login_transaction: Seconds = 900
     authorization_code: Annotated[int, Field(gt=0, le=60)] = 60  # RFC 9700 §4.2.1: short
+    # From the card listener back to the login: its sealed proof of the card is this
+    # fresh or refused.
+    card_proof: Annotated[int, Field(gt=0, le=300)] = 60
     # The Swedish OIDC profile: ID tokens live at most 5 minutes.
     id_token: Annotated[int, Field(gt=0, le=300)] = 300
     access_token: Seconds = 600
@@ -204,6 +207,19 @@ class BankIDSettings(_Model):
     collect_interval_s: float = 2.0
 
 
+class SmartcardSettings(_Model):
+    """The smart-card login: HAProxy's card listener asks for a client certificate and
+    verifies it against the card CAs and CRLs it is configured with; nodes read what it
+    passes on (``login.smartcard``). Off until ``login_url`` is set."""
+
+    # The card listener's public base URL (its own host or port), e.g.
+    # "https://kort.login.example.se"; "" turns smart-card login off.
+    login_url: Annotated[str, AfterValidator(lambda v: _issuer(v) if v else v)] = ""
+    # The card CAs (PEM bundle, intermediates included) the node checks the certificate
+    # against once more; "" trusts the listener's check alone.
+    trust_file: str = ""
+
+
 class PinSettings(_Model):
     register_file: str = "config/pin-register.toml"
     # A person is locked from one address after 5 misses, from all after 20; an address
@@ -247,6 +263,13 @@ class Settings(_Model):
     lifetimes: Lifetimes = Field(default_factory=Lifetimes)
     bankid: BankIDSettings = Field(default_factory=BankIDSettings)
     pin: PinSettings = Field(default_factory=PinSettings)
+    smartcard: SmartcardSettings = Field(default_factory=SmartcardSettings)
+
+    @property
+    def methods_available(self) -> tuple[str, ...]:
+        """The ways in this deployment is configured for, strongest first."""
+        off = {"smartcard"} if not self.smartcard.login_url else set()
+        return tuple(m for m in loa.METHODS if m not in off and m != "freja")
 
     @property
     def cookie_secure(self) -> bool:
@@ -260,7 +283,8 @@ class Settings(_Model):
 
 _PATH_KEYS = {"keys_dir", "clients_file", "representation_file", "register_file", "client_cert",
               "client_key", "ca_file", "backchannel_ca_file", "password_file",
-              "sentinel_password_file", "tls_ca_file", "tls_cert_file", "tls_key_file"}
+              "sentinel_password_file", "tls_ca_file", "tls_cert_file", "tls_key_file",
+              "trust_file"}
 
 
 def _rebase(data: Mapping[str, Any], base: Path) -> dict[str, Any]:

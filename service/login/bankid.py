@@ -21,11 +21,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from service import loa, metrics
+from service import metrics
 from service.crypto import new_id, same
 from service.errors import BankIDError, PageError
 from service.login import bankid_messages as msgs
 from service.login import flow, qr
+from service.login.proof import Proof
 from service.login.transaction import Transaction
 from service.oidc import sign_request
 from service.personnummer import InvalidPersonalNumber, parse
@@ -230,7 +231,7 @@ async def _collect_once(n: Node, tx: Transaction, state: OrderState
     identity = None
     status = result.status
     if status == "complete":
-        identity = _identity(result.user, n.settings.loa_levels)
+        identity = _identity(result.user, n.settings.loa_levels, state.order_ref)
         required = flow.identity_required(tx)
         wrong_person = bool(required and identity and identity.personal_number != required)
         if identity is None or wrong_person or (tx.request.sign and not result.signature):
@@ -242,17 +243,14 @@ async def _collect_once(n: Node, tx: Transaction, state: OrderState
                          "rfa": rfa}), identity, result.signature if tx.request.sign else ""
 
 
-def _identity(user: dict[str, str], levels: tuple[str, ...]) -> Identity | None:
+def _identity(user: dict[str, str], levels: tuple[str, ...], order_ref: str) -> Identity | None:
     try:
         pnr = parse(user["personalNumber"])
     except InvalidPersonalNumber:
         log.error("bankid_bad_personal_number")
         return None
-    return Identity(personal_number=pnr.digits, given_name=user["givenName"][:100],
-                    family_name=user["surname"][:100], method="bankid",
-                    acr=loa.stated("bankid", levels), auth_time=int(time.time()),
-                    birthdate=pnr.birthdate.isoformat(),
-                    coordination_number=pnr.is_coordination_number)
+    return Proof(pnr, user["givenName"], user["surname"], "bankid", level=3,
+                 evidence=f"bankid:{order_ref}").identity(levels, int(time.time()))
 
 
 def _answer(wants_json: bool, tx: Transaction, state: OrderState | None, loc: str, *,

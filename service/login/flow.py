@@ -115,7 +115,9 @@ def methods_of(n: Node, tx: Transaction) -> tuple[str, ...]:
     """The ways in that reach the level this login needs; only the one the e-service
     named with ``authnProvider`` when it is one of them."""
     client = n.registry.get(tx.request.client_id)
-    methods = loa.methods_for(_required(n, tx), client.methods if client else loa.METHODS)
+    offered = client.methods if client else loa.METHODS
+    methods = loa.methods_for(_required(n, tx), tuple(
+        m for m in offered if m in n.settings.methods_available))
     if tx.request.sign:
         return tuple(m for m in methods if m == "bankid")  # only BankID signs
     named = extensions.method_of(tx.request.authn_provider, n.settings.issuer, methods) \
@@ -200,6 +202,10 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     (``context``: "self" or an organisation number; ``login.context`` asks)."""
     if loa.rank(identity.acr) < _required(n, tx):
         raise PageError("err_tx_expired", status=403)
+    required_person = identity_required(tx)
+    if required_person and identity.personal_number != required_person:
+        # The e-service asked for one citizen (an essential claim with a value).
+        raise PageError("err_wrong_person", status=403)
     if context is None:
         if needs_context(n, tx.request) and organisations(n, identity):
             return _ask_context(n, tx, identity, pin)

@@ -16,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from service import loa, metrics
+from service import metrics
 from service.errors import PageError
 from service.login import flow, lockout
+from service.login.proof import Proof
 from service.login.transaction import Transaction
 from service.personnummer import InvalidPersonalNumber, parse
-from service.records import Identity
 from service.state import Node, node
 from service.store.counters import PinAttempt
 from service.web import http, i18n
@@ -96,12 +96,8 @@ async def submit(request: Request) -> Response:
                  client_id=tx.request.client_id, known_browser=bool(device))
         return _form_page(request, n, tx, status=401, personal_number=pnr.digits,
                           error=i18n.text(loc, "pin_failed"))
-    identity = Identity(personal_number=pnr.digits, given_name=citizen.given_name,
-                        family_name=citizen.family_name, method="pin",
-                        acr=loa.stated("pin", n.settings.loa_levels),
-                        auth_time=int(time.time()),
-                        birthdate=pnr.birthdate.isoformat(),
-                        coordination_number=pnr.is_coordination_number)
+    identity = Proof(pnr, citizen.given_name, citizen.family_name, "pin", level=2,
+                     evidence="pin:register").identity(n.settings.loa_levels, int(time.time()))
     # The reservation is given back in the round trip that finishes the login.
     return await flow.complete(request, n, tx, identity, pin=PinAttempt(
         pnr.digits, ip, device, person_counted=bool(limits.person)))

@@ -19,6 +19,10 @@ SCOPE_ORG = "https://id.oidc.se/scope/naturalPersonOrgId"
 ORG_CLAIMS = (ORG_NUMBER, ORG_NAME, ORG_AFFILIATION)
 SCOPE_PERSON_INFO = "https://id.oidc.se/scope/naturalPersonInfo"
 SCOPE_PERSON_NUMBER = "https://id.oidc.se/scope/naturalPersonNumber"
+# A city employee's id from their staff card (no oidc.se claim exists for it): only for
+# e-services configured for it, and only after a staff-card login.
+EMPLOYEE_ID = "urn:idportal:claim:employeeId"
+SCOPE_EMPLOYEE = "urn:idportal:scope:employee"
 
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "openid": (),
@@ -27,6 +31,7 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     SCOPE_PERSON_NUMBER: (PNR, COORDINATION),
     # A representative acting for an organisation (only in organisation context).
     SCOPE_ORG: ("given_name", "family_name", "name", *ORG_CLAIMS),
+    SCOPE_EMPLOYEE: (EMPLOYEE_ID,),
 }
 ALL_CLAIMS = tuple(sorted({c for cs in SCOPE_CLAIMS.values() for c in cs}))
 # The oidc.se Signature Extension's scopes (sign_request.py): no claims of their own.
@@ -44,6 +49,8 @@ def identity_claims(identity: Identity) -> dict[str, Any]:
         claims["birthdate"] = identity.birthdate
     # The profile: coordinationNumber never together with personalIdentityNumber.
     claims[COORDINATION if identity.coordination_number else PNR] = identity.personal_number
+    if identity.employee_id:
+        claims[EMPLOYEE_ID] = identity.employee_id
     return claims
 
 

@@ -15,6 +15,36 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "method_bankid_other": "Mobilt BankID på annan enhet",
         "method_bankid_same": "BankID på den här enheten",
         "method_pin": "Personnummer och PIN-kod",
+        "method_smartcard": "E-legitimation på kort",
+        "smartcard_title": "Logga in med kort",
+        "smartcard_step_insert": "Sätt i ditt kort (medborgarkort eller tjänstekort) i kortläsaren.",
+        "smartcard_step_choose": "Välj Fortsätt. Webbläsaren frågar vilket certifikat du vill"
+                                 " använda och ber om kortets PIN-kod.",
+        "smartcard_continue": "Fortsätt med kortet",
+        "card_error_title": "Kortet kunde inte användas",
+        "card_no_card": "Inget kort eller certifikat visades upp.",
+        "card_no_card_next": "Kontrollera att kortet sitter i läsaren och att kortläsarens"
+                             " program är igång, och försök igen. Välj certifikatet för"
+                             " legitimering när webbläsaren frågar.",
+        "card_expired": "Certifikatet på kortet har gått ut eller gäller inte ännu.",
+        "card_expired_next": "Beställ ett nytt kort från den som utfärdade det (för"
+                             " tjänstekort: din chef eller IT-avdelningen). Logga in med BankID"
+                             " så länge.",
+        "card_revoked": "Kortet är spärrat.",
+        "card_revoked_next": "Ett spärrat kort kan inte användas igen. Kontakta den som"
+                             " utfärdade kortet; logga in med BankID så länge.",
+        "card_untrusted": "Kortet kommer från en utfärdare som inloggningen inte litar på.",
+        "card_untrusted_next": "Bara e-legitimationer på kort från godkända utfärdare kan"
+                               " användas. Logga in med BankID, eller kontakta supporten.",
+        "card_unreadable": "Certifikatet på kortet kunde inte läsas.",
+        "card_unreadable_next": "Ta ut kortet, sätt i det igen och försök en gång till.",
+        "card_no_personal_number": "Certifikatet på kortet innehåller inget personnummer.",
+        "card_no_personal_number_next": "Välj certifikatet för legitimering (inte det för"
+                                        " underskrift), eller logga in med BankID.",
+        "card_revocation_unknown": "Det går inte att kontrollera kortets spärrstatus just nu.",
+        "card_revocation_unknown_next": "Försök igen om en stund, eller logga in med BankID.",
+        "err_card_proof": "Kortinloggningen gick ut innan den var klar. Gå tillbaka och"
+                          " försök igen.",
         "step_up_lead": "{client} kräver en starkare inloggning. Fortsätt med BankID.",
         "context_title": "Vem företräder du?",
         "context_lead": "{client} låter dig, {person}, göra ärenden för dig själv eller för"
@@ -47,6 +77,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "err_tx_expired": "Inloggningen har gått ut eller är redan avslutad. Gå tillbaka till"
                           " tjänsten och börja om.",
         "err_csrf": "Formuläret kunde inte kontrolleras. Ladda om sidan och försök igen.",
+        "err_wrong_person": "Tjänsten bad om inloggning för en annan person än den som"
+                            " legitimerade sig. Gå tillbaka till tjänsten och börja om.",
         "err_store": "Inloggningen är tillfälligt otillgänglig. Inget av det du gjort har"
                      " gått förlorat. Försök igen om en liten stund.",
         "err_bankid": "BankID kunde inte nås just nu. Försök igen om en liten stund.",
@@ -69,6 +101,37 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "method_bankid_other": "Mobile BankID on another device",
         "method_bankid_same": "BankID on this device",
         "method_pin": "Personal identity number and PIN",
+        "method_smartcard": "E-ID on a card",
+        "smartcard_title": "Log in with a card",
+        "smartcard_step_insert": "Insert your card (citizen card or employee card) in the card"
+                                 " reader.",
+        "smartcard_step_choose": "Choose Continue. Your browser asks which certificate to use"
+                                 " and for the card's PIN.",
+        "smartcard_continue": "Continue with the card",
+        "card_error_title": "The card could not be used",
+        "card_no_card": "No card or certificate was presented.",
+        "card_no_card_next": "Check that the card is in the reader and that the card reader"
+                             " software is running, then try again. Choose the certificate for"
+                             " identification when your browser asks.",
+        "card_expired": "The certificate on the card has expired or is not valid yet.",
+        "card_expired_next": "Order a new card from its issuer (for an employee card: your"
+                             " manager or the IT department). Log in with BankID meanwhile.",
+        "card_revoked": "The card has been revoked.",
+        "card_revoked_next": "A revoked card cannot be used again. Contact the card's issuer;"
+                             " log in with BankID meanwhile.",
+        "card_untrusted": "The card comes from an issuer this login does not trust.",
+        "card_untrusted_next": "Only e-ID cards from approved issuers can be used. Log in with"
+                               " BankID, or contact support.",
+        "card_unreadable": "The certificate on the card could not be read.",
+        "card_unreadable_next": "Take the card out, insert it again and try once more.",
+        "card_no_personal_number": "The certificate on the card holds no personal identity"
+                                   " number.",
+        "card_no_personal_number_next": "Choose the certificate for identification (not the one"
+                                        " for signing), or log in with BankID.",
+        "card_revocation_unknown": "The card's revocation status cannot be checked right now.",
+        "card_revocation_unknown_next": "Try again in a while, or log in with BankID.",
+        "err_card_proof": "The card login expired before it was finished. Go back and try"
+                          " again.",
         "step_up_lead": "{client} needs a stronger login. Continue with BankID.",
         "context_title": "Who are you acting for?",
         "context_lead": "{client} lets you, {person}, act for yourself or for a company you"
@@ -101,6 +164,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "err_tx_expired": "This login has expired or is already finished. Go back to the"
                           " service and start again.",
         "err_csrf": "The form could not be verified. Reload the page and try again.",
+        "err_wrong_person": "The service asked for a login by another person than the one"
+                            " who identified. Go back to the service and start again.",
         "err_store": "Login is temporarily unavailable. Nothing you did has been lost."
                      " Please try again in a moment.",
         "err_bankid": "BankID cannot be reached right now. Please try again in a moment.",

@@ -106,5 +106,6 @@ def test_a_level_the_deployment_does_not_state_cannot_be_asked_for() -> None:
     assert loa.required_rank((loa.UNCERTIFIED_LOA3,), loa.LOA2, loa.CERTIFIED) is None
     assert loa.stated("bankid", loa.UNCERTIFIED) == loa.UNCERTIFIED_LOA3
     assert loa.stated("pin", loa.CERTIFIED) == loa.LOA2
-    assert loa.methods_for(3) == ("bankid",)
-    assert loa.methods_for(2) == ("bankid", "pin")
+    assert loa.methods_for(3) == ("bankid", "freja", "smartcard")
+    assert loa.methods_for(3, ("pin", "bankid")) == ("bankid",)
+    assert loa.methods_for(2) == loa.METHODS

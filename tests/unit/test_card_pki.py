@@ -28,11 +28,14 @@ def cert(issued: pki.Issued) -> x509.Certificate:
     return x509.load_pem_x509_certificate(issued.cert.read_bytes())
 
 
-def test_cards_carry_the_personal_number_or_employee_id_in_serial_number(
+def test_cards_carry_the_personal_number_in_serial_number_and_staff_their_employee_id(
         kit: pki.CardKit) -> None:
     serial = lambda c: c.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value  # noqa: E731
     assert serial(cert(kit.cards["citizen"])) == "198112189876"
-    assert serial(cert(kit.cards["staff"])) == "EMP-004711"
+    assert serial(cert(kit.cards["staff"])) == "196111091077"
+    assert cert(kit.cards["staff"]).subject.get_attributes_for_oid(
+        NameOID.USER_ID)[0].value == "EMP-004711"
+    assert serial(cert(kit.cards["no-number"])) == "SIGN-0042"
     assert cert(kit.cards["expired"]).not_valid_after_utc < dt.datetime.now(dt.UTC)
     revoked = x509.load_pem_x509_crl(kit.crl.read_bytes())
     assert revoked.get_revoked_certificate_by_serial_number(
@@ -77,7 +80,8 @@ def handshake(kit: pki.CardKit, server_ca: Path, card: pki.Issued) -> bool:
 
 
 @pytest.mark.parametrize(("kind", "accepted"), [
-    ("citizen", True), ("staff", True), ("revoked", False), ("expired", False),
+    ("citizen", True), ("staff", True), ("no-number", True), ("revoked", False),
+    ("expired", False),
     ("untrusted", False)])
 def test_a_card_listener_accepts_exactly_the_valid_cards(kit: pki.CardKit, kind: str,
                                                          accepted: bool) -> None:
@@ -89,6 +93,6 @@ def test_the_command_makes_the_kit(tmp_path: Path, capsys: pytest.CaptureFixture
     assert cli.main(["pki", "--dir", str(tmp_path / "cards"),
                      "--server-ca-dir", str(tmp_path / "ca")]) == 0
     out = capsys.readouterr().out
-    for kind in ("citizen", "staff", "revoked", "expired", "untrusted"):
+    for kind in ("citizen", "staff", "no-number", "revoked", "expired", "untrusted"):
         assert f"card {kind}:" in out
     assert (tmp_path / "cards" / "card-ca.crl.pem").exists()
