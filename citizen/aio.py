@@ -24,10 +24,11 @@ OnCall = Callable[[Call], Callable[[Answer | BaseException], None]]
 
 class Runner:
     def __init__(self, session: aiohttp.ClientSession, issuer: str, phone: str, *,
-                 on_call: OnCall | None = None) -> None:
+                 on_call: OnCall | None = None, freja: str = "") -> None:
         self.session = session
         self.issuer = issuer.rstrip("/")
         self.phone = phone.rstrip("/")
+        self.bases = {"phone": self.phone, "freja": freja.rstrip("/")}
         self.on_call = on_call
 
     async def run(self, steps: Steps[T], browser: Browser | None = None) -> T:
@@ -45,7 +46,7 @@ class Runner:
 
     async def send(self, c: Call, browser: Browser) -> Answer:
         ended = self.on_call(c) if self.on_call else None
-        url = (self.phone if c.to == "phone" else self.issuer) + c.path
+        url = self.bases.get(c.to, self.issuer) + c.path
         headers = dict(c.headers)
         if c.to == "browser":
             headers.update(browser.header(urlsplit(c.path).path))

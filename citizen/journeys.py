@@ -3,7 +3,8 @@ steps of a login, SSO, refresh and logout, used by the tests, the drills, the lo
 tests and the benchmark alike.
 
 A journey is a generator (sans-IO): it yields a ``Call`` (an HTTP request from the
-citizen's browser, from the e-service's back end or to the simulated BankID app) or a
+citizen's browser, from the e-service's back end or to the simulated BankID or Freja
+app) or a
 ``Pause`` (the citizen waits, the page's script polls), is sent back an ``Answer`` for
 each call, checks it, and returns what the journey produced. An adapter does the I/O:
 ``citizen.aio`` (aiohttp: drills, benchmark), ``tests.helpers.citizen`` (httpx) and
@@ -26,7 +27,7 @@ from joserfc.jwk import ECKey
 from citizen import protocol
 
 T = TypeVar("T")
-Who = Literal["browser", "backend", "phone"]
+Who = Literal["browser", "backend", "phone", "freja"]  # "freja": the Freja eID app
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,53 @@ def bankid(screen: Screen, pnr: str, *, device: str = "same", action: str = "app
         waited += pause
 
 
+def freja(screen: Screen, pnr: str, *, device: str = "other", action: str = "approve",
+          level: str = "PLUS", poll_s: float = 2.0, patience_s: float = 30.0) -> Steps[Answer]:
+    """From the method page to the end of a Freja eID authentication: start it, the
+    Freja app scans the QR code (``other``) or opens the link (``same``) as a citizen
+    registered at ``level``, approves or rejects (``action``), and the page's script
+    collects until it is no longer pending. Returns the last collect's answer."""
+    page = yield from call(Call("freja_start", "POST /login/[tx]/freja/start", "POST",
+                                f"{screen.login}/freja/start",
+                                form={"csrf": screen.csrf, "device": device}))
+    csrf = protocol.csrf(page.text) or screen.csrf
+    if device == "same":
+        link = protocol.freja_link(page.text)
+    else:
+        from simulators.bankid.camera import read_svg  # the camera: only for QR journeys
+
+        svg = yield from call(Call("qr", "GET /login/[tx]/freja/qr.svg", "GET",
+                                   f"{screen.login}/freja/qr.svg"))
+        link = read_svg(svg.text)
+    if not link:
+        raise JourneyFailed("freja_start", "no Freja eID link")
+    opened = yield from call(Call("freja_app", "POST /phone/scan", "POST", "/phone/scan",
+                                  to="freja", json={"link": link, "ssn": pnr,
+                                                    "registrationLevel": level}))
+    yield from call(Call("freja_app", f"POST /phone/{action}", "POST", f"/phone/{action}",
+                         to="freja", json={"authRef": opened.json()["authRef"]}))
+    waited = 0.0
+    while True:
+        answer = yield from call(Call(
+            "collect", "POST /login/[tx]/freja/collect", "POST", f"{screen.login}/freja/collect",
+            form={"csrf": csrf}, headers={"Accept": "application/json"}))
+        if answer.json().get("status") != "pending":
+            return answer
+        if waited > patience_s:
+            raise JourneyFailed("collect", f"still pending after {waited:.0f} s")
+        yield Pause(poll_s, approving=True)
+        waited += poll_s
+
+
+def freja_code(screen: Screen, pnr: str, **kw: Any) -> Steps[str]:
+    """A Freja eID login that must complete: the code for the e-service."""
+    answer = yield from freja(screen, pnr, **kw)
+    body = answer.json()
+    if body.get("status") != "complete":
+        raise JourneyFailed("collect", f"{body.get('status')}: {body.get('message', '')}")
+    return code_of("collect", str(body.get("next", "")), screen.flow)
+
+
 def bankid_code(screen: Screen, pnr: str, **kw: Any) -> Steps[str]:
     """A BankID login that must complete: the code for the e-service."""
     answer = yield from bankid(screen, pnr, **kw)
@@ -285,6 +333,16 @@ def bankid_login(es: EService, pnr: str, **kw: Any) -> Steps[dict[str, Any]]:
     userinfo. Returns the token response."""
     screen = yield from open_login(es)
     code = yield from bankid_code(screen, pnr, **kw)
+    tokens = yield from redeem(es, screen.flow, code)
+    yield from userinfo(str(tokens["access_token"]))
+    return tokens
+
+
+def freja_login(es: EService, pnr: str, **kw: Any) -> Steps[dict[str, Any]]:
+    """A whole Freja eID login: authorize → start → the app approves → collect → token
+    → userinfo. Returns the token response."""
+    screen = yield from open_login(es)
+    code = yield from freja_code(screen, pnr, **kw)
     tokens = yield from redeem(es, screen.flow, code)
     yield from userinfo(str(tokens["access_token"]))
     return tokens

@@ -20,6 +20,7 @@ from joserfc.jwk import ECKey
 SCOPE = "openid profile https://id.oidc.se/scope/naturalPersonNumber"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 AUTOSTART = re.compile(r"autostarttoken=([^&\"]+)")
+FREJA_LINK = re.compile(r'href="(frejaeid://bindUserToTransaction\?[^"]+)"')
 LOGIN = re.compile(r"/login/([A-Za-z0-9_\-]{16,64})")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -91,6 +92,12 @@ def csrf(page: str) -> str:
 
 def autostart_token(page: str) -> str:
     m = AUTOSTART.search(page)
+    return html.unescape(m.group(1)) if m else ""
+
+
+def freja_link(page: str) -> str:
+    """The Freja eID app link of a Freja page on the citizen's own device."""
+    m = FREJA_LINK.search(page)
     return html.unescape(m.group(1)) if m else ""
 
 

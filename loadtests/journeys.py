@@ -73,6 +73,7 @@ class Citizen(FastHttpUser):
         t = target()
         self.host = t["issuer"]
         self.phone = t["phone_url"]
+        self.freja = t.get("freja_phone_url", "")
         self.waited = 0.0
 
     # --- the adapter -----------------------------------------------------------------
@@ -92,7 +93,7 @@ class Citizen(FastHttpUser):
         return todo.value  # type: ignore[no-any-return]
 
     def send(self, c: journeys.Call) -> journeys.Answer:
-        url = (self.phone + c.path) if c.to == "phone" else c.path
+        url = {"phone": self.phone, "freja": self.freja}.get(c.to, "") + c.path
         kw: dict[str, Any] = {"headers": dict(c.headers)}
         if c.json is not None:
             kw["json"] = dict(c.json)

@@ -30,6 +30,7 @@ from service.observability import configure_logging
 from service.oidc import clients as clientsmod
 from service.providers import pin_register
 from service.providers.bankid_client import BankIDClient
+from service.providers.freja_client import FrejaClient
 from service.providers.representation import Representations
 from service.settings import Settings
 from service.sso import backchannel
@@ -74,6 +75,7 @@ def build_node(settings: Settings) -> Node:
         http=httpx.AsyncClient(timeout=settings.backchannel_timeout_s, follow_redirects=False,
                                verify=_backchannel_tls(settings)),
         representations=_representations(settings),
+        freja=FrejaClient(settings.freja) if settings.freja.base_url else None,
         clients_mtime=Path(settings.clients_file).stat().st_mtime,
     )
 
@@ -107,6 +109,8 @@ def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
             await the_node.bankid.close()
+            if the_node.freja is not None:
+                await the_node.freja.close()
             await the_node.http.aclose()
             await the_node.store.close()
 

@@ -69,3 +69,13 @@ class BankIDError(Exception):
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
+
+
+class FrejaError(Exception):
+    """A Freja eID API error; ``code`` is Freja's error code or ``unreachable``,
+    ``badResponse``, ``badSignature``. The edge answers it with a page and Retry-After."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail

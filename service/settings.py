@@ -207,6 +207,26 @@ class BankIDSettings(_Model):
     collect_interval_s: float = 2.0
 
 
+class FrejaSettings(_Model):
+    """The Freja eID REST API (authentication). ``https`` URLs use mutual TLS with the
+    files below. Off until ``base_url`` is set."""
+
+    base_url: str = ""  # e.g. "https://services.prod.frejaeid.com"
+    client_cert: str = ""
+    client_key: str = ""
+    ca_file: str = ""
+    # Freja's result-signing certificate (PEM): approved results are verified with it.
+    jws_cert_file: str = ""
+    timeout_s: float = 5.0
+    poll_interval_s: float = 2.0
+
+    @model_validator(mode="after")
+    def _complete(self) -> FrejaSettings:
+        if self.base_url and not self.jws_cert_file:
+            raise ValueError("jws_cert_file: needed with base_url (results are verified)")
+        return self
+
+
 class SmartcardSettings(_Model):
     """The smart-card login: HAProxy's card listener asks for a client certificate and
     verifies it against the card CAs and CRLs it is configured with; nodes read what it
@@ -264,12 +284,14 @@ class Settings(_Model):
     bankid: BankIDSettings = Field(default_factory=BankIDSettings)
     pin: PinSettings = Field(default_factory=PinSettings)
     smartcard: SmartcardSettings = Field(default_factory=SmartcardSettings)
+    freja: FrejaSettings = Field(default_factory=FrejaSettings)
 
     @property
     def methods_available(self) -> tuple[str, ...]:
         """The ways in this deployment is configured for, strongest first."""
-        off = {"smartcard"} if not self.smartcard.login_url else set()
-        return tuple(m for m in loa.METHODS if m not in off and m != "freja")
+        off = ({"smartcard"} if not self.smartcard.login_url else set()) | (
+            {"freja"} if not self.freja.base_url else set())
+        return tuple(m for m in loa.METHODS if m not in off)
 
     @property
     def cookie_secure(self) -> bool:
@@ -284,7 +306,7 @@ class Settings(_Model):
 _PATH_KEYS = {"keys_dir", "clients_file", "representation_file", "register_file", "client_cert",
               "client_key", "ca_file", "backchannel_ca_file", "password_file",
               "sentinel_password_file", "tls_ca_file", "tls_cert_file", "tls_key_file",
-              "trust_file"}
+              "trust_file", "jws_cert_file"}
 
 
 def _rebase(data: Mapping[str, Any], base: Path) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""What a running node holds: settings, store, clients, keys, BankID client, PIN
-register. Built once at start-up by the app factory; handlers read it from the app."""
+"""What a running node holds: settings, store, clients, keys, the BankID and Freja
+clients, the PIN register. Built once at start-up by the app factory; handlers read it from the app."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from starlette.requests import Request
 from service.oidc import keyring
 from service.oidc.clients import Registry
 from service.providers.bankid_client import BankIDClient
+from service.providers.freja_client import FrejaClient
 from service.providers.pin_register import PinRegister
 from service.providers.representation import Representations
 from service.settings import Settings
@@ -53,6 +54,7 @@ class Node:
     pins: PinRegister
     http: httpx.AsyncClient
     representations: Representations | None = None  # None: nobody represents anyone
+    freja: FrejaClient | None = None  # None: Freja eID is not configured
     clients_mtime: float = 0.0  # of the clients file the registry was read from
     last_store_ok: float = 0.0
     draining: bool = False

@@ -17,6 +17,7 @@ from service.app import create_app
 from service.oidc import clients as clientsmod
 from service.oidc import keyring
 from service.providers.bankid_client import BankIDClient
+from service.providers.freja_client import FrejaClient
 from service.providers.pin_register import load as load_register
 from service.providers.representation import Representations
 from service.settings import Settings, load_settings
@@ -48,6 +49,23 @@ def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         procs.wait_port(port, proc=p, timeout=20)
         yield f"http://127.0.0.1:{port}"
+    finally:
+        procs.stop(p)
+
+
+@pytest.fixture(scope="session")
+def freja_simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The Freja eID simulator as a real process (plain http on loopback): its base URL
+    and its result-signing certificate."""
+    folder = tmp_path_factory.mktemp("freja")
+    port = procs.free_port()
+    cert = folder / "jws.pem"
+    p = procs.spawn("freja-simulator", [procs.python(), "-m", "simulators.freja", "--bind",
+                                        f"127.0.0.1:{port}", "--jws-cert-out", str(cert)],
+                    log=folder / "freja.log", port=port, cwd=ROOT)
+    try:
+        procs.wait_port(port, proc=p, timeout=20)
+        yield f"http://127.0.0.1:{port}", cert
     finally:
         procs.stop(p)
 
@@ -124,6 +142,7 @@ def build_world(settings: Settings, backchannel: list[tuple[str, str]]) -> Node:
         pins=load_register(settings.pin.register_file, settings.pin),
         http=httpx.AsyncClient(transport=httpx.MockTransport(rp_backend)),
         representations=Representations(Path(settings.representation_file)),
+        freja=FrejaClient(settings.freja) if settings.freja.base_url else None,
         last_store_ok=float("inf"),
     )
 
@@ -136,14 +155,18 @@ def _keys(settings: Settings) -> SigningKeys:
 
 @pytest.fixture
 async def world(redis_proc: Any, keys_dir: Path, simulator: str,
+                freja_simulator: tuple[str, Path],
                 request: pytest.FixtureRequest) -> AsyncIterator[World]:
-    overrides = getattr(request, "param", {}) or {}
+    overrides = {"freja__base_url": freja_simulator[0],
+                 "freja__jws_cert_file": str(freja_simulator[1]),
+                 **(getattr(request, "param", {}) or {})}
     settings = make_settings(keys_dir, f"redis://127.0.0.1:{redis_proc.port}/0", simulator,
                              **overrides)
     r = redis.Redis(port=redis_proc.port, decode_responses=True)
     r.flushall()
     async with httpx.AsyncClient() as c:
         await c.post(simulator + "/control/reset", json={})
+        await c.post(freja_simulator[0] + "/control/reset", json={})
     backchannel: list[tuple[str, str]] = []
     node = build_world(settings, backchannel)
     app = create_app(settings, node=node)
@@ -154,5 +177,7 @@ async def world(redis_proc: Any, keys_dir: Path, simulator: str,
         yield World(settings, node, browser, http, phone, r, backchannel)
     await node.store.close()
     await node.bankid.close()
+    if node.freja is not None:
+        await node.freja.close()
     await node.http.aclose()
     r.close()

@@ -2,7 +2,7 @@
 autostart link, collect (which finishes the login when the order completes), cancel.
 
 The page works without JavaScript (buttons to check again and for a fresh QR code)
-and better with it (``bankid.js``: QR every second, collect every 2 s, cancel on
+and better with it (``applogin.js``: QR every second, collect every 2 s, cancel on
 leaving). ``qrStartSecret`` travels only inside the sealed transaction; the browser only ever
 gets SVG.
 """
@@ -58,7 +58,8 @@ class OrderState:
 
 
 def _order(tx: Transaction) -> OrderState | None:
-    return OrderState(**json.loads(tx.order)) if tx.order else None
+    # Another way in's order (``<method>:<json>``) is not a BankID order.
+    return OrderState(**json.loads(tx.order)) if tx.order.startswith("{") else None
 
 
 async def _tx(request: Request, *, post: bool) -> tuple[Node, Transaction, dict[str, str]]:

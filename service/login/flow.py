@@ -116,7 +116,7 @@ def methods_of(n: Node, tx: Transaction) -> tuple[str, ...]:
     named with ``authnProvider`` when it is one of them."""
     client = n.registry.get(tx.request.client_id)
     offered = client.methods if client else loa.METHODS
-    methods = loa.methods_for(_required(n, tx), tuple(
+    methods = loa.methods_for(required_rank(n, tx), tuple(
         m for m in offered if m in n.settings.methods_available))
     if tx.request.sign:
         return tuple(m for m in methods if m == "bankid")  # only BankID signs
@@ -200,7 +200,7 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     transaction (once) and writes the new session and the first code. At an e-service
     with organisation context a representative first chooses whom they act for
     (``context``: "self" or an organisation number; ``login.context`` asks)."""
-    if loa.rank(identity.acr) < _required(n, tx):
+    if loa.rank(identity.acr) < required_rank(n, tx):
         raise PageError("err_tx_expired", status=403)
     required_person = identity_required(tx)
     if required_person and identity.personal_number != required_person:
@@ -276,7 +276,8 @@ def _ask_context(n: Node, tx: Transaction, identity: Identity,
     return response
 
 
-def _required(n: Node, tx: Transaction) -> int:
+def required_rank(n: Node, tx: Transaction) -> int:
+    """The level this login must reach (the request's and the e-service's)."""
     client = n.registry.get(tx.request.client_id)
     required = loa.required_rank(tx.request.acr_values, client.min_loa if client else loa.LOA3,
                                  n.settings.loa_levels)

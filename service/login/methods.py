@@ -13,11 +13,12 @@ from types import ModuleType
 from starlette.routing import BaseRoute
 
 from service import loa
-from service.login import bankid, pin, smartcard
+from service.login import bankid, freja, pin, smartcard
 
-MODULES: dict[str, ModuleType] = {"bankid": bankid, "pin": pin, "smartcard": smartcard}
+MODULES: dict[str, ModuleType] = {"bankid": bankid, "freja": freja, "pin": pin,
+                                  "smartcard": smartcard}
 
 
 def routes() -> list[BaseRoute]:
     """The pages of every way in, the strongest first."""
-    return [route for name in loa.METHODS if name in MODULES for route in MODULES[name].ROUTES]
+    return [route for name in loa.METHODS for route in MODULES[name].ROUTES]

@@ -18,6 +18,7 @@ from service.errors import (
     AuthorizeError,
     BankIDError,
     BearerError,
+    FrejaError,
     OAuthError,
     PageError,
     safe_description,
@@ -109,6 +110,11 @@ async def bankid_error(request: Request, exc: Exception) -> Response:
     return _page(request, "err_bankid", 503, headers={"Retry-After": "10"})
 
 
+async def freja_error(request: Request, exc: Exception) -> Response:
+    log.warning("freja_error", code=getattr(exc, "code", ""))
+    return _page(request, "err_freja", 503, headers={"Retry-After": "10"})
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     key = {404: "err_not_found", 405: "err_method", 413: "err_too_large"}.get(
@@ -126,6 +132,7 @@ HANDLERS: dict[Any, Any] = {
     PageError: page_error,
     StoreUnavailable: store_unavailable,
     BankIDError: bankid_error,
+    FrejaError: freja_error,
     HTTPException: http_error,
     Exception: unexpected,
 }

@@ -15,6 +15,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "method_bankid_other": "Mobilt BankID på annan enhet",
         "method_bankid_same": "BankID på den här enheten",
         "method_pin": "Personnummer och PIN-kod",
+        "method_freja_other": "Freja eID på annan enhet",
+        "method_freja_same": "Freja eID på den här enheten",
+        "freja_title": "Logga in med Freja eID",
+        "freja_qr_title": "QR-kod för Freja eID",
+        "freja_qr_help": "Öppna Freja eID-appen och skanna QR-koden.",
+        "freja_open_on_this_device": "Öppna Freja eID på den här enheten",
+        "freja_STARTED": "Starta Freja eID-appen.",
+        "freja_DELIVERED_TO_MOBILE": "Bekräfta inloggningen i Freja eID-appen.",
+        "freja_APPROVED": "Klart. Du skickas vidare.",
+        "freja_REJECTED": "Inloggningen godkändes inte. Om du har Freja eID med lägre"
+                          " registreringsnivå än tjänsten kräver, uppgradera den i appen"
+                          " eller välj ett annat sätt att logga in.",
+        "freja_CANCELED": "Inloggningen avbröts i Freja eID-appen.",
+        "freja_RP_CANCELED": "Inloggningen avbröts.",
+        "freja_EXPIRED": "Tiden gick ut. Försök igen.",
+        "freja_error": "Freja eID kunde inte nås just nu. Försök igen om en liten stund, eller"
+                       " välj ett annat sätt att logga in.",
         "method_smartcard": "E-legitimation på kort",
         "smartcard_title": "Logga in med kort",
         "smartcard_step_insert": "Sätt i ditt kort (medborgarkort eller tjänstekort) i kortläsaren.",
@@ -82,6 +99,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "err_store": "Inloggningen är tillfälligt otillgänglig. Inget av det du gjort har"
                      " gått förlorat. Försök igen om en liten stund.",
         "err_bankid": "BankID kunde inte nås just nu. Försök igen om en liten stund.",
+        "err_freja": "Freja eID kunde inte nås just nu. Försök igen om en liten stund, eller"
+                     " välj ett annat sätt att logga in.",
         "err_not_found": "Sidan finns inte.",
         "err_too_large": "Förfrågan är för stor.",
         "err_method": "Metoden är inte tillåten för den här adressen.",
@@ -101,6 +120,23 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "method_bankid_other": "Mobile BankID on another device",
         "method_bankid_same": "BankID on this device",
         "method_pin": "Personal identity number and PIN",
+        "method_freja_other": "Freja eID on another device",
+        "method_freja_same": "Freja eID on this device",
+        "freja_title": "Log in with Freja eID",
+        "freja_qr_title": "QR code for Freja eID",
+        "freja_qr_help": "Open the Freja eID app and scan the QR code.",
+        "freja_open_on_this_device": "Open Freja eID on this device",
+        "freja_STARTED": "Start the Freja eID app.",
+        "freja_DELIVERED_TO_MOBILE": "Confirm the login in the Freja eID app.",
+        "freja_APPROVED": "Done. Taking you on.",
+        "freja_REJECTED": "The login was not approved. If your Freja eID has a lower"
+                          " registration level than the service needs, upgrade it in the app"
+                          " or choose another way to log in.",
+        "freja_CANCELED": "The login was cancelled in the Freja eID app.",
+        "freja_RP_CANCELED": "The login was cancelled.",
+        "freja_EXPIRED": "The time ran out. Please try again.",
+        "freja_error": "Freja eID cannot be reached right now. Please try again in a moment, or"
+                       " choose another way to log in.",
         "method_smartcard": "E-ID on a card",
         "smartcard_title": "Log in with a card",
         "smartcard_step_insert": "Insert your card (citizen card or employee card) in the card"
@@ -169,6 +205,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "err_store": "Login is temporarily unavailable. Nothing you did has been lost."
                      " Please try again in a moment.",
         "err_bankid": "BankID cannot be reached right now. Please try again in a moment.",
+        "err_freja": "Freja eID cannot be reached right now. Please try again in a moment, or"
+                     " choose another way to log in.",
         "err_not_found": "The page does not exist.",
         "err_too_large": "The request is too large.",
         "err_method": "The method is not allowed for this address.",

@@ -64,13 +64,15 @@ ANY = tuple(range(100, 600))
 async def run(steps: journeys.Steps[T], browser: httpx.AsyncClient,
               phone: httpx.AsyncClient | None = None,
               backend: httpx.AsyncClient | None = None,
-              seen: list[httpx.Response] | None = None) -> T:
+              seen: list[httpx.Response] | None = None,
+              freja: httpx.AsyncClient | None = None) -> T:
     """Drive a journey of ``citizen.journeys`` with the tests' httpx clients (the
     citizen's browser keeps cookies; the back end and the app are other clients).
     Pauses are skipped: the simulator answers at once. ``seen`` collects every response
     as it came, for tests that look at more than the journey checks."""
     reply: journeys.Answer | None = None
-    clients = {"browser": browser, "phone": phone, "backend": backend or browser}
+    clients = {"browser": browser, "phone": phone, "backend": backend or browser,
+               "freja": freja}
     while not isinstance(todo := journeys.advance(steps, reply), journeys.Done):
         if isinstance(todo, journeys.Pause):
             reply = None

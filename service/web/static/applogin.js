@@ -1,12 +1,14 @@
-// Progressive enhancement for the BankID page: the page works without this script
-// (buttons to check again / get a fresh QR code). With it: a new QR code every second,
-// /collect every 2 s, status announced through the aria-live region, and the order is
-// cancelled when the citizen leaves the page.
+// Progressive enhancement for the pages of an e-ID app login (BankID, Freja eID): the
+// page works without this script (buttons to check again / get a fresh QR code). With
+// it: a new QR code every second where the QR code changes (BankID's, data-refresh),
+// <base>/collect every few seconds, status announced through the aria-live region, and
+// the order is cancelled when the citizen leaves the page. <base> is the form's
+// data-base, e.g. /login/<tx>/bankid.
 (function () {
   "use strict";
   var form = document.getElementById("collect-form");
   if (!form) { return; }
-  var tx = form.getAttribute("data-tx");
+  var base = form.getAttribute("data-base");
   var interval = parseInt(form.getAttribute("data-interval"), 10) || 2000;
   var csrf = form.querySelector("input[name=csrf]").value;
   var status = document.getElementById("status");
@@ -15,10 +17,10 @@
   var n = 0;
   var qrTimer = null;
 
-  if (qr) {
+  if (qr && qr.hasAttribute("data-refresh")) {
     qrTimer = setInterval(function () {
       n += 1;
-      qr.src = "/login/" + tx + "/bankid/qr.svg?n=" + n;
+      qr.src = base + "/qr.svg?n=" + n;
     }, 1000);
   }
 
@@ -31,7 +33,7 @@
     if (done) { return; }
     var body = new URLSearchParams();
     body.set("csrf", csrf);
-    fetch("/login/" + tx + "/bankid/collect", {
+    fetch(base + "/collect", {
       method: "POST", body: body, credentials: "same-origin",
       headers: {"Accept": "application/json"}
     }).then(function (r) { return r.json(); }).then(function (data) {
@@ -46,10 +48,6 @@
         if (qr) { qr.parentNode.hidden = true; }
       } else {
         setTimeout(collect, interval);
-  // A form the citizen submits (check again, cancel) is not "leaving the page".
-  Array.prototype.forEach.call(document.querySelectorAll("form"), function (f) {
-    f.addEventListener("submit", stop);
-  });
       }
     }).catch(function () { setTimeout(collect, interval); });
   }
@@ -63,6 +61,6 @@
     if (done) { return; }
     var body = new URLSearchParams();
     body.set("csrf", csrf);
-    navigator.sendBeacon("/login/" + tx + "/bankid/cancel", body);
+    navigator.sendBeacon(base + "/cancel", body);
   });
 })();
