@@ -48,6 +48,8 @@ class Layout:
     bankid: int = 8444
     phone: int = 8445
     card: int = 8446  # the smart-card listener (HAProxy)
+    freja: int = 8447  # the Freja eID simulator's RP API (mutual TLS)
+    freja_phone: int = 8448  # and its phone and control API
     redis: tuple[int, ...] = (6380, 6381, 6382)
     sentinels: tuple[int, ...] = (26380, 26381, 26382)
     nodes: tuple[int, ...] = (9001, 9002, 9003)
@@ -62,10 +64,11 @@ class Layout:
 
     @classmethod
     def free(cls, n_nodes: int, *, demos: bool = False) -> Layout:
-        p = procs.free_ports(11 + 2 * n_nodes)
+        p = procs.free_ports(13 + 2 * n_nodes)
         return cls(https=p[0], stats=p[1], bankid=p[2], phone=p[3], redis=tuple(p[4:7]),
                    sentinels=tuple(p[7:10]), nodes=tuple(p[10:10 + n_nodes]),
                    metrics=tuple(p[10 + n_nodes:10 + 2 * n_nodes]), card=p[10 + 2 * n_nodes],
+                   freja=p[11 + 2 * n_nodes], freja_phone=p[12 + 2 * n_nodes],
                    demos={} if not demos else dict(zip(("mina-sidor", "bygglov"),
                                                        procs.free_ports(2), strict=True)))
 
@@ -261,7 +264,8 @@ def health(c: Cluster, *, role: str = "") -> list[dict[str, Any]]:
             elif m.role == "haproxy":
                 ok, detail = _http_ok(f"http://127.0.0.1:{c.layout.stats}/stats;csv")
             elif m.role == "simulator":
-                ok, detail = _http_ok(f"http://127.0.0.1:{c.layout.phone}/healthz")
+                phone = c.layout.freja_phone if m.name == "freja-simulator" else c.layout.phone
+                ok, detail = _http_ok(f"http://127.0.0.1:{phone}/healthz")
             elif m.role == "demo":
                 ok, detail = _http_ok(f"https://127.0.0.1:{m.port}/", _ssl(c))
         out.append({"name": m.name, "role": m.role, "pid": m.pid, "port": m.port,
@@ -283,6 +287,8 @@ def describe(c: Cluster) -> dict[str, Any]:
         "stats_url": f"http://127.0.0.1:{c.layout.stats}/stats",
         "phone_url": f"http://127.0.0.1:{c.layout.phone}",
         "bankid_url": f"https://127.0.0.1:{c.layout.bankid}/rp/v6.0",
+        "freja_url": f"https://127.0.0.1:{c.layout.freja}",
+        "freja_phone_url": f"http://127.0.0.1:{c.layout.freja_phone}",
         "ca_file": c.ca_file,
         # The smart-card listener and the test cards for it (``idportal pki``).
         "card_url": f"https://127.0.0.1:{c.layout.card}",
@@ -368,16 +374,21 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
             conf = procs.sentinel_conf(run_dir / f"sentinel-{i}" / "sentinel.conf", port=port,
                                        primary_port=p0, service=SERVICE, auth=auth)
             c.start(f"sentinel-{i}", "sentinel", port, [redis_bin, str(conf), "--sentinel"])
-        sim = stack.start_simulator(m, layout.bankid, layout.phone)
-        c.members.append(Member(sim.name, "simulator", layout.bankid, sim.pid,
-                                [str(a) for a in (sim.popen.args if sim.popen else [])],  # type: ignore[union-attr]
-                                str(sim.log)))
+        for sim, port in ((stack.start_simulator(m, layout.bankid, layout.phone), layout.bankid),
+                          (stack.start_freja_simulator(m, layout.freja, layout.freja_phone),
+                           layout.freja)):
+            c.members.append(Member(sim.name, "simulator", port, sim.pid,
+                                    [str(a) for a in (sim.popen.args if sim.popen else [])],  # type: ignore[union-attr]
+                                    str(sim.log)))
         c.save()
+        # The nodes verify Freja's results with the certificate the simulator writes.
+        procs.wait_port(layout.freja, proc=c.member("freja-simulator").proc())
         # Test cards for the smart-card listener (``idportal pki``): its CA, CRL, cards.
         cards = pki.card_kit(run_dir / "pki" / "cards", server_ca=m.ca)
         settings = stack.write_settings(
             m, issuer=c.issuer, sentinels=tuple(f"127.0.0.1:{p}" for p in layout.sentinels),
             card_login_url=f"https://127.0.0.1:{layout.card}", card_trust=cards.card_ca.cert,
+            freja_port=layout.freja,
             wait_replicas=1, bankid_port=layout.bankid, trusted_proxies=("127.0.0.1",),
             max_pin_failures_per_ip=100_000, clients_file=stack.clients_for(m, layout.demos),
             redis_auth=auth)

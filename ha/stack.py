@@ -50,7 +50,7 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
                    clients_file: Path | None = None, name: str = "idportal.toml",
                    max_pin_failures_per_ip: int = 0,
                    redis_auth: RedisAuth | None = None, card_login_url: str = "",
-                   card_trust: Path | None = None) -> Path:
+                   card_trust: Path | None = None, freja_port: int = 0) -> Path:
     """The settings file every node of one deployment reads.
 
     ``max_pin_failures_per_ip``: on loopback every citizen of a load test comes from one
@@ -80,6 +80,10 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
     ]
     if max_pin_failures_per_ip:
         lines.append(f"max_failures_per_ip = {max_pin_failures_per_ip}")
+    if freja_port:
+        lines += ["", "[freja]", f'base_url = "https://127.0.0.1:{freja_port}"',
+                  f'client_cert = "{m.rp_client.cert}"', f'client_key = "{m.rp_client.key}"',
+                  f'ca_file = "{m.ca.cert}"', f'jws_cert_file = "{freja_jws_cert(m)}"']
     if card_login_url:
         lines += ["", "[smartcard]", f'login_url = "{card_login_url}"',
                   *([f'trust_file = "{card_trust}"'] if card_trust else [])]
@@ -112,6 +116,21 @@ def start_simulator(m: Material, port: int, phone_port: int, *, delay_ms: int = 
         "--phone-bind", f"127.0.0.1:{phone_port}"],
         log=m.run_dir / "logs" / "bankid-simulator.log", port=port, cwd=REPO)
     return p
+
+
+def start_freja_simulator(m: Material, port: int, phone_port: int) -> procs.Proc:
+    """Freja's RP API on ``port`` (mutual TLS); phone and control API on ``phone_port``
+    (http). Its result-signing certificate lands in ``freja_jws_cert(m)``."""
+    return procs.spawn("freja-simulator", [
+        procs.python(), "-m", "simulators.freja", "--bind", f"127.0.0.1:{port}",
+        "--certfile", str(m.server.cert), "--keyfile", str(m.server.key),
+        "--ca-certs", str(m.ca.cert), "--phone-bind", f"127.0.0.1:{phone_port}",
+        "--jws-cert-out", str(freja_jws_cert(m))],
+        log=m.run_dir / "logs" / "freja-simulator.log", port=port, cwd=REPO)
+
+
+def freja_jws_cert(m: Material) -> Path:
+    return m.run_dir / "pki" / "freja-jws.pem"
 
 
 def start_node(m: Material, settings_file: Path, port: int, *, name: str, tls: bool = True,
