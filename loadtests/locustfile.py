@@ -10,6 +10,7 @@ phone, one in five continues into a second e-service, apps refresh their tokens)
     SSOCitizen     15  BankID login, then SSO into Bygglov (no login page), both tokens
     PinCitizen     15  PIN login; some mistype the PIN once, a few mistype the number
     StepUpCitizen   5  PIN session stepped up with BankID for Bygglov (LoA3)
+    FrejaCitizen    5  Freja eID login (QR or same device) to Mina sidor, token, userinfo
     AppRefresher   15  a logged-in app refreshing its tokens (rotation every time)
     LogoutCitizen  10  login, SSO, logout: back-channel logout to both e-services
 Shapes (IDPORTAL_SHAPE): constant, ramp, spike (the morning peak), soak, step.
@@ -70,6 +71,18 @@ class BankIDCitizen(Citizen):
         device = "other" if random.random() < 0.6 else "same"
         with self.journey(f"bankid_login_{device}"):
             self.bankid_login(MINA, any_citizen(), device=device)
+
+
+class FrejaCitizen(Citizen):
+    weight = 5
+    wait_time = think_time("0.5-2.0")
+
+    @task
+    def login(self) -> None:
+        device = "other" if random.random() < 0.6 else "same"
+        with self.journey(f"freja_login_{device}"):
+            self.follow(journeys.freja_login(MINA, any_citizen(), device=device,
+                                             poll_s=2.0))
 
 
 class SSOCitizen(Citizen):

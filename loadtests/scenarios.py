@@ -4,8 +4,8 @@ here: the command that starts Locust must not monkey-patch itself)."""
 from __future__ import annotations
 
 SCENARIOS: dict[str, list[str]] = {
-    "peak": ["BankIDCitizen", "SSOCitizen", "PinCitizen", "StepUpCitizen", "AppRefresher",
-             "LogoutCitizen"],
-    "bankid": ["BankIDCitizen"], "sso": ["SSOCitizen"], "pin": ["PinCitizen"],
+    "peak": ["BankIDCitizen", "SSOCitizen", "PinCitizen", "StepUpCitizen", "FrejaCitizen",
+             "AppRefresher", "LogoutCitizen"],
+    "bankid": ["BankIDCitizen"], "freja": ["FrejaCitizen"], "sso": ["SSOCitizen"], "pin": ["PinCitizen"],
     "stepup": ["StepUpCitizen"], "refresh": ["AppRefresher"], "logout": ["LogoutCitizen"],
 }

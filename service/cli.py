@@ -300,14 +300,18 @@ def parser() -> argparse.ArgumentParser:
     dr.add_argument("--load", type=int, default=6, help="concurrent citizens (default %(default)s)")
     dr.add_argument("--duration", type=float, default=20.0, help="seconds of load (default %(default)s)")
     dr.add_argument("--approval-delay", type=float, default=0.0,
-                    help="seconds each citizen takes to approve in the BankID app")
+                    help="seconds each citizen takes to approve in the e-ID app")
+    dr.add_argument("--provider", choices=["bankid", "freja"], default="bankid",
+                    help="the e-ID the citizens of the load log in with (default %(default)s)")
     dr.add_argument("--report", default="ha/reports", help="folder for JSON, Markdown and PNG")
     dr.add_argument("--run-dir", default="run/cluster")
     dr.add_argument("--strict", action="store_true", help="also fail when a goal is not met")
     dr.set_defaults(func=_drill)
 
     ld = sub.add_parser("load", help="a headless Locust run of citizen journeys against the cluster")
-    ld.add_argument("scenario", choices=["peak", "bankid", "sso", "pin", "stepup", "refresh", "logout"])
+    # The scenarios of loadtests/scenarios.py (a test keeps the two the same).
+    ld.add_argument("scenario", choices=["peak", "bankid", "freja", "sso", "pin", "stepup",
+                                         "refresh", "logout"])
     ld.add_argument("--users", type=int, default=20, help="peak concurrent users (default %(default)s)")
     ld.add_argument("--duration", type=float, default=60.0, help="seconds; the run stops itself")
     ld.add_argument("--shape", default="constant",

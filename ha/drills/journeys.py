@@ -1,7 +1,8 @@
 """Bounded load of whole citizen journeys against HAProxy, recording every step.
 
-A journey (the steps are ``citizen.journeys``): BankID login to Mina sidor (authorize →
-method page → start → BankID page → the phone approves → collect) → token → SSO into
+A journey (the steps are ``citizen.journeys``): BankID (or, with ``provider="freja"``,
+Freja eID) login to Mina sidor (authorize → method page → start → the app page → the
+phone approves → collect) → token → SSO into
 Bygglov (authorize with the session: a code, no login page) → token (private_key_jwt) →
 userinfo → refresh → and, for every other citizen, logout. Every call is an operation
 in the history; the session cookies, codes and rotated refresh tokens the citizens were
@@ -42,6 +43,7 @@ class Target:
     ca_file: str
     mina_redirect: str = "https://127.0.0.1:8601/callback"
     bygglov_redirect: str = "https://127.0.0.1:8602/callback"
+    freja_phone: str = ""  # the Freja simulator's phone API
 
 
 class Citizen:
@@ -49,12 +51,14 @@ class Citizen:
     operation in the history, and what the citizen was given kept for the checks."""
 
     def __init__(self, http: aiohttp.ClientSession, target: Target, history: History,
-                 bygglov_key: ECKey) -> None:
+                 bygglov_key: ECKey, provider: str = "bankid") -> None:
         self.h = history
+        self.provider = provider
         self.mina = journeys.EService("mina-sidor", target.mina_redirect, secret=DEMO_SECRET)
         self.bygglov = journeys.EService("bygglov", target.bygglov_redirect, key=bygglov_key,
                                          token_endpoint=target.issuer + "/token")
-        self.runner = Runner(http, target.issuer, target.phone, on_call=self._record)
+        self.runner = Runner(http, target.issuer, target.phone, on_call=self._record,
+                             freja=target.freja_phone)
 
     def _record(self, c: journeys.Call) -> Callable[[journeys.Answer | BaseException], None]:
         op = self.h.begin(c.step)
@@ -84,8 +88,12 @@ class Citizen:
     async def _journey(self, i: int, *, logout: bool, approval_s: float) -> None:
         b = Browser()
         screen = await self.runner.run(journeys.open_login(self.mina), b)
-        code = await self.runner.run(journeys.bankid_code(
-            screen, personal_number(i), approval_s=approval_s, patience_s=20), b)
+        if self.provider == "freja":
+            code = await self.runner.run(journeys.freja_code(
+                screen, personal_number(i), poll_s=max(0.2, approval_s / 2), patience_s=20), b)
+        else:
+            code = await self.runner.run(journeys.bankid_code(
+                screen, personal_number(i), approval_s=approval_s, patience_s=20), b)
         if SESSION_COOKIE not in b.cookies:
             raise StepFailed("collect")
         self.h.artifacts.sessions.append((time.monotonic(), b.cookies[SESSION_COOKIE]))
@@ -114,15 +122,17 @@ def bygglov_key() -> ECKey:
 
 
 async def run_load(target: Target, history: History, *, citizens: int, stop: asyncio.Event,
-                   approval_s: float = 0.0, pause_s: float = 0.1) -> None:
-    """``citizens`` concurrent journeys in a loop until ``stop`` is set (bounded by it)."""
+                   approval_s: float = 0.0, pause_s: float = 0.1,
+                   provider: str = "bankid") -> None:
+    """``citizens`` concurrent journeys in a loop until ``stop`` is set (bounded by it),
+    each logging in with ``provider`` (``bankid`` or ``freja``)."""
     counter = iter(range(10**9))
     key = bygglov_key()
     connector = aiohttp.TCPConnector(ssl=ssl_context(target.ca_file), limit=citizens * 3)
     timeout = aiohttp.ClientTimeout(total=15)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout,
                                      cookie_jar=aiohttp.DummyCookieJar()) as http:
-        citizen = Citizen(http, target, history, key)
+        citizen = Citizen(http, target, history, key, provider)
 
         async def loop(vu: int) -> None:
             while not stop.is_set():
@@ -145,6 +155,7 @@ def target_from_status(info: dict[str, Any]) -> Target:
     demos = info.get("demos", {})
     defaults = Target("", "", "")
     return Target(issuer=info["issuer"], phone=info["phone_url"], ca_file=info["ca_file"],
+                  freja_phone=info.get("freja_phone_url", ""),
                   mina_redirect=demos["mina-sidor"] + "/callback" if "mina-sidor" in demos
                   else defaults.mina_redirect,
                   bygglov_redirect=demos["bygglov"] + "/callback" if "bygglov" in demos

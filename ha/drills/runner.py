@@ -19,7 +19,8 @@ from ha.drills.report import Report, build, evaluate_goals, write
 
 
 async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: float = 20.0,
-                warmup: float = 3.0, approval_s: float = 0.0) -> tuple[Report, History]:
+                warmup: float = 3.0, approval_s: float = 0.0,
+                provider: str = "bankid") -> tuple[Report, History]:
     if kind not in faults.KINDS:
         raise ValueError(f"unknown drill {kind!r}; one of {', '.join(faults.KINDS)}")
     info = clustermod.describe(c)
@@ -27,7 +28,7 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
     h = History()
     stop = asyncio.Event()
     load_task = asyncio.create_task(journeys.run_load(target, h, citizens=load, stop=stop,
-                                                      approval_s=approval_s))
+                                                      approval_s=approval_s, provider=provider))
     await asyncio.sleep(warmup)
     fault_at = time.monotonic()
     notes: list[str] = []
@@ -118,7 +119,8 @@ def main(args: argparse.Namespace) -> int:
     if c is None:
         return 2
     report, history = asyncio.run(drill(c, args.kind, load=args.load, duration=args.duration,
-                                        approval_s=args.approval_delay))
+                                        approval_s=args.approval_delay,
+                                        provider=getattr(args, "provider", "bankid")))
     paths = write(report, history, Path(args.report))
     print(Path(paths["markdown"]).read_text())
     print(json.dumps({k: str(v) for k, v in paths.items()}))

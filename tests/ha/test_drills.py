@@ -22,6 +22,7 @@ def test_cluster_status_describes_every_process_and_the_primary(cluster: cluster
     assert info["healthy"], info["processes"]
     roles = sorted(p["role"] for p in info["processes"])
     assert roles.count("redis") == 3 and roles.count("sentinel") == 3 and roles.count("node") == 3
+    assert roles.count("simulator") == 2  # BankID and Freja eID
     assert info["primary"] == f"127.0.0.1:{cluster.layout.redis[0]}"
     assert info["issuer"].startswith("https://127.0.0.1:") and len(info["sentinels"]) == 3
     # Every Sentinel has found the other two and both replicas before up returns: one
@@ -58,8 +59,10 @@ def test_up_twice_is_harmless(cluster: clustermod.Cluster) -> None:
     assert [m.pid for m in again.members] == [m.pid for m in cluster.members]
 
 
-async def run(cluster: clustermod.Cluster, kind: str, tmp_path: Path) -> dict[str, object]:
-    report, history = await drill(cluster, kind, load=4, duration=12, warmup=2)
+async def run(cluster: clustermod.Cluster, kind: str, tmp_path: Path,
+              provider: str = "bankid") -> dict[str, object]:
+    report, history = await drill(cluster, kind, load=4, duration=12, warmup=2,
+                                  provider=provider)
     paths = write(report, history, tmp_path)
     assert paths["png"].stat().st_size > 1000 and paths["markdown"].exists()
     assert report.checks["sessions_checked"] > 0 and report.checks["codes_checked"] > 0
@@ -85,9 +88,10 @@ async def test_redis_primary_kill_loses_nothing_and_no_journey_fails(
     assert cluster.primary_port() != old
 
 
-async def test_node_kill_is_detected_quickly_and_loses_nothing(
+async def test_node_kill_is_detected_quickly_and_loses_nothing_with_freja_citizens(
         cluster: clustermod.Cluster, tmp_path: Path) -> None:
-    r = (await run(cluster, "node-kill", tmp_path))["report"]
+    # The citizens of this drill log in with Freja eID (the others': BankID).
+    r = (await run(cluster, "node-kill", tmp_path, provider="freja"))["report"]
     assert r.detection_s is not None and r.detection_s < 2.0  # type: ignore[attr-defined]
     # At most the requests in flight on the killed node fail.
     assert sum(r.ops_failed.values()) <= 4  # type: ignore[attr-defined]

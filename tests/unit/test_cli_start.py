@@ -44,3 +44,12 @@ def test_a_keys_folder_without_keys_is_named_and_the_node_exits_2(
                      "--server", "uvicorn"]) == 2
     err = capsys.readouterr().err
     assert "cannot start" in err and "key" in err and "Traceback" not in err
+
+
+def test_idportal_load_offers_exactly_the_scenarios_that_exist() -> None:
+    from loadtests.scenarios import SCENARIOS
+    from service import cli
+
+    load = cli.parser()._subparsers._group_actions[0].choices["load"]  # type: ignore[union-attr]
+    scenario = next(a for a in load._actions if a.dest == "scenario")
+    assert list(scenario.choices) == list(SCENARIOS)
