@@ -36,6 +36,7 @@ from service.web import http
 from service.web.http import JSONResponse
 from service.web.render import page
 
+NAME = "bankid"
 log = structlog.get_logger("idportal.bankid")
 
 
@@ -69,7 +70,7 @@ async def _tx(request: Request, *, post: bool) -> tuple[Node, Transaction, dict[
         form, _ = await http.form(request, limit=n.settings.max_body_bytes)
     tx = await flow.guard(request, request.path_params["tx"],
                           csrf=form.get("csrf", "") if post else None)
-    if "bankid" not in flow.methods_of(n, tx):
+    if NAME not in flow.methods_of(n, tx):
         raise PageError("err_tx_expired", status=403)
     return n, tx, form
 
@@ -97,7 +98,7 @@ async def start(request: Request) -> Response:
             web=_device_data(request, n))
     except BankIDError as exc:
         rfa = msgs.code_for_error(exc.code)
-        metrics.LOGINS.labels("bankid", f"error_{msgs.metric_code(exc.code)}").inc()
+        metrics.LOGINS.labels(NAME, f"error_{msgs.metric_code(exc.code)}").inc()
         log.warning("bankid_auth_failed", error=exc.code)
         state = OrderState("", "", "", "", time.time(), device, "failed", exc.code, rfa)
     else:
@@ -238,8 +239,8 @@ async def _collect_once(n: Node, tx: Transaction, state: OrderState
         if identity is None or wrong_person or (tx.request.sign and not result.signature):
             identity, rfa, status = None, "RFA22", "failed"
     if status == "failed":
-        metrics.LOGINS.labels("bankid", f"failed_{msgs.metric_code(result.hint_code)}").inc()
-        log.info("login", method="bankid", outcome="failed", hint=result.hint_code)
+        metrics.LOGINS.labels(NAME, f"failed_{msgs.metric_code(result.hint_code)}").inc()
+        log.info("login", method=NAME, outcome="failed", hint=result.hint_code)
     return OrderState(**{**asdict(state), "status": status, "hint": result.hint_code,
                          "rfa": rfa}), identity, result.signature if tx.request.sign else ""
 
@@ -250,7 +251,7 @@ def _identity(user: dict[str, str], levels: tuple[str, ...], order_ref: str) -> 
     except InvalidPersonalNumber:
         log.error("bankid_bad_personal_number")
         return None
-    return Proof(pnr, user["givenName"], user["surname"], "bankid", level=3,
+    return Proof(pnr, user["givenName"], user["surname"], NAME, level=3,
                  evidence=f"bankid:{order_ref}").identity(levels, int(time.time()))
 
 
@@ -272,7 +273,7 @@ async def cancel(request: Request) -> Response:
     state = _order(tx)
     if state and state.order_ref and state.status == "pending":
         await _cancel_quietly(n, state.order_ref)
-        metrics.LOGINS.labels("bankid", "cancelled").inc()
+        metrics.LOGINS.labels(NAME, "cancelled").inc()
     response = RedirectResponse(f"/login/{tx.tx_id}", status_code=303)
     flow.keep(response, n, tx.with_order(""))
     return response

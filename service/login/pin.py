@@ -27,6 +27,7 @@ from service.store.counters import PinAttempt
 from service.web import http, i18n
 from service.web.render import page
 
+NAME = "pin"
 log = structlog.get_logger("idportal.pin")
 
 
@@ -44,7 +45,7 @@ def _form_page(request: Request, n: Node, tx: Transaction, *, error: str = "",
 async def _tx(request: Request, csrf: str | None) -> tuple[Node, Transaction]:
     n = node(request)
     tx = await flow.guard(request, request.path_params["tx"], csrf=csrf)
-    if "pin" not in flow.methods_of(n, tx):
+    if NAME not in flow.methods_of(n, tx):
         raise PageError("err_tx_expired", status=403)
     return n, tx
 
@@ -65,7 +66,7 @@ async def submit(request: Request) -> Response:
     try:
         pnr = parse(raw)
     except InvalidPersonalNumber as exc:
-        metrics.LOGINS.labels("pin", "invalid_personal_number").inc()
+        metrics.LOGINS.labels(NAME, "invalid_personal_number").inc()
         return _form_page(request, n, tx, status=400, personal_number="",
                           error=i18n.text(loc, "invalid_personal_number", detail=str(exc)))
     secret = n.keys.current.subject_secret
@@ -80,8 +81,8 @@ async def submit(request: Request) -> Response:
     locked_for = await n.store.pins.reserve(
         pnr.digits, ip, device, limits=(limits.person, limits.person_bucket, limits.address))
     if locked_for:
-        metrics.LOGINS.labels("pin", "locked").inc()
-        log.info("login", method="pin", outcome="locked", pnr=pnr.masked,
+        metrics.LOGINS.labels(NAME, "locked").inc()
+        log.info("login", method=NAME, outcome="locked", pnr=pnr.masked,
                  client_id=tx.request.client_id, known_browser=bool(device))
         minutes = max(1, -(-locked_for // 60))
         return _form_page(request, n, tx, status=429, personal_number=pnr.digits,
@@ -91,12 +92,12 @@ async def submit(request: Request) -> Response:
     citizen = await n.pins.verify(pnr.digits, pin) if 1 <= len(pin) <= 12 and pin.isdigit() \
         else None
     if citizen is None:
-        metrics.LOGINS.labels("pin", "failed").inc()
-        log.info("login", method="pin", outcome="failed", pnr=pnr.masked,
+        metrics.LOGINS.labels(NAME, "failed").inc()
+        log.info("login", method=NAME, outcome="failed", pnr=pnr.masked,
                  client_id=tx.request.client_id, known_browser=bool(device))
         return _form_page(request, n, tx, status=401, personal_number=pnr.digits,
                           error=i18n.text(loc, "pin_failed"))
-    identity = Proof(pnr, citizen.given_name, citizen.family_name, "pin", level=2,
+    identity = Proof(pnr, citizen.given_name, citizen.family_name, NAME, level=2,
                      evidence="pin:register").identity(n.settings.loa_levels, int(time.time()))
     # The reservation is given back in the round trip that finishes the login.
     return await flow.complete(request, n, tx, identity, pin=PinAttempt(
