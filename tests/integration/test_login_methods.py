@@ -22,7 +22,7 @@ def test_every_way_in_has_its_pages_its_level_and_its_button() -> None:
     for name in loa.METHODS:
         assert name in loa.METHOD_RANK
         module = methods.MODULES[name]
-        assert module.NAME == name
+        assert name == module.NAME
         # Under the login's own path; the smart card's step on its listener apart.
         assert module.ROUTES and all(r.path.startswith((f"/login/{{tx}}/{name}", "/card/"))
                                      for r in module.ROUTES)

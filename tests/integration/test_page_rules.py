@@ -62,7 +62,7 @@ def check(html: str, locale: str, *, live: bool = False, switch: bool = True) ->
     p.feed(html)
     assert not p.problems, p.problems
     assert p.all("html")[0][1].get("lang") == locale
-    assert [p.text_of[i].strip() for i, _ in p.all("title")][0]
+    assert next(p.text_of[i].strip() for i, _ in p.all("title"))
     assert len(p.all("h1")) == 1 and p.text_of[p.all("h1")[0][0]].strip()
     assert p.all("main")
     for _, img in p.all("img"):
