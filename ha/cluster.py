@@ -471,9 +471,11 @@ def main(args: argparse.Namespace) -> int:
         print(("idportal cluster was already running." if already else "idportal cluster is up.")
               + f"""
 
-  Citizen, start here:   {info['demos'].get('mina-sidor', '')}/   (Mina sidor: PIN or BankID)
+  Citizen, start here:   {info['demos'].get('mina-sidor', '')}/   (Mina sidor: BankID, Freja, card or PIN)
                          {info['demos'].get('bygglov', '')}/   (Bygglov: needs BankID, SSO / step-up)
   BankID "phone":        {info['phone_url']}/phone   (approve the waiting order)
+  Freja eID "phone":     {info['freja_phone_url']}/phone   (POST /phone/scan approves)
+  Smart card:            {info['card_url']}   (import {info['cards_dir']}/card-citizen.p12, password idportal)
   PIN test citizen:      194001011008 with PIN 1234
   Issuer (HAProxy):      {info['issuer']}/.well-known/openid-configuration
   HAProxy stats:         {info['stats_url']}

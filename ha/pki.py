@@ -12,6 +12,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12 as pkcs12_mod
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
@@ -159,4 +160,21 @@ def card_kit(folder: Path, *, server_ca: Issued) -> CardKit:
                                client=True, serial_number="198112189876")
     revocations = crl(card_ca, [cards["revoked"].cert], folder / "card-ca.crl.pem")
     listener = issue(server_ca, folder, "card-listener", cn="idportal card login")
+    for kind, card in cards.items():
+        pkcs12(card, folder / f"card-{kind}.p12", name=f"idportal test card ({kind})")
     return CardKit(folder, card_ca, revocations, listener, cards)
+
+
+P12_PASSWORD = b"idportal"  # test cards only: what a browser asks for on import
+
+
+def pkcs12(issued: Issued, path: Path, *, name: str) -> Path:
+    """Certificate and key as a PKCS#12 file, to import into a browser as a card."""
+    key = serialization.load_pem_private_key(issued.key.read_bytes(), None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    cert = x509.load_pem_x509_certificate(issued.cert.read_bytes())
+    path.write_bytes(pkcs12_mod.serialize_key_and_certificates(
+        name.encode(), key, cert, None,
+        serialization.BestAvailableEncryption(P12_PASSWORD)))
+    path.chmod(0o600)
+    return path

@@ -5,6 +5,8 @@
     idportal keys generate|rotate [--dir DIR]
     idportal clients check FILE | clients secret
     idportal pins hash | pins seed --out FILE
+    idportal representation list|add|remove   who may act for which organisation
+    idportal pki                      test cards for the smart-card login
     idportal dev                      one node + Redis + BankID simulator (see README)
     idportal cluster up|down|status   the local HA cluster (ha/)
     idportal drill KIND               a failover drill under load, with a report
@@ -130,7 +132,8 @@ def _pki(args: argparse.Namespace) -> int:
     print(f"its CRL:          {kit.crl}")
     print(f"listener:         {kit.listener.cert} (key {kit.listener.key})")
     for kind, card in kit.cards.items():
-        print(f"card {kind + ':':<12} {card.cert} (key {card.key})")
+        print(f"card {kind + ':':<12} {card.cert} (key {card.key}; for a browser: "
+              f"{kit.folder / f'card-{kind}.p12'}, password {pki.P12_PASSWORD.decode()})")
     return 0
 
 
@@ -264,7 +267,8 @@ def parser() -> argparse.ArgumentParser:
 
     pk = sub.add_parser("pki", help="test material for smart-card login: a card CA and its "
                                     "CRL, the card listener's certificate, and cards "
-                                    "(citizen, staff, revoked, expired, untrusted)")
+                                    "(citizen, staff, no-number, revoked, expired, "
+                                    "untrusted) as PEM and as .p12 for a browser")
     pk.add_argument("--dir", default="run/pki-cards")
     pk.add_argument("--server-ca-dir", default="run/cluster/pki",
                     help="the local CA the listener's certificate comes from")

@@ -96,3 +96,8 @@ def test_the_command_makes_the_kit(tmp_path: Path, capsys: pytest.CaptureFixture
     for kind in ("citizen", "staff", "no-number", "revoked", "expired", "untrusted"):
         assert f"card {kind}:" in out
     assert (tmp_path / "cards" / "card-ca.crl.pem").exists()
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    bundle = pkcs12.load_pkcs12((tmp_path / "cards" / "card-citizen.p12").read_bytes(),
+                                pki.P12_PASSWORD)
+    assert bundle.cert is not None and bundle.key is not None
