@@ -80,6 +80,7 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
     ]
     if max_pin_failures_per_ip:
         lines.append(f"max_failures_per_ip = {max_pin_failures_per_ip}")
+    lines += ["", "[watched_certificates]", f'front_door = "{m.server.cert}"']
     if freja_port:
         lines += ["", "[freja]", f'base_url = "https://127.0.0.1:{freja_port}"',
                   f'client_cert = "{m.rp_client.cert}"', f'client_key = "{m.rp_client.key}"',

@@ -9,6 +9,7 @@ once and HAProxy keeps sending traffic to nodes that ride it out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
@@ -17,13 +18,14 @@ import structlog
 from prometheus_client import generate_latest, start_http_server
 from starlette.requests import Request
 
-from service import metrics
-from service.oidc import clients
+from service import certificates, metrics
+from service.oidc import clients, keyring
 from service.state import Node, node
 from service.web.http import JSONResponse
 
 READY_GRACE_S = 10.0
 PING_EVERY_S = 1.0
+CERTIFICATES_EVERY = 600  # beats: the certificates' expiry is read every ten minutes
 log = structlog.get_logger("idportal.health")
 
 
@@ -61,6 +63,18 @@ def serve_metrics(bind: str) -> WSGIServer | None:
     return server
 
 
+def report_certificates(n: Node) -> None:
+    """The expiry of every certificate the node depends on, and its signing keys' age."""
+    for name, path in certificates.watched(n.settings).items():
+        when = certificates.expiry(path)
+        if when is None:
+            log.error("certificate_unreadable", certificate=name, path=path)
+        else:
+            metrics.CERT_EXPIRY.labels(name).set(when)
+    with contextlib.suppress(keyring.KeysMissing):
+        metrics.SIGNING_KEY_CREATED.set(n.keys.current.signing_since)
+
+
 def reload_clients(n: Node) -> None:
     """Read the clients file again when it has changed: e-services are added, changed and
     removed without a restart. A file that does not validate is not taken: the node keeps
@@ -86,7 +100,11 @@ async def watch(n: Node) -> None:
     """Background: ping the store (short timeout, no retry budget), reload keys and the
     clients file when they change."""
     structlog.contextvars.bind_contextvars(node=n.settings.node_name)
+    beats = 0
     while True:
+        if beats % CERTIFICATES_EVERY == 0:
+            report_certificates(n)
+        beats += 1
         if await n.store.probe(within_s=1.0):
             n.last_store_ok = time.monotonic()
         try:

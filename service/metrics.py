@@ -111,3 +111,12 @@ PIN_VERIFY_QUEUE = Histogram(
     buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10), registry=REGISTRY,
 )
 READY = Gauge("idportal_ready", "1 when the node can serve", registry=REGISTRY)
+CERT_EXPIRY = Gauge(
+    "idportal_certificate_expiry_timestamp_seconds",
+    "When a certificate the node uses or watches stops being valid (the earliest of a "
+    "bundle)", ["certificate"], registry=REGISTRY,
+)
+SIGNING_KEY_CREATED = Gauge(
+    "idportal_signing_key_created_timestamp_seconds",
+    "When the oldest key that signs ID tokens now was made", registry=REGISTRY,
+)

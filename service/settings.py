@@ -279,6 +279,9 @@ class Settings(_Model):
     # CA bundle that e-services' back-channel logout endpoints are verified with (PEM);
     # empty: the system's CAs. `cluster up` sets the local cluster's CA.
     backchannel_ca_file: str = ""
+    # Certificates whose expiry the node reports as a metric besides the ones it uses
+    # (name → PEM file), e.g. {front_door = "/etc/haproxy/login.pem"}.
+    watched_certificates: dict[str, str] = Field(default_factory=dict)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     lifetimes: Lifetimes = Field(default_factory=Lifetimes)
     bankid: BankIDSettings = Field(default_factory=BankIDSettings)

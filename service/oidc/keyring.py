@@ -50,6 +50,9 @@ class KeyRing:
     published: KeySet
     subject_secret: bytes
     loaded_from_mtime: float
+    # When the oldest key that signs now was made (epoch seconds): rotation is due
+    # when it is old (the alert SigningKeyOld).
+    signing_since: int = 0
 
     def sign(self, claims: dict[str, Any], *, alg: str = "ES256", typ: str = "JWT") -> str:
         key = self.signing[alg]
@@ -151,11 +154,13 @@ def load(folder: Path, *, publish_for: int, now: int | None = None) -> KeyRing:
         raise KeysMissing(f"no keys folder {folder}: run 'idportal keys generate'")
     files = read_files(folder)
     signing: dict[str, ECKey | RSAKey] = {}
+    created: dict[str, int] = {}
     published: list[Any] = []
     for kf in sorted(files, key=lambda k: k.created):
         key = (ECKey if kf.alg == "ES256" else RSAKey).import_key(kf.jwk)
         if kf.retired_at is None:
             signing[kf.alg] = key
+            created[kf.alg] = kf.created
             published.append(key)
         elif kf.retired_at + publish_for >= now:
             published.append(key)
@@ -167,4 +172,5 @@ def load(folder: Path, *, publish_for: int, now: int | None = None) -> KeyRing:
         raise KeysMissing(f"no subject.secret in {folder}")
     return KeyRing(signing=signing, published=KeySet(published),
                    subject_secret=bytes.fromhex(secret_file.read_text().strip()),
-                   loaded_from_mtime=folder.stat().st_mtime)
+                   loaded_from_mtime=folder.stat().st_mtime,
+                   signing_since=min(created.values()))

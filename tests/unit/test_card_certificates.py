@@ -97,3 +97,19 @@ def test_a_sealed_card_proof_opens_only_for_its_login_and_while_fresh(
     assert smartcard.unseal(sealed, "tx-aaaaaaaaaaaaaaaa", key, now=1061, max_age=60) is None
     assert smartcard.unseal(sealed[:-3], "tx-aaaaaaaaaaaaaaaa", key, now=1030, max_age=60) is None
     assert smartcard.unseal("%%%", "tx-aaaaaaaaaaaaaaaa", key, now=1030, max_age=60) is None
+
+
+def test_a_node_reports_when_each_certificate_it_uses_expires(
+        kit: pki.CardKit, tmp_path: Path) -> None:
+    from service import certificates
+    from service.settings import Settings
+
+    settings = Settings.model_validate({
+        "smartcard": {"trust_file": str(kit.card_ca.cert)},
+        "watched_certificates": {"front_door": str(kit.listener.cert)}})
+    watched = certificates.watched(settings)
+    assert watched["card_ca"] == str(kit.card_ca.cert)
+    assert watched["front_door"] == str(kit.listener.cert)
+    listener = x509.load_pem_x509_certificate(kit.listener.cert.read_bytes())
+    assert certificates.expiry(str(kit.listener.cert)) == listener.not_valid_after_utc.timestamp()
+    assert certificates.expiry(str(tmp_path / "missing.pem")) is None

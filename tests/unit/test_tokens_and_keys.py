@@ -80,6 +80,8 @@ def test_rotation_keeps_old_keys_published_until_their_tokens_expire(tmp_path: P
     keyring.rotate(tmp_path, publish_for=900, now=1100)
     new = keyring.load(tmp_path, publish_for=900, now=1100)
     assert new.signing["ES256"].kid != old.signing["ES256"].kid
+    # The age of the keys that sign is what the SigningKeyOld alert watches.
+    assert (old.signing_since, new.signing_since) == (1000, 1100)
     issued_tokens.verify(new, token, issuer=ISS, typ=None, now=1100)
     later = keyring.load(tmp_path, publish_for=900, now=2100)
     with pytest.raises(issued_tokens.InvalidToken):
