@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything idportal needs on a fresh Debian machine: redis-server, haproxy,
-# iptables, promtool and socat (apt, when missing), a virtualenv in .venv with the project,
+# iptables, prometheus (and promtool), prometheus-redis-exporter and socat (apt, when
+# missing), a virtualenv in .venv with the project,
 # its operator tools (extra "ops") and its dev tools (extra "dev").
 # Idempotent: a second run only checks.
 set -euo pipefail
@@ -11,8 +12,10 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 # iptables: the primary-partition drill cuts the Redis primary off the loopback network.
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || need+=(iptables)
-# promtool (Debian's prometheus package): the alert rules are unit-tested with it.
+# promtool (Debian's prometheus package): the alert rules are unit-tested with it;
+# Prometheus itself and the Redis exporter: `cluster up --monitoring` (the tests' cluster).
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v prometheus-redis-exporter >/dev/null 2>&1 || need+=(prometheus-redis-exporter)
 # socat: the runbooks read HAProxy's stick tables through its admin socket.
 command -v socat >/dev/null 2>&1 || need+=(socat)
 if [ ${#need[@]} -gt 0 ]; then

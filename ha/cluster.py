@@ -32,7 +32,7 @@ from typing import Any
 import redis
 from jinja2 import Environment, FileSystemLoader
 
-from ha import pki, procs, redis_auth, stack
+from ha import pki, procs, prometheus, redis_auth, stack
 from service import tls
 from service.settings import DEFAULT_SERVER
 
@@ -50,6 +50,8 @@ class Layout:
     card: int = 8446  # the smart-card listener (HAProxy)
     freja: int = 8447  # the Freja eID simulator's RP API (mutual TLS)
     freja_phone: int = 8448  # and its phone and control API
+    prometheus: int = 9090  # with --monitoring
+    exporters: tuple[int, ...] = (9121, 9122, 9123)  # one Redis exporter per Redis
     redis: tuple[int, ...] = (6380, 6381, 6382)
     sentinels: tuple[int, ...] = (26380, 26381, 26382)
     nodes: tuple[int, ...] = (9001, 9002, 9003)
@@ -64,11 +66,13 @@ class Layout:
 
     @classmethod
     def free(cls, n_nodes: int, *, demos: bool = False) -> Layout:
-        p = procs.free_ports(13 + 2 * n_nodes)
+        p = procs.free_ports(17 + 2 * n_nodes)
         return cls(https=p[0], stats=p[1], bankid=p[2], phone=p[3], redis=tuple(p[4:7]),
                    sentinels=tuple(p[7:10]), nodes=tuple(p[10:10 + n_nodes]),
                    metrics=tuple(p[10 + n_nodes:10 + 2 * n_nodes]), card=p[10 + 2 * n_nodes],
                    freja=p[11 + 2 * n_nodes], freja_phone=p[12 + 2 * n_nodes],
+                   prometheus=p[13 + 2 * n_nodes],
+                   exporters=tuple(p[14 + 2 * n_nodes:17 + 2 * n_nodes]),
                    demos={} if not demos else dict(zip(("mina-sidor", "bygglov"),
                                                        procs.free_ports(2), strict=True)))
 
@@ -91,7 +95,7 @@ class FrontDoor:
 @dataclass
 class Member:
     name: str
-    role: str  # redis | sentinel | node | haproxy | simulator | demo
+    role: str  # redis | sentinel | node | haproxy | simulator | demo | monitoring
     port: int
     pid: int
     argv: list[str]
@@ -174,7 +178,7 @@ class Cluster:
         return self.start(old.name, old.role, old.port, old.argv, env=old.env)
 
     def stop_all(self) -> None:
-        order = ["demo", "haproxy", "node", "simulator", "sentinel", "redis"]
+        order = ["monitoring", "demo", "haproxy", "node", "simulator", "sentinel", "redis"]
         for role in order:
             for m in self.by_role(role):
                 procs.stop(m.proc())
@@ -268,6 +272,9 @@ def health(c: Cluster, *, role: str = "") -> list[dict[str, Any]]:
                 ok, detail = _http_ok(f"http://127.0.0.1:{phone}/healthz")
             elif m.role == "demo":
                 ok, detail = _http_ok(f"https://127.0.0.1:{m.port}/", _ssl(c))
+            elif m.role == "monitoring":
+                path = "/-/ready" if m.name == "prometheus" else "/health"
+                ok, detail = _http_ok(f"http://127.0.0.1:{m.port}{path}")
         out.append({"name": m.name, "role": m.role, "pid": m.pid, "port": m.port,
                     "alive": alive, "healthy": ok, "detail": detail})
     return out
@@ -285,6 +292,8 @@ def describe(c: Cluster) -> dict[str, Any]:
     return {
         "issuer": c.issuer,
         "stats_url": f"http://127.0.0.1:{c.layout.stats}/stats",
+        "prometheus_url": f"http://127.0.0.1:{c.layout.prometheus}"
+        if c.by_role("monitoring") else None,
         "phone_url": f"http://127.0.0.1:{c.layout.phone}",
         "bankid_url": f"https://127.0.0.1:{c.layout.bankid}/rp/v6.0",
         "freja_url": f"https://127.0.0.1:{c.layout.freja}",
@@ -345,9 +354,11 @@ def _wait(cond: Any, what: str, timeout: float) -> None:
     raise procs.ProcError(f"{what} not ready after {timeout} s")
 
 
-def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFAULT_SERVER) -> Cluster:
+def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFAULT_SERVER,
+       monitoring: bool = False) -> Cluster:
     """Start everything (or find it already running) and wait until it is healthy. The
-    nodes run under ``server`` (``idportal serve --server``)."""
+    nodes run under ``server`` (``idportal serve --server``); with ``monitoring``,
+    Prometheus and the Redis exporters too (``ha/prometheus.py``)."""
     run_dir = run_dir.resolve()
     existing = Cluster.load(run_dir)
     if existing is not None and any(m.proc().alive() for m in existing.members):
@@ -419,6 +430,8 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
                                     [str(a) for a in (d.popen.args if d.popen else [])],  # type: ignore[union-attr]
                                     str(d.log)))
         c.save()
+        if monitoring:
+            start_monitoring(c, auth)
         procs.wait_port(layout.phone, proc=c.member("bankid-simulator").proc())
         for demo in c.by_role("demo"):
             procs.wait_port(demo.port, proc=demo.proc())
@@ -430,6 +443,28 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
         with contextlib.suppress(OSError):
             c.state_file.unlink()
         raise
+
+
+def start_monitoring(c: Cluster, auth: redis_auth.RedisAuth) -> None:
+    """Prometheus scraping the nodes, HAProxy and (through one exporter each) the Redis
+    servers, with the repo's alert rules."""
+    prom_bin, exporter_bin = prometheus.binaries()
+    folder = c.run_dir / "prometheus"
+    folder.mkdir(parents=True, exist_ok=True)
+    secrets = prometheus.exporter_password_file(auth, c.layout.redis,
+                                                auth.folder / "exporter-passwords.json")
+    for i, (redis_port, port) in enumerate(zip(c.layout.redis, c.layout.exporters,
+                                               strict=True)):
+        c.start(f"redis-exporter-{i}", "monitoring", port,
+                prometheus.exporter_argv(exporter_bin, redis_port, port, secrets))
+    cfg = folder / "prometheus.yml"
+    cfg.write_text(prometheus.config(nodes_metrics=list(c.layout.metrics),
+                                     haproxy_stats=c.layout.stats,
+                                     exporters=list(c.layout.exporters)))
+    c.start("prometheus", "monitoring", c.layout.prometheus,
+            prometheus.prometheus_argv(prom_bin, cfg, folder / "data", c.layout.prometheus))
+    stack.wait_http(f"http://127.0.0.1:{c.layout.prometheus}/-/ready", None,
+                    proc=c.member("prometheus").proc(), timeout=30)
 
 
 def down(run_dir: Path) -> int:
@@ -460,7 +495,8 @@ def main(args: argparse.Namespace) -> int:
         before = Cluster.load(run_dir.resolve())
         already = before is not None and any(m.proc().alive() for m in before.members)
         try:
-            c = up(run_dir, Layout.fixed(args.nodes), server=args.server)
+            c = up(run_dir, Layout.fixed(args.nodes), server=args.server,
+                   monitoring=getattr(args, "monitoring", False))
         except procs.ProcError as exc:
             print(f"cluster up failed (everything started was stopped again): {exc}")
             return 1
@@ -479,6 +515,7 @@ def main(args: argparse.Namespace) -> int:
   PIN test citizen:      194001011008 with PIN 1234
   Issuer (HAProxy):      {info['issuer']}/.well-known/openid-configuration
   HAProxy stats:         {info['stats_url']}
+  Prometheus:            {info['prometheus_url'] or 'off (cluster up --monitoring)'}
   TLS CA to trust:       {info['ca_file']}
   Logs:                  {run_dir.resolve() / 'logs'}
   Redis primary:         {info['primary']}   Sentinels: {', '.join(info['sentinels'])}

@@ -5,7 +5,8 @@ Redis runs with ACL users, one per role, and no default user:
   the store's prefix (``service/store/keys.py``);
 - ``replication``: replicas syncing from the primary (``masteruser``);
 - ``sentinel``: Sentinels monitoring and failing over (the set Redis documents for it);
-- ``admin``: operator tooling (``cluster status``, drills, the support desk).
+- ``admin``: operator tooling (``cluster status``, drills, the support desk);
+- ``monitoring``: prometheus-redis-exporter, the server's state only (no key, no value).
 Every Sentinel requires a password too (``requirepass``; ``sentinel-pass`` among
 themselves), so no local process can point them at a rogue primary.
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from service.store.keys import PREFIX
 
-USERS = ("admin", "idportal", "replication", "sentinel")
+USERS = ("admin", "idportal", "replication", "sentinel", "monitoring")
 SENTINEL_SECRET = "sentinels"  # the Sentinels' own password (their default user)
 
 # What the store runs (service/store: its commands and the commands inside its Lua
@@ -42,6 +43,9 @@ NODE_COMMANDS = (
 SENTINEL_COMMANDS = ("multi", "slaveof", "ping", "exec", "subscribe", "config|rewrite", "role",
                      "publish", "info", "client|setname", "client|kill", "script|kill")
 REPLICATION_COMMANDS = ("psync", "replconf", "ping")
+# prometheus-redis-exporter: the server's state, never a key's value.
+MONITORING_COMMANDS = ("ping", "info", "config|get", "client|list", "slowlog|get",
+                       "slowlog|len", "latency|latest", "select", "dbsize", "memory|stats")
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ def acl_text(auth: RedisAuth) -> str:
         f"-@all {allow(REPLICATION_COMMANDS)}",
         f"user sentinel on {_hash(auth.password('sentinel'))} resetkeys "
         f"resetchannels &__sentinel__:hello -@all {allow(SENTINEL_COMMANDS)}",
+        f"user monitoring on {_hash(auth.password('monitoring'))} resetkeys resetchannels "
+        f"-@all {allow(MONITORING_COMMANDS)}",
     )) + "\n"
 
 

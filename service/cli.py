@@ -293,6 +293,9 @@ def parser() -> argparse.ArgumentParser:
     cl.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER,
                     help="the nodes' HTTP server (up; see serve --server)")
     cl.add_argument("--run-dir", default="run/cluster")
+    cl.add_argument("--monitoring", action="store_true",
+                    help="also Prometheus (with the alert rules) and a Redis exporter per "
+                         "Redis, on loopback")
     cl.add_argument("--json", action="store_true")
     cl.set_defaults(func=_cluster)
 

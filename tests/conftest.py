@@ -79,7 +79,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     run_dir = tmp_path_factory.mktemp("cluster")
     started = None
     try:
-        started = clustermod.up(run_dir, clustermod.Layout.free(3, demos=True))
+        started = clustermod.up(run_dir, clustermod.Layout.free(3, demos=True), monitoring=True)
         yield started
     finally:
         members = list(clustermod.Cluster.load(run_dir).members) if clustermod.Cluster.load(
