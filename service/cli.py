@@ -7,6 +7,7 @@
     idportal pins hash | pins seed --out FILE
     idportal representation list|add|remove   who may act for which organisation
     idportal pki                      test cards for the smart-card login
+    idportal dashboard                the Grafana dashboard, generated from ha/dashboard.py
     idportal dev                      one node + Redis + BankID simulator (see README)
     idportal cluster up|down|status   the local HA cluster (ha/)
     idportal drill KIND               a failover drill under load, with a report
@@ -121,6 +122,13 @@ def _representation(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     print(done)
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from ha import dashboard
+
+    print(dashboard.write(Path(args.out)))
     return 0
 
 
@@ -264,6 +272,11 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--role", default="signatory",
                     choices=["signatory", "employee", "agent"])
     rp.set_defaults(func=_representation)
+
+    db = sub.add_parser("dashboard", help="write the Grafana dashboard (login SLOs, the "
+                                          "store, failovers) as JSON to import into Grafana")
+    db.add_argument("--out", default="ha/monitoring/dashboard.json")
+    db.set_defaults(func=_dashboard)
 
     pk = sub.add_parser("pki", help="test material for smart-card login: a card CA and its "
                                     "CRL, the card listener's certificate, and cards "

@@ -76,3 +76,11 @@ def test_the_exporters_redis_user_reads_no_key(cluster: clustermod.Cluster) -> N
                 forbidden()
     finally:
         r.close()
+
+
+def test_prometheus_accepts_every_query_of_the_dashboard(prometheus: str) -> None:
+    from ha import dashboard
+
+    for expr in dashboard.queries():
+        r = httpx.get(prometheus + "/api/v1/query", params={"query": expr}, timeout=5)
+        assert r.status_code == 200 and r.json()["status"] == "success", (expr, r.text)
