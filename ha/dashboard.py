@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from grafanalib._gen import DashboardEncoder
 from grafanalib.core import (
     Dashboard,
     GridPos,
@@ -17,7 +18,6 @@ from grafanalib.core import (
     Time,
     TimeSeries,
 )
-from grafanalib._gen import DashboardEncoder
 
 OUT = Path(__file__).resolve().parent / "monitoring" / "dashboard.json"
 DATASOURCE = "Prometheus"

@@ -19,7 +19,7 @@ def test_panels_fit_the_grid_without_overlapping_and_all_query_prometheus() -> N
     taken: set[tuple[int, int]] = set()
     for panel in data["panels"]:
         pos = panel["gridPos"]
-        assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24, panel["title"]
+        assert pos["x"] >= 0 and pos["x"] + pos["w"] <= 24, panel["title"]
         cells = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"])
                  for y in range(pos["y"], pos["y"] + pos["h"])}
         assert not cells & taken, f"{panel['title']} overlaps another panel"
