@@ -28,11 +28,12 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import redis
 from jinja2 import Environment, FileSystemLoader
 
-from ha import pki, procs, prometheus, redis_auth, stack
+from ha import frontdoor, pki, procs, prometheus, redis_auth, stack
 from service import tls
 from service.settings import DEFAULT_SERVER
 
@@ -50,6 +51,8 @@ class Layout:
     card: int = 8446  # the smart-card listener (HAProxy)
     freja: int = 8447  # the Freja eID simulator's RP API (mutual TLS)
     freja_phone: int = 8448  # and its phone and control API
+    stats2: int = 8405  # the second HAProxy's stats (--front-door ha)
+    front_door: str = "single"  # "ha": two HAProxy + keepalived (ha/frontdoor.py)
     prometheus: int = 9090  # with --monitoring
     exporters: tuple[int, ...] = (9121, 9122, 9123)  # one Redis exporter per Redis
     redis: tuple[int, ...] = (6380, 6381, 6382)
@@ -66,13 +69,14 @@ class Layout:
 
     @classmethod
     def free(cls, n_nodes: int, *, demos: bool = False) -> Layout:
-        p = procs.free_ports(17 + 2 * n_nodes)
+        p = procs.free_ports(18 + 2 * n_nodes)
         return cls(https=p[0], stats=p[1], bankid=p[2], phone=p[3], redis=tuple(p[4:7]),
                    sentinels=tuple(p[7:10]), nodes=tuple(p[10:10 + n_nodes]),
                    metrics=tuple(p[10 + n_nodes:10 + 2 * n_nodes]), card=p[10 + 2 * n_nodes],
                    freja=p[11 + 2 * n_nodes], freja_phone=p[12 + 2 * n_nodes],
                    prometheus=p[13 + 2 * n_nodes],
                    exporters=tuple(p[14 + 2 * n_nodes:17 + 2 * n_nodes]),
+                   stats2=p[17 + 2 * n_nodes],
                    demos={} if not demos else dict(zip(("mina-sidor", "bygglov"),
                                                        procs.free_ports(2), strict=True)))
 
@@ -114,6 +118,10 @@ class Cluster:
     issuer: str = ""
     ca_file: str = ""
     settings_file: str = ""
+
+    def front_door_net(self) -> frontdoor.Net | None:
+        """The namespaces of ``--front-door ha`` (None: one HAProxy on 127.0.0.1)."""
+        return frontdoor.Net.for_run(self.run_dir) if self.layout.front_door == "ha" else None
 
     # --- persistence -------------------------------------------------------------
     @property
@@ -178,7 +186,8 @@ class Cluster:
         return self.start(old.name, old.role, old.port, old.argv, env=old.env)
 
     def stop_all(self) -> None:
-        order = ["monitoring", "demo", "haproxy", "node", "simulator", "sentinel", "redis"]
+        order = ["monitoring", "demo", "keepalived", "haproxy", "node", "simulator",
+                 "sentinel", "redis"]
         for role in order:
             for m in self.by_role(role):
                 procs.stop(m.proc())
@@ -266,7 +275,14 @@ def health(c: Cluster, *, role: str = "") -> list[dict[str, Any]]:
             elif m.role == "node":
                 ok, detail = _http_ok(f"http://127.0.0.1:{m.port}/readyz")
             elif m.role == "haproxy":
-                ok, detail = _http_ok(f"http://127.0.0.1:{c.layout.stats}/stats;csv")
+                stats = c.layout.stats if m.name == "haproxy" else c.layout.stats2
+                ok, detail = _http_ok(f"http://127.0.0.1:{stats}/stats;csv")
+            elif m.role == "keepalived":
+                net = c.front_door_net()
+                i = int(m.name.rsplit("-", 1)[1])
+                ok = True
+                detail = "holds the floating address" if net and frontdoor.holder(net) == i \
+                    else "backup"
             elif m.role == "simulator":
                 phone = c.layout.freja_phone if m.name == "freja-simulator" else c.layout.phone
                 ok, detail = _http_ok(f"http://127.0.0.1:{phone}/healthz")
@@ -300,7 +316,8 @@ def describe(c: Cluster) -> dict[str, Any]:
         "freja_phone_url": f"http://127.0.0.1:{c.layout.freja_phone}",
         "ca_file": c.ca_file,
         # The smart-card listener and the test cards for it (``idportal pki``).
-        "card_url": f"https://127.0.0.1:{c.layout.card}",
+        "card_url": f"https://{urlsplit(c.issuer).hostname}:{c.layout.card}",
+        "front_door": _front_door(c),
         "cards_dir": str(c.run_dir / "pki" / "cards"),
         "sentinels": [f"127.0.0.1:{p}" for p in c.layout.sentinels],
         "service_name": SERVICE,
@@ -318,10 +335,14 @@ def describe(c: Cluster) -> dict[str, Any]:
 # --- up ------------------------------------------------------------------------------
 
 def render_haproxy(c: Cluster, certificate: Path, front: FrontDoor | None = None,
-                   cards: pki.CardKit | None = None) -> Path:
+                   cards: pki.CardKit | None = None, *, instance: int = 1) -> Path:
     """HAProxy's configuration; with ``cards``, the smart-card listener on
-    ``layout.card`` (the card CA and its CRL from the kit)."""
+    ``layout.card`` (the card CA and its CRL from the kit). With ``--front-door ha``,
+    ``instance`` 1 or 2: its public listeners open inside its own namespace
+    (``ha/frontdoor.py``), its stats on ``layout.stats`` or ``layout.stats2``."""
     front = front or FrontDoor()
+    net = c.front_door_net()
+    name = "haproxy" if instance == 1 else f"haproxy-{instance}"
     card = None if cards is None else {
         "port": c.layout.card, "ca_file": cards.card_ca.cert, "crl_file": cards.crl,
         "certificate": pki.bundle(cards.listener, c.run_dir / "pki" / "card-listener.pem")}
@@ -330,12 +351,18 @@ def render_haproxy(c: Cluster, certificate: Path, front: FrontDoor | None = None
     for page in ("429.html", "429.json"):  # the answers to a flood, with the request id
         (c.run_dir / page).write_text((TEMPLATES / page).read_text())
     text = env.get_template("haproxy.cfg.j2").render(
-        run_dir=c.run_dir, https_port=c.layout.https, stats_port=c.layout.stats,
+        run_dir=c.run_dir, https_port=c.layout.https, instance=name,
+        stats_port=c.layout.stats if instance == 1 else c.layout.stats2,
+        namespace=net.ns(instance) if net else "",
+        in_namespace=f" namespace {net.ns(instance)}" if net else "",
+        listen_on="0.0.0.0" if net else "127.0.0.1",  # noqa: S104 - inside its namespace only
+        health_port=frontdoor.HEALTH_PORT,
         certificate=certificate, tls_ciphers=tls.TLS12_CIPHERS,
         tls13_ciphersuites=tls.TLS13_CIPHERSUITES, rate_limit=front.limit, card=card,
-        rate_period=front.period, retry_after=front.retry_after, rate_exempt=front.exempt,
+        rate_period=front.period, retry_after=front.retry_after,
+        rate_exempt=(*front.exempt, net.local) if net else front.exempt,
         nodes=[{"name": f"node-{i + 1}", "port": p} for i, p in enumerate(c.layout.nodes)])
-    path = c.run_dir / "haproxy.cfg"
+    path = c.run_dir / f"{name}.cfg"
     path.write_text(text)
     return path
 
@@ -370,7 +397,10 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
         m = stack.prepare(run_dir)
         auth = redis_auth.create(c.auth.folder)
         c.ca_file = str(m.ca.cert)
-        c.issuer = f"https://127.0.0.1:{layout.https}"
+        net = c.front_door_net()
+        if net is not None:
+            frontdoor.create(net)  # before anything: the issuer is its floating address
+        c.issuer = f"https://{net.vip if net else '127.0.0.1'}:{layout.https}"
         p0 = layout.redis[0]
         for i, port in enumerate(layout.redis):
             argv = procs.redis_argv(redis_bin, port, run_dir / f"redis-{i}", aof=True,
@@ -395,10 +425,12 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
         # The nodes verify Freja's results with the certificate the simulator writes.
         procs.wait_port(layout.freja, proc=c.member("freja-simulator").proc())
         # Test cards for the smart-card listener (``idportal pki``): its CA, CRL, cards.
-        cards = pki.card_kit(run_dir / "pki" / "cards", server_ca=m.ca)
+        vip = (net.vip,) if net else ()
+        cards = pki.card_kit(run_dir / "pki" / "cards", server_ca=m.ca, ips=vip)
         settings = stack.write_settings(
             m, issuer=c.issuer, sentinels=tuple(f"127.0.0.1:{p}" for p in layout.sentinels),
-            card_login_url=f"https://127.0.0.1:{layout.card}", card_trust=cards.card_ca.cert,
+            card_login_url=f"https://{net.vip if net else '127.0.0.1'}:{layout.card}",
+            card_trust=cards.card_ca.cert,
             freja_port=layout.freja,
             wait_replicas=1, bankid_port=layout.bankid, trusted_proxies=("127.0.0.1",),
             max_pin_failures_per_ip=100_000, clients_file=stack.clients_for(m, layout.demos),
@@ -414,13 +446,22 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
             procs.wait_port(s.port, proc=s.proc())
         for n in c.by_role("node"):
             stack.wait_http(f"http://127.0.0.1:{n.port}/readyz", None, proc=n.proc(), timeout=30)
-        cert = pki.bundle(m.server, run_dir / "pki" / "haproxy.pem")
-        cfg = render_haproxy(c, cert, cards=cards)
-        check = subprocess.run([haproxy_bin, "-c", "-f", str(cfg)], capture_output=True,
-                                     text=True, check=False)
-        if check.returncode != 0:
-            raise procs.ProcError(f"haproxy config invalid: {check.stdout}{check.stderr}")
-        c.start("haproxy", "haproxy", layout.https, haproxy_argv(haproxy_bin, cfg))
+        front_cert = pki.issue(m.ca, run_dir / "pki", "front-door", cn=urlsplit(c.issuer).hostname
+                               or "127.0.0.1", ips=vip) if net else m.server
+        cert = pki.bundle(front_cert, run_dir / "pki" / "haproxy.pem")
+        for instance in (1, 2) if net else (1,):
+            cfg = render_haproxy(c, cert, cards=cards, instance=instance)
+            check = subprocess.run([haproxy_bin, "-c", "-f", str(cfg)], capture_output=True,
+                                   text=True, check=False)
+            if check.returncode != 0:
+                raise procs.ProcError(f"haproxy config invalid: {check.stdout}{check.stderr}")
+            # Known by a port it opens on 127.0.0.1: its public one is inside a namespace
+            # with --front-door ha, its stats listener is not.
+            c.start("haproxy" if instance == 1 else f"haproxy-{instance}", "haproxy",
+                    layout.https if net is None else (layout.stats, layout.stats2)[instance - 1],
+                    haproxy_argv(haproxy_bin, cfg))
+        if net is not None:
+            start_keepalived(c, net)
         stack.wait_http(f"{c.issuer}/readyz", stack.ssl_context(m), proc=c.member("haproxy").proc())
         labels = {"mina-sidor": "Mina sidor", "bygglov": "Bygglov"}
         for cid, port in layout.demos.items():
@@ -440,9 +481,32 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
         return c
     except BaseException:
         c.stop_all()
+        if (made := c.front_door_net()) is not None:
+            frontdoor.destroy(made)
         with contextlib.suppress(OSError):
             c.state_file.unlink()
         raise
+
+
+def start_keepalived(c: Cluster, net: frontdoor.Net) -> None:
+    """One keepalived per front door, inside its namespace; wait until one holds the
+    floating address."""
+    for i in (1, 2):
+        conf = c.run_dir / f"keepalived-{i}.conf"
+        conf.write_text(frontdoor.keepalived_conf(net, i))
+        c.start(f"keepalived-{i}", "keepalived", 0, frontdoor.keepalived_argv(net, i, conf,
+                                                                              c.run_dir))
+    _wait(lambda: frontdoor.holder(net) is not None, "keepalived (the floating address)", 15)
+
+
+def _front_door(c: Cluster) -> dict[str, Any]:
+    net = c.front_door_net()
+    if net is None:
+        return {"mode": "single", "haproxy": ["haproxy"]}
+    held = frontdoor.holder(net)
+    return {"mode": "ha", "vip": net.vip, "haproxy": ["haproxy", "haproxy-2"],
+            "holder": None if held is None else ("haproxy" if held == 1 else "haproxy-2"),
+            "namespaces": [net.ns(1), net.ns(2), net.lan]}
 
 
 def start_monitoring(c: Cluster, auth: redis_auth.RedisAuth) -> None:
@@ -476,6 +540,9 @@ def down(run_dir: Path) -> int:
     if left:
         for m in c.members:
             procs.signal_pid(m.pid, signal.SIGKILL)
+    net = c.front_door_net()
+    if net is not None:
+        frontdoor.destroy(net)
     with contextlib.suppress(FileNotFoundError):  # a concurrent down got there first
         c.state_file.unlink()
     return len(c.members)
@@ -495,9 +562,11 @@ def main(args: argparse.Namespace) -> int:
         before = Cluster.load(run_dir.resolve())
         already = before is not None and any(m.proc().alive() for m in before.members)
         try:
-            c = up(run_dir, Layout.fixed(args.nodes), server=args.server,
+            layout = Layout.fixed(args.nodes)
+            layout.front_door = getattr(args, "front_door", "single")
+            c = up(run_dir, layout, server=args.server,
                    monitoring=getattr(args, "monitoring", False))
-        except procs.ProcError as exc:
+        except (procs.ProcError, frontdoor.Unavailable) as exc:
             print(f"cluster up failed (everything started was stopped again): {exc}")
             return 1
         info = describe(c)

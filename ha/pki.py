@@ -66,7 +66,7 @@ def make_ca(folder: Path, name: str = "idportal local CA") -> Issued:
 
 def issue(ca: Issued, folder: Path, stem: str, *, cn: str, server: bool = True,
           client: bool = False, serial_number: str = "", days: int = 400,
-          expired: bool = False, uid: str = "") -> Issued:
+          expired: bool = False, uid: str = "", ips: tuple[str, ...] = ()) -> Issued:
     """A leaf certificate for 127.0.0.1/localhost (server) and/or a client; ``expired``:
     one whose validity ended yesterday (a test card)."""
     ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
@@ -87,7 +87,8 @@ def issue(ca: Issued, folder: Path, stem: str, *, cn: str, server: bool = True,
                .add_extension(x509.ExtendedKeyUsage(usages), critical=False))
     if server:
         builder = builder.add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            [x509.DNSName("localhost"), *(x509.IPAddress(ipaddress.ip_address(a))
+                                          for a in ("127.0.0.1", *ips))]),
             critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())
     folder.mkdir(parents=True, exist_ok=True)
@@ -135,7 +136,7 @@ class CardKit:
     cards: dict[str, Issued]
 
 
-def card_kit(folder: Path, *, server_ca: Issued) -> CardKit:
+def card_kit(folder: Path, *, server_ca: Issued, ips: tuple[str, ...] = ()) -> CardKit:
     """``idportal pki``: a card CA (as a card issuer's), a CRL, the card listener's server
     certificate (from ``server_ca``, the local CA HAProxy's certificates come from), and
     client certificates: a citizen's (serialNumber the personal number), a staff card's
@@ -159,7 +160,7 @@ def card_kit(folder: Path, *, server_ca: Issued) -> CardKit:
     cards["untrusted"] = issue(stranger, folder, "card-untrusted", cn="Okänd", server=False,
                                client=True, serial_number="198112189876")
     revocations = crl(card_ca, [cards["revoked"].cert], folder / "card-ca.crl.pem")
-    listener = issue(server_ca, folder, "card-listener", cn="idportal card login")
+    listener = issue(server_ca, folder, "card-listener", cn="idportal card login", ips=ips)
     for kind, card in cards.items():
         pkcs12(card, folder / f"card-{kind}.p12", name=f"idportal test card ({kind})")
     return CardKit(folder, card_ca, revocations, listener, cards)

@@ -306,6 +306,10 @@ def parser() -> argparse.ArgumentParser:
     cl.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER,
                     help="the nodes' HTTP server (up; see serve --server)")
     cl.add_argument("--run-dir", default="run/cluster")
+    cl.add_argument("--front-door", choices=["single", "ha"], default="single",
+                    help="ha: two HAProxy sharing a floating address (keepalived, VRRP) in "
+                         "network namespaces (needs root); single (default): one HAProxy "
+                         "on 127.0.0.1, where namespaces are not available")
     cl.add_argument("--monitoring", action="store_true",
                     help="also Prometheus (with the alert rules) and a Redis exporter per "
                          "Redis, on loopback")
@@ -316,7 +320,8 @@ def parser() -> argparse.ArgumentParser:
     dr.add_argument("kind", choices=["redis-primary-kill", "redis-primary-freeze", "replica-kill",
                                      "sentinel-kill", "sentinel-and-replica-kill", "node-kill",
                                      "two-nodes-kill", "node-freeze", "haproxy-reload",
-                                     "rolling-restart", "primary-partition"])
+                                     "rolling-restart", "primary-partition", "haproxy-kill",
+                                     "front-door-freeze"])
     dr.add_argument("--load", type=int, default=6, help="concurrent citizens (default %(default)s)")
     dr.add_argument("--duration", type=float, default=20.0, help="seconds of load (default %(default)s)")
     dr.add_argument("--approval-delay", type=float, default=0.0,

@@ -9,13 +9,15 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ha import procs
+from ha import frontdoor, procs
 from ha.cluster import Cluster
 
 KINDS = ("redis-primary-kill", "redis-primary-freeze", "replica-kill", "sentinel-kill",
          "sentinel-and-replica-kill", "node-kill", "two-nodes-kill", "node-freeze",
-         "haproxy-reload", "rolling-restart", "primary-partition")
+         "haproxy-reload", "rolling-restart", "primary-partition", "haproxy-kill",
+         "front-door-freeze")
 FREEZE_S = 4.0  # longer than Sentinel's down-after (1 s) + failover (~1.3 s)
 
 
@@ -56,6 +58,27 @@ def _restart(c: Cluster, *names: str) -> Callable[[], None]:
             m = c.restart(name)
             procs.wait_port(m.port, proc=m.proc(), timeout=20)
     return heal
+
+
+def _front_door_holder(c: Cluster) -> str:
+    """The HAProxy whose namespace holds the floating address (``--front-door ha``)."""
+    net = c.front_door_net()
+    if net is None:
+        raise Skipped("needs the front door of two (cluster up --front-door ha): with one "
+                      "HAProxy, killing it stops every login")
+    held = frontdoor.holder(net)
+    if held is None:
+        raise Skipped("no front door holds the floating address")
+    return "haproxy" if held == 1 else f"haproxy-{held}"
+
+
+def _process_tree(pid: int) -> list[int]:
+    """``pid`` and its children (HAProxy's master and its workers)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *(int(c) for c in children)]
 
 
 def _primary(c: Cluster) -> str:
@@ -149,6 +172,20 @@ def inject(c: Cluster, kind: str) -> Fault:
         # new workers; the old ones finish their connections.
         procs.signal_pid(c.member("haproxy").pid, signal.SIGUSR2)
         return Fault(kind, ["haproxy"], "", lambda: None, hold_s=2.0)
+    if kind == "haproxy-kill":
+        name = _front_door_holder(c)
+        _kill(c, name)  # the master: its workers end with it
+        return Fault(kind, [name], "front-door", _restart(c, name), hold_s=4.0)
+    if kind == "front-door-freeze":
+        name = _front_door_holder(c)
+        pids = _process_tree(c.member(name).pid)
+        for pid in pids:
+            procs.signal_pid(pid, signal.SIGSTOP)
+
+        def thaw() -> None:
+            for pid in pids:
+                procs.signal_pid(pid, signal.SIGCONT)
+        return Fault(kind, [name], "front-door", thaw, hold_s=FREEZE_S)
     if kind == "rolling-restart":
         names = [m.name for m in c.by_role("node")]
         return Fault(kind, names, "", lambda: None, hold_s=0.0)

@@ -1,5 +1,6 @@
 """Watchers that time detection: Sentinel naming a new primary or marking something
-down, HAProxy marking a node down. They poll every 50 ms in a thread."""
+down, HAProxy marking a node down, keepalived moving the floating address. They poll
+every 50 ms in a thread."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 import time
 import urllib.request
 
+from ha import frontdoor
 from ha.cluster import SERVICE, Cluster
 
 
@@ -50,6 +52,12 @@ class Watch:
                 rows = csv.DictReader(io.StringIO(resp.read().decode().lstrip("# ")))
                 return any(r["svname"] in self.targets and r["status"].startswith("DOWN")
                            for r in rows)
+        if self.what == "front-door":
+            # The floating address has moved away from the front door that failed.
+            net = self.c.front_door_net()
+            held = frontdoor.holder(net) if net else None
+            failed = 1 if self.targets[0] == "haproxy" else 2
+            return held is not None and held != failed
         if self.what == "sentinel-sdown":
             ports = {str(self.c.member(n).port) for n in self.targets}
             for s in self.c.by_role("sentinel"):
