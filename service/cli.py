@@ -328,7 +328,13 @@ def parser() -> argparse.ArgumentParser:
                     help="seconds each citizen takes to approve in the e-ID app")
     dr.add_argument("--provider", choices=["bankid", "freja"], default="bankid",
                     help="the e-ID the citizens of the load log in with (default %(default)s)")
-    dr.add_argument("--report", default="ha/reports", help="folder for JSON, Markdown and PNG")
+    dr.add_argument("--report", default="ha/reports",
+                    help="folder for JSON, Markdown and PNG; a report already there is kept "
+                         "(this one goes to RUN_DIR/reports) unless --overwrite")
+    dr.add_argument("--overwrite", action="store_true",
+                    help="replace the drill's report in --report")
+    dr.add_argument("--allow-skip", action="store_true",
+                    help="exit 0 when the drill cannot run here (default: exit 3)")
     dr.add_argument("--run-dir", default="run/cluster")
     dr.add_argument("--strict", action="store_true", help="also fail when a goal is not met")
     dr.set_defaults(func=_drill)

@@ -25,6 +25,9 @@ class Artifacts:
 
     sessions: list[tuple[float, str]] = field(default_factory=list)  # (acked at, cookie)
     logged_out: list[tuple[float, str]] = field(default_factory=list)
+    # Sessions whose logout was sent: until it is acknowledged, the session may or may
+    # not have ended (a request lost with its front door), so it is checked neither way.
+    logout_sent: set[str] = field(default_factory=set)
     codes: list[tuple[str, str, str]] = field(default_factory=list)  # (client, code, verifier)
     rotated: list[tuple[str, str]] = field(default_factory=list)  # (client, old refresh token)
 

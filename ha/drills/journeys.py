@@ -108,6 +108,7 @@ class Citizen:
         self.h.artifacts.rotated.append(("mina-sidor", tokens["refresh_token"]))
         if logout:
             cookie = b.cookies[SESSION_COOKIE]
+            self.h.artifacts.logout_sent.add(cookie)
             await self.runner.run(journeys.logout(tokens["id_token"]), b)
             self.h.artifacts.logged_out.append((time.monotonic(), cookie))
 

@@ -41,10 +41,40 @@ class Report:
     notes: list[str] = field(default_factory=list)
     skipped: str = ""
     failovers: int = 0  # primary switches the Sentinels made during the drill
+    # When, on what, with what: date, commit, server, host, the settings that matter.
+    environment: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         return not self.skipped and bool(self.checks.get("passed"))
+
+
+def environment(c: Any, *, load: int, duration: float, approval_s: float,
+                provider: str) -> dict[str, Any]:
+    """What a reader needs to compare one report with another (``c``: the cluster)."""
+    import datetime as dt
+    import os
+    import platform
+    import subprocess
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text(
+        errors="replace").splitlines() if line.startswith("model name")), platform.machine())
+    commit = os.environ.get("IDPORTAL_COMMIT") or subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False,
+        cwd=Path(__file__).resolve().parent).stdout.strip() or "unknown"
+    servers = sorted({m.argv[m.argv.index("--server") + 1] for m in c.by_role("node")
+                      if "--server" in m.argv})
+    return {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "commit": commit[:12], "host": {"cores": os.cpu_count(), "cpu": cpu,
+                                            "python": platform.python_version()},
+            "server": ",".join(servers) or "unknown", "nodes": len(c.by_role("node")),
+            "front_door": c.layout.front_door,
+            "load": {"citizens": load, "duration_s": duration, "approval_s": approval_s,
+                     "provider": provider},
+            "settings": {"redis.wait_replicas": 1, "sentinel down-after-milliseconds": 1000,
+                         "haproxy check": "inter 400ms fall 2 rise 2, timeout check 250ms",
+                         "keepalived": "VRRP v3, advert 0.1 s, check 1 s, fall 2"
+                         if c.layout.front_door == "ha" else "none"}}
 
 
 def _p99(ops: list[Op]) -> float:
@@ -118,7 +148,9 @@ def timeline(h: History, step: float = 0.5) -> list[dict[str, float]]:
     rows = []
     t = h.t0
     while t < end:
-        bucket = [o for o in done if t <= o.end < t + step]
+        # By when a request started: a request that hung through an outage shows as slow
+        # in the moment it was sent, not as a gap.
+        bucket = [o for o in done if t <= o.start < t + step]
         lat = sorted(o.latency for o in bucket)
         rows.append({"t": round(t - h.t0, 2),
                      "ok_per_s": sum(o.outcome == "ok" for o in bucket) / step,
@@ -140,9 +172,20 @@ def write(r: Report, h: History, folder: Path) -> dict[str, Path]:
     return {"json": json_path, "markdown": md_path, "png": png}
 
 
+def _of(checks: dict[str, Any], what: str) -> str:
+    """"400 of 1,316": how many were read back of how many there were."""
+    return f"{checks[what + '_checked']:,} of {checks.get(what + '_total', 0):,}"
+
+
 def markdown(r: Report) -> str:
     verdict = "PASSED" if r.passed else ("SKIPPED" if r.skipped else "FAILED")
     lines = [f"# Drill `{r.kind}`: {verdict}", ""]
+    e = r.environment
+    if e:
+        lines += [f"Run {e['date']} at commit `{e['commit']}`: {e['nodes']} nodes under "
+                  f"{e['server']}, front door {e['front_door']}; host {e['host']['cores']} "
+                  f"cores ({e['host']['cpu']}), Python {e['host']['python']}. Settings: "
+                  + "; ".join(f"{k} {v}" for k, v in e["settings"].items()) + ".", ""]
     if r.skipped:
         return "\n".join([*lines, f"Skipped: {r.skipped}", ""])
     c = r.checks
@@ -163,10 +206,12 @@ def markdown(r: Report) -> str:
         f"| operations / failed / unknown | {r.ops} / {sum(r.ops_failed.values())} / "
         f"{sum(r.ops_unknown.values())} |",
         f"| journeys / failed | {r.journeys} / {r.journeys_failed} |",
-        f"| sessions read back / lost | {c['sessions_checked']} / {c['lost_sessions']} |",
-        f"| logouts checked / resurrected | {c['logouts_checked']} / {c['resurrected_logouts']} |",
-        f"| codes re-presented / accepted twice | {c['codes_checked']} / {c['double_redemptions']} |",
-        f"| rotated refresh tokens re-presented / accepted | {c['refresh_checked']} / "
+        f"| sessions read back / lost | {_of(c, 'sessions')} / {c['lost_sessions']} |",
+        f"| logouts checked / resurrected | {_of(c, 'logouts')} / {c['resurrected_logouts']} |",
+        f"| logouts sent but never answered (checked neither way) | "
+        f"{c.get('logouts_unacknowledged', 0)} |",
+        f"| codes re-presented / accepted twice | {_of(c, 'codes')} / {c['double_redemptions']} |",
+        f"| rotated refresh tokens re-presented / accepted | {_of(c, 'refresh')} / "
         f"{c['refresh_reuse_accepted']} |",
         "",
     ]

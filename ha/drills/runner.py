@@ -15,7 +15,7 @@ from ha import cluster as clustermod
 from ha.drills import checks, faults, journeys
 from ha.drills.history import History
 from ha.drills.observe import Watch
-from ha.drills.report import Report, build, evaluate_goals, write
+from ha.drills.report import Report, build, environment, evaluate_goals, write
 
 
 async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: float = 20.0,
@@ -41,6 +41,8 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
         r = build(kind, load, h, fault_at=fault_at, healed_at=fault_at, detected_at=None,
                   targets=[], checks=checks.Checks())
         r.skipped = str(exc)
+        r.environment = environment(c, load=load, duration=duration, approval_s=approval_s,
+                                    provider=provider)
         return r, h
     fault_at = fault.at  # after any preparation (e.g. installing iptables)
     watch = (await asyncio.to_thread(Watch, c, fault.watch, fault.targets)).start()
@@ -59,6 +61,8 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
     r = build(kind, load, h, fault_at=fault_at, healed_at=healed_at,
               detected_at=watch.detected_at, targets=fault.targets, checks=result)
     r.failovers = _switches(c) - switches_before
+    r.environment = environment(c, load=load, duration=duration, approval_s=approval_s,
+                                provider=provider)
     if r.failovers > 1:
         notes.append(f"Sentinel failed over {r.failovers} times: it took the new primary for "
                      "down under load and promoted another; writes waited for a replica "
@@ -121,11 +125,17 @@ def main(args: argparse.Namespace) -> int:
     report, history = asyncio.run(drill(c, args.kind, load=args.load, duration=args.duration,
                                         approval_s=args.approval_delay,
                                         provider=getattr(args, "provider", "bankid")))
-    paths = write(report, history, Path(args.report))
+    folder = Path(args.report)
+    if (folder / f"drill-{args.kind}.json").exists() and not args.overwrite:
+        folder = Path(args.run_dir) / "reports"
+        print(f"{args.report} has a report of this drill: writing to {folder} instead "
+              f"(--overwrite replaces it)")
+    paths = write(report, history, folder)
     print(Path(paths["markdown"]).read_text())
     print(json.dumps({k: str(v) for k, v in paths.items()}))
     if report.skipped:
-        return 0
+        print(f"skipped: {report.skipped}")
+        return 0 if args.allow_skip else 3
     goals_missed = [k for k, v in report.goals.items() if not v["met"]]
     if goals_missed:
         print("goals not met: " + ", ".join(goals_missed))

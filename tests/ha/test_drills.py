@@ -108,3 +108,28 @@ async def test_frozen_primary_is_replaced_and_rejoins_as_a_replica(
     r = (await run(cluster, "redis-primary-freeze", tmp_path))["report"]
     assert any("is now: slave" in n for n in r.notes), r.notes  # type: ignore[attr-defined]
     assert not any("WARNING" in n for n in r.notes)  # type: ignore[attr-defined]
+
+
+def test_a_drill_says_when_where_and_on_what_it_ran_and_keeps_committed_reports(
+        cluster: clustermod.Cluster, tmp_path: Path) -> None:
+    import argparse
+    import json
+
+    from ha.drills import runner
+
+    committed = tmp_path / "committed"
+    committed.mkdir()
+    (committed / "drill-haproxy-kill.json").write_text("{}")
+    args = argparse.Namespace(run_dir=str(cluster.run_dir), kind="haproxy-kill", load=1,
+                              duration=2.0, approval_delay=0.0, provider="bankid",
+                              report=str(committed), overwrite=False, allow_skip=False,
+                              strict=False)
+    # One HAProxy: the front-door drill cannot run; that is an exit code, not a pass.
+    assert runner.main(args) == 3
+    assert (committed / "drill-haproxy-kill.json").read_text() == "{}"  # kept
+    written = json.loads((cluster.run_dir / "reports" / "drill-haproxy-kill.json").read_text())
+    env = written["environment"]
+    assert env["commit"] and env["host"]["cores"] and env["server"] in ("uvicorn", "hypercorn")
+    assert env["load"]["citizens"] == 1 and written["skipped"]
+    args.allow_skip = True
+    assert runner.main(args) == 0
