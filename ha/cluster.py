@@ -531,6 +531,49 @@ def start_monitoring(c: Cluster, auth: redis_auth.RedisAuth) -> None:
                     proc=c.member("prometheus").proc(), timeout=30)
 
 
+# --- operator commands (no load, no report) ------------------------------------------
+
+def _in_haproxy(c: Cluster, node: str) -> bool:
+    """Every HAProxy of the front door sends to ``node`` again (its check passed)."""
+    for m in c.by_role("haproxy"):
+        stats = c.layout.stats if m.name == "haproxy" else c.layout.stats2
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{stats}/stats;csv",
+                                        timeout=1) as resp:
+                rows = resp.read().decode().lstrip("# ").splitlines()
+        except OSError:
+            return False
+        header = rows[0].split(",")
+        for row in rows[1:]:
+            cells = dict(zip(header, row.split(","), strict=False))
+            if cells.get("pxname") == "nodes" and cells.get("svname") == node \
+                    and not cells.get("status", "").startswith("UP"):
+                return False
+    return True
+
+
+def restart_node(c: Cluster, name: str, *, timeout: float = 30) -> Member:
+    """Restart one node without a failed login: SIGTERM (it drains: /readyz answers 503
+    until HAProxy has taken it out, then it finishes what is in flight), start it again
+    with the same command line, wait until it is ready and HAProxy sends to it again."""
+    old = c.member(name)
+    if old.role != "node":
+        return c.restart(name)
+    procs.stop(old.proc(), timeout=20)
+    new = c.restart(name)
+    _wait(lambda: _http_ok(f"http://127.0.0.1:{new.port}/readyz")[0], f"{name} /readyz",
+          timeout)
+    _wait(lambda: _in_haproxy(c, name), f"HAProxy sending to {name}", timeout)
+    return new
+
+
+def rolling_restart(c: Cluster) -> None:
+    """Every node in turn (a rolling upgrade once the new version is installed): the next
+    one only when HAProxy sends to the one before again."""
+    for m in c.by_role("node"):
+        restart_node(c, m.name)
+
+
 def down(run_dir: Path) -> int:
     c = Cluster.load(run_dir.resolve())
     if c is None:
@@ -590,6 +633,20 @@ def main(args: argparse.Namespace) -> int:
   Redis primary:         {info['primary']}   Sentinels: {', '.join(info['sentinels'])}
 
   idportal cluster status    idportal drill KIND    idportal cluster down""")
+        return 0
+    if args.action in ("restart", "rolling-restart"):
+        found = require_running(run_dir)
+        if found is None:
+            return 1
+        names = [m.name for m in found.by_role("node")] if args.action == "rolling-restart" \
+            else [args.name]
+        if not names[0] or names[0] not in {m.name for m in found.members}:
+            print(f"restart needs the name of a process: {', '.join(m.name for m in found.members)}")
+            return 2
+        for name in names:
+            t = time.monotonic()
+            restart_node(found, name)
+            print(f"{name}: restarted and serving again after {time.monotonic() - t:.1f} s")
         return 0
     if args.action == "down":
         n = down(run_dir)

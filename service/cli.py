@@ -3,7 +3,7 @@
     idportal serve [--config FILE] [--bind 127.0.0.1:8443] [--certfile F --keyfile F]
                    [--server uvicorn|hypercorn] [--drain SECONDS] [--metrics-bind HOST:PORT]
     idportal keys generate|rotate [--dir DIR]
-    idportal clients check FILE | clients secret
+    idportal clients check FILE | clients secret | clients reload
     idportal pins hash | pins seed --out FILE
     idportal representation list|add|remove   who may act for which organisation
     idportal pki                      test cards for the smart-card login
@@ -76,6 +76,8 @@ def _clients(args: argparse.Namespace) -> int:
         print(f"client secret (give to the e-service): {secret}")
         print(f'secret_sha256 = "{digest}"   (put in the clients file)')
         return 0
+    if args.action == "reload":
+        return _clients_reload(args)
     if not args.file:
         print("clients check needs FILE", file=sys.stderr)
         return 2
@@ -89,6 +91,49 @@ def _clients(args: argparse.Namespace) -> int:
         print(f"ok  {c.client_id}: {c.token_endpoint_auth_method}, min {c.min_loa.rsplit('/', 1)[-1]},"
               f" {len(c.redirect_uris)} redirect URI(s), {subjects}")
     return 0
+
+
+def _clients_reload(args: argparse.Namespace) -> int:
+    """Check the clients file the cluster's nodes read and have them take it now; wait
+    until every node shows it (their metrics listeners). A file that does not validate is
+    not touched: the nodes keep the clients they have."""
+    import time
+    import urllib.request
+
+    from ha import cluster as clustermod
+    from service.oidc import clients
+
+    c = clustermod.require_running(args.run_dir)
+    if c is None:
+        return 2
+    path = Path(args.file or load_settings(c.settings_file).clients_file)
+    try:
+        reg = clients.load(path)
+    except clients.ClientsError as exc:
+        print(f"{path} does not validate; the nodes keep the clients they have:\n{exc}",
+              file=sys.stderr)
+        return 1
+    os.utime(path)  # the nodes read a file again when its modification time changes
+    want = path.stat().st_mtime
+    nodes = clustermod.describe(c)["nodes"]
+    waiting = {n["name"]: n["metrics_url"] for n in nodes}
+    deadline = time.monotonic() + args.timeout
+    while waiting and time.monotonic() < deadline:
+        for name, url in list(waiting.items()):
+            try:
+                with urllib.request.urlopen(url, timeout=1) as resp:  # noqa: S310 - loopback
+                    text = resp.read().decode()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                if line.startswith("idportal_clients_file_mtime_seconds ") and abs(
+                        float(line.split()[1]) - want) < 0.001:
+                    print(f"{name}: runs with {len(reg.clients)} e-services from {path}")
+                    del waiting[name]
+        time.sleep(0.2)
+    for name in waiting:
+        print(f"{name}: has not taken the file after {args.timeout:.0f} s", file=sys.stderr)
+    return 1 if waiting else 0
 
 
 def _representation(args: argparse.Namespace) -> int:
@@ -257,8 +302,14 @@ def parser() -> argparse.ArgumentParser:
     k.set_defaults(func=_keys)
 
     c = sub.add_parser("clients", help="the e-services (clients file)")
-    c.add_argument("action", choices=["check", "secret"])
-    c.add_argument("file", nargs="?", help="clients TOML file (check)")
+    c.add_argument("action", choices=["check", "secret", "reload"],
+                   help="check FILE: validate; secret: a new client secret; reload: check "
+                        "the running cluster's clients file and wait until every node runs "
+                        "with it (no restart)")
+    c.add_argument("file", nargs="?", help="clients TOML file (check; reload: instead of "
+                                           "the cluster's own)")
+    c.add_argument("--run-dir", default="run/cluster", help="the cluster (reload)")
+    c.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (reload)")
     c.set_defaults(func=_clients)
 
     rp = sub.add_parser("representation",
@@ -301,7 +352,10 @@ def parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_dev)
 
     cl = sub.add_parser("cluster", help="the local HA cluster")
-    cl.add_argument("action", choices=["up", "down", "status"])
+    cl.add_argument("action", choices=["up", "down", "status", "restart", "rolling-restart"],
+                    help="restart NAME: one process (a node drains first); rolling-restart: "
+                         "every node in turn without a failed login (a rolling upgrade)")
+    cl.add_argument("name", nargs="?", default="", help="the process to restart (restart)")
     cl.add_argument("--nodes", type=int, default=3)
     cl.add_argument("--server", choices=SERVERS, default=DEFAULT_SERVER,
                     help="the nodes' HTTP server (up; see serve --server)")

@@ -93,7 +93,13 @@ def reload_clients(n: Node) -> None:
         log.error("clients_reload_failed", problems=exc.problems[:20])
     else:
         log.info("clients_reloaded", clients=len(n.registry.clients))
+        report_clients(n, mtime)
     n.clients_mtime = mtime  # a bad file is reported once, not every second
+
+
+def report_clients(n: Node, mtime: float) -> None:
+    metrics.CLIENTS_FILE.set(mtime)
+    metrics.CLIENTS.set(len(n.registry.clients))
 
 
 async def watch(n: Node) -> None:
@@ -101,6 +107,7 @@ async def watch(n: Node) -> None:
     clients file when they change."""
     structlog.contextvars.bind_contextvars(node=n.settings.node_name)
     beats = 0
+    report_clients(n, n.clients_mtime)
     while True:
         if beats % CERTIFICATES_EVERY == 0:
             report_certificates(n)

@@ -116,6 +116,12 @@ CERT_EXPIRY = Gauge(
     "When a certificate the node uses or watches stops being valid (the earliest of a "
     "bundle)", ["certificate"], registry=REGISTRY,
 )
+CLIENTS_FILE = Gauge(
+    "idportal_clients_file_mtime_seconds",
+    "The modification time of the clients file the node runs with (idportal clients reload "
+    "waits until every node shows the new one)", registry=REGISTRY,
+)
+CLIENTS = Gauge("idportal_clients", "E-services the node knows", registry=REGISTRY)
 SIGNING_KEY_CREATED = Gauge(
     "idportal_signing_key_created_timestamp_seconds",
     "When the oldest key that signs ID tokens now was made", registry=REGISTRY,

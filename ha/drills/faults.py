@@ -190,21 +190,3 @@ def inject(c: Cluster, kind: str) -> Fault:
         names = [m.name for m in c.by_role("node")]
         return Fault(kind, names, "", lambda: None, hold_s=0.0)
     raise ValueError(f"unknown drill kind {kind!r}; one of {', '.join(KINDS)}")
-
-
-def rolling_restart(c: Cluster, *, settle_s: float = 1.5) -> None:
-    """Each node in turn: SIGTERM (it drains: /readyz 503 until HAProxy takes it out, then
-    finishes what is in flight), start it again, wait until HAProxy has it back."""
-    for m in c.by_role("node"):
-        procs.stop(m.proc(), timeout=20)
-        new = c.restart(m.name)
-        deadline = time.monotonic() + 30
-        import urllib.request
-
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{new.port}/readyz", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        time.sleep(settle_s)  # rise 2 x inter 500 ms before HAProxy sends to it again

@@ -47,7 +47,7 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
     fault_at = fault.at  # after any preparation (e.g. installing iptables)
     watch = (await asyncio.to_thread(Watch, c, fault.watch, fault.targets)).start()
     if kind == "rolling-restart":
-        await asyncio.to_thread(faults.rolling_restart, c)
+        await asyncio.to_thread(clustermod.rolling_restart, c)
     else:
         await asyncio.sleep(fault.hold_s)
         await asyncio.to_thread(fault.heal)
