@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -93,4 +92,4 @@ async def test_clients_reload_takes_a_new_e_service_and_refuses_a_broken_file(
         with contextlib.suppress(OSError):
             backup.unlink()
         assert cli.main(["clients", "reload", "--run-dir", str(cluster.run_dir)]) == 0
-    assert path.read_text() == original  # noqa: ASYNC240 - a test, after the fact
+    assert path.read_text() == original
