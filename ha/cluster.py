@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import redis
 from jinja2 import Environment, FileSystemLoader
 
-from ha import frontdoor, pki, procs, prometheus, redis_auth, stack
+from ha import frontdoor, pki, procs, prometheus, redis_auth, stack, supervisor
 from service import tls
 from service.settings import DEFAULT_SERVER
 
@@ -186,8 +186,8 @@ class Cluster:
         return self.start(old.name, old.role, old.port, old.argv, env=old.env)
 
     def stop_all(self) -> None:
-        order = ["monitoring", "demo", "keepalived", "haproxy", "node", "simulator",
-                 "sentinel", "redis"]
+        order = ["supervisor", "monitoring", "demo", "keepalived", "haproxy", "node",
+                 "simulator", "sentinel", "redis"]
         for role in order:
             for m in self.by_role(role):
                 procs.stop(m.proc())
@@ -277,6 +277,8 @@ def health(c: Cluster, *, role: str = "") -> list[dict[str, Any]]:
             elif m.role == "haproxy":
                 stats = c.layout.stats if m.name == "haproxy" else c.layout.stats2
                 ok, detail = _http_ok(f"http://127.0.0.1:{stats}/stats;csv")
+            elif m.role == "supervisor":
+                ok, detail = True, "watching"
             elif m.role == "keepalived":
                 net = c.front_door_net()
                 i = int(m.name.rsplit("-", 1)[1])
@@ -291,6 +293,10 @@ def health(c: Cluster, *, role: str = "") -> list[dict[str, Any]]:
             elif m.role == "monitoring":
                 path = "/-/ready" if m.name == "prometheus" else "/health"
                 ok, detail = _http_ok(f"http://127.0.0.1:{m.port}{path}")
+        said = supervisor.status(c.run_dir, m.name)
+        if said:
+            detail = f"{detail}; {said}"
+            ok = ok and not said.startswith("CRASH LOOP")
         out.append({"name": m.name, "role": m.role, "pid": m.pid, "port": m.port,
                     "alive": alive, "healthy": ok, "detail": detail})
     return out
@@ -382,10 +388,11 @@ def _wait(cond: Any, what: str, timeout: float) -> None:
 
 
 def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFAULT_SERVER,
-       monitoring: bool = False) -> Cluster:
+       monitoring: bool = False, supervise: bool = True) -> Cluster:
     """Start everything (or find it already running) and wait until it is healthy. The
     nodes run under ``server`` (``idportal serve --server``); with ``monitoring``,
-    Prometheus and the Redis exporters too (``ha/prometheus.py``)."""
+    Prometheus and the Redis exporters too (``ha/prometheus.py``); with ``supervise``
+    (the default), a supervisor that starts again whatever dies (``ha/supervisor.py``)."""
     run_dir = run_dir.resolve()
     existing = Cluster.load(run_dir)
     if existing is not None and any(m.proc().alive() for m in existing.members):
@@ -478,6 +485,8 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
             procs.wait_port(demo.port, proc=demo.proc())
         _wait(lambda: c.primary_port() == p0 and all(
             p["healthy"] for p in health(c, role="sentinel")), "Sentinel", 15)
+        if supervise:
+            start_supervisor(c)
         return c
     except BaseException:
         c.stop_all()
@@ -486,6 +495,12 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
         with contextlib.suppress(OSError):
             c.state_file.unlink()
         raise
+
+
+def start_supervisor(c: Cluster) -> Member:
+    """The supervisor: every process that dies is started again, with backoff."""
+    return c.start("supervisor", "supervisor", 0,
+                   [procs.python(), "-m", "ha.supervisor", str(c.run_dir)])
 
 
 def start_keepalived(c: Cluster, net: frontdoor.Net) -> None:
@@ -556,15 +571,19 @@ def restart_node(c: Cluster, name: str, *, timeout: float = 30) -> Member:
     """Restart one node without a failed login: SIGTERM (it drains: /readyz answers 503
     until HAProxy has taken it out, then it finishes what is in flight), start it again
     with the same command line, wait until it is ready and HAProxy sends to it again."""
-    old = c.member(name)
-    if old.role != "node":
-        return c.restart(name)
-    procs.stop(old.proc(), timeout=20)
-    new = c.restart(name)
-    _wait(lambda: _http_ok(f"http://127.0.0.1:{new.port}/readyz")[0], f"{name} /readyz",
-          timeout)
-    _wait(lambda: _in_haproxy(c, name), f"HAProxy sending to {name}", timeout)
-    return new
+    supervisor.hold(c.run_dir, [name], timeout + 30)  # stopped on purpose: not a crash
+    try:
+        old = c.member(name)
+        if old.role != "node":
+            return c.restart(name)
+        procs.stop(old.proc(), timeout=20)
+        new = c.restart(name)
+        _wait(lambda: _http_ok(f"http://127.0.0.1:{new.port}/readyz")[0], f"{name} /readyz",
+              timeout)
+        _wait(lambda: _in_haproxy(c, name), f"HAProxy sending to {name}", timeout)
+        return new
+    finally:
+        supervisor.release(c.run_dir, [name])
 
 
 def rolling_restart(c: Cluster) -> None:

@@ -79,7 +79,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     run_dir = tmp_path_factory.mktemp("cluster")
     started = None
     try:
-        started = clustermod.up(run_dir, clustermod.Layout.free(3, demos=True), monitoring=True)
+        # Supervision is tried by tests/ha/test_supervision.py; the other tests kill and
+        # restart processes themselves.
+        started = clustermod.up(run_dir, clustermod.Layout.free(3, demos=True), monitoring=True,
+                                supervise=False)
         yield started
     finally:
         members = list(clustermod.Cluster.load(run_dir).members) if clustermod.Cluster.load(

@@ -43,6 +43,8 @@ class Report:
     failovers: int = 0  # primary switches the Sentinels made during the drill
     # When, on what, with what: date, commit, server, host, the settings that matter.
     environment: dict[str, Any] = field(default_factory=dict)
+    # From the fault until every process of the cluster was healthy again.
+    redundancy_s: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -200,6 +202,8 @@ def markdown(r: Report) -> str:
         f"| detection (fault → {detected}) | "
         f"{'n/a' if r.detection_s is None else f'{r.detection_s:.2f} s'} |",
         f"| recovery (fault → last failed or slow operation) | {r.recovery_s:.2f} s |",
+        f"| full redundancy back (fault → every process healthy) | "
+        f"{'n/a' if r.redundancy_s is None else f'{r.redundancy_s:.2f} s'} |",
         f"| longest write during the fault | {r.write_pause_s:.2f} s |",
         f"| p99 latency from fault to recovery / before the fault | {r.p99_fault_ms:.0f} ms / "
         f"{r.p99_normal_ms:.0f} ms |",

@@ -12,6 +12,7 @@ from pathlib import Path
 import redis
 
 from ha import cluster as clustermod
+from ha import supervisor
 from ha.drills import checks, faults, journeys
 from ha.drills.history import History
 from ha.drills.observe import Watch
@@ -25,6 +26,19 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
         raise ValueError(f"unknown drill {kind!r}; one of {', '.join(faults.KINDS)}")
     info = clustermod.describe(c)
     target = journeys.target_from_status(info)
+    # The drill stops processes on purpose and heals them itself: the supervisor waits.
+    held = [m.name for m in c.members]
+    supervisor.hold(c.run_dir, held, warmup + duration + 120)
+    try:
+        return await _drill(c, kind, info, target, load=load, duration=duration,
+                            warmup=warmup, approval_s=approval_s, provider=provider)
+    finally:
+        supervisor.release(c.run_dir, held)
+
+
+async def _drill(c: clustermod.Cluster, kind: str, info: dict[str, object],
+                 target: journeys.Target, *, load: int, duration: float, warmup: float,
+                 approval_s: float, provider: str) -> tuple[Report, History]:
     h = History()
     stop = asyncio.Event()
     load_task = asyncio.create_task(journeys.run_load(target, h, citizens=load, stop=stop,
@@ -56,11 +70,12 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
     stop.set()
     await load_task
     watch.stop()
-    await asyncio.to_thread(settle, c, fault.targets, notes)
+    whole_at = await asyncio.to_thread(settle, c, fault.targets, notes)
     result = await checks.run(target, h.artifacts)
     r = build(kind, load, h, fault_at=fault_at, healed_at=healed_at,
               detected_at=watch.detected_at, targets=fault.targets, checks=result)
     r.failovers = _switches(c) - switches_before
+    r.redundancy_s = round(whole_at - fault_at, 2) if whole_at else None
     r.environment = environment(c, load=load, duration=duration, approval_s=approval_s,
                                 provider=provider)
     if r.failovers > 1:
@@ -84,11 +99,15 @@ def _switches(c: clustermod.Cluster) -> int:
     return max(counts, default=0)
 
 
-def settle(c: clustermod.Cluster, targets: list[str], notes: list[str], timeout: float = 20) -> None:
-    """Wait until the cluster is whole again; an old primary must be a replica now."""
+def settle(c: clustermod.Cluster, targets: list[str], notes: list[str],
+           timeout: float = 20) -> float | None:
+    """Wait until the cluster is whole again; an old primary must be a replica now.
+    When every process was healthy again (monotonic), None if not within ``timeout``."""
     deadline = time.monotonic() + timeout
+    whole_at: float | None = None
     while time.monotonic() < deadline:
         if all(p["healthy"] for p in clustermod.health(c)):
+            whole_at = time.monotonic()
             break
         time.sleep(0.25)
     else:
@@ -105,6 +124,7 @@ def settle(c: clustermod.Cluster, targets: list[str], notes: list[str], timeout:
         notes.append(f"{name} (old primary or killed replica) is now: {role}")
         if role != "slave":
             notes.append(f"WARNING: {name} did not rejoin as a replica")
+    return whole_at
 
 
 def _role(c: clustermod.Cluster, port: int) -> str:
