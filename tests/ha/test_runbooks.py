@@ -19,9 +19,8 @@ pytestmark = pytest.mark.ha
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
 SHAPE = ("## Symptoms", "## Look", "## Do", "## Verify", "## Roll back")
 # Pages of another shape: the index, the support desk's table (rewritten with the
-# support tooling, #17), the drill and capacity procedures, the edge's five cases.
-OTHER_SHAPE = {"README.md", "support-desk.md", "failover-drills.md", "capacity-planning.md",
-               "edge.md"}
+# support tooling, #17), the drill and capacity procedures.
+OTHER_SHAPE = {"README.md", "support-desk.md", "failover-drills.md", "capacity-planning.md"}
 RUNNABLE = re.compile(r"^ *```sh runnable\n(.*?)^ *```", re.S | re.M)
 PAGES = sorted(p.name for p in RUNBOOKS.glob("*.md"))
 

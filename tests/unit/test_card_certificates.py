@@ -15,7 +15,9 @@ from ha import pki
 from service.login import smartcard
 from service.providers import card_certificates as cards
 
-NOW = dt.datetime.now(dt.UTC)
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +36,14 @@ def anchors(kit: pki.CardKit) -> tuple[x509.Certificate, ...]:
 
 
 def test_a_citizens_card_names_the_person_and_its_evidence(kit: pki.CardKit) -> None:
-    holder = cards.read(header(kit.cards["citizen"]), "0", anchors(kit), NOW)
+    holder = cards.read(header(kit.cards["citizen"]), "0", anchors(kit), now())
     assert holder.person.digits == "198112189876"
     assert (holder.given_name, holder.family_name, holder.employee_id) == ("Anna", "Andersson", "")
     assert holder.evidence.startswith("card:idportal test card CA:")
 
 
 def test_a_staff_card_also_names_the_employee_id(kit: pki.CardKit) -> None:
-    holder = cards.read(header(kit.cards["staff"]), "0", anchors(kit), NOW)
+    holder = cards.read(header(kit.cards["staff"]), "0", anchors(kit), now())
     assert holder.person.digits == "196111091077" and holder.employee_id == "EMP-004711"
 
 
@@ -52,7 +54,7 @@ def test_a_staff_card_also_names_the_employee_id(kit: pki.CardKit) -> None:
 def test_the_listeners_verdict_refuses_with_the_reason_the_page_explains(
         kit: pki.CardKit, code: str, reason: str) -> None:
     with pytest.raises(cards.CardRefused) as refused:
-        cards.read(header(kit.cards["citizen"]), code, anchors(kit), NOW)
+        cards.read(header(kit.cards["citizen"]), code, anchors(kit), now())
     assert refused.value.reason == reason and reason in cards.REASONS
 
 
@@ -60,18 +62,18 @@ def test_a_card_of_another_ca_is_refused_even_when_the_listener_said_yes(
         kit: pki.CardKit) -> None:
     # A listener misconfigured to skip verification: the node's own check still holds.
     with pytest.raises(cards.CardRefused) as refused:
-        cards.read(header(kit.cards["untrusted"]), "0", anchors(kit), NOW)
+        cards.read(header(kit.cards["untrusted"]), "0", anchors(kit), now())
     assert refused.value.reason == "untrusted"
 
 
 def test_an_expired_card_is_refused_by_the_nodes_own_check(kit: pki.CardKit) -> None:
     with pytest.raises(cards.CardRefused, match="expired"):
-        cards.read(header(kit.cards["expired"]), "0", anchors(kit), NOW)
+        cards.read(header(kit.cards["expired"]), "0", anchors(kit), now())
 
 
 def test_a_card_without_a_personal_number_is_refused(kit: pki.CardKit) -> None:
     with pytest.raises(cards.CardRefused) as refused:
-        cards.read(header(kit.cards["no-number"]), "0", anchors(kit), NOW)
+        cards.read(header(kit.cards["no-number"]), "0", anchors(kit), now())
     assert refused.value.reason == "no_personal_number"
 
 
@@ -80,13 +82,13 @@ def test_a_card_without_a_personal_number_is_refused(kit: pki.CardKit) -> None:
                                                      "unreadable"), ("A" * 20_000, "unreadable")])
 def test_a_header_that_is_no_certificate_is_refused(value: str, reason: str) -> None:
     with pytest.raises(cards.CardRefused) as refused:
-        cards.read(value, "0", (), NOW)
+        cards.read(value, "0", (), now())
     assert refused.value.reason == reason
 
 
 def test_a_sealed_card_proof_opens_only_for_its_login_and_while_fresh(
         kit: pki.CardKit, tmp_path: Path) -> None:
-    holder = cards.read(header(kit.cards["staff"]), "0", anchors(kit), NOW)
+    holder = cards.read(header(kit.cards["staff"]), "0", anchors(kit), now())
     key, other_key = b"k" * 32, b"o" * 32
     sealed = smartcard.seal(holder, "tx-aaaaaaaaaaaaaaaa", key, now=1000)
     proof = smartcard.unseal(sealed, "tx-aaaaaaaaaaaaaaaa", key, now=1030, max_age=60)
