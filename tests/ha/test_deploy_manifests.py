@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -65,3 +66,96 @@ def test_redis_and_sentinel_require_authentication_from_a_secret() -> None:
     assert "masterauth $(cat /etc/redis-auth/replication.secret)" in data["init.sh"]
     assert "requirepass $(cat /etc/redis-auth/sentinels.secret)" in data["sentinel.sh"]
     assert "sentinel auth-user idportal sentinel" in data["sentinel.sh"]
+
+
+# --- rules of our own ----------------------------------------------------------------
+
+# Secrets an operator creates (ha/deploy/README.md): they hold secrets, never in the repo.
+OPERATOR_SECRETS = {"idportal-signing-keys", "idportal-bankid-rp", "idportal-pin-register",
+                    "idportal-redis-auth", "idportal-tls"}
+
+
+def workloads() -> list[dict[str, Any]]:
+    return [d for _, _, d in DOCS if d["kind"] in ("Deployment", "StatefulSet")]  # type: ignore[misc]
+
+
+def pod_spec(w: dict[str, Any]) -> dict[str, Any]:
+    return dict(w["spec"]["template"]["spec"])
+
+
+def defined(kind: str) -> set[str]:
+    return {d["metadata"]["name"] for _, _, d in DOCS if d["kind"] == kind}  # type: ignore[index]
+
+
+def test_every_configmap_and_secret_a_pod_mounts_exists_or_is_the_operators() -> None:
+    for w in workloads():
+        for v in pod_spec(w).get("volumes", []):
+            if "configMap" in v:
+                assert v["configMap"]["name"] in defined("ConfigMap"), v
+            if "secret" in v:
+                name = v["secret"]["secretName"]
+                assert name in defined("Secret") | OPERATOR_SECRETS, v
+    assert "idportal-clients" in defined("Secret")
+    readme = (DEPLOY / "README.md").read_text()
+    assert all(f"`{s}`" in readme for s in OPERATOR_SECRETS)
+
+
+def test_a_non_root_pod_can_read_the_secrets_it_mounts() -> None:
+    for w in workloads():
+        spec = pod_spec(w)
+        secrets = [v["secret"] for v in spec.get("volumes", []) if "secret" in v]
+        if not secrets:
+            continue
+        ctx = spec.get("securityContext", {})
+        assert ctx.get("runAsNonRoot") and ctx.get("runAsUser", 0) != 0, w["metadata"]
+        assert ctx.get("fsGroup"), f"{w['metadata']['name']}: secrets owned by root, no fsGroup"
+        for s in secrets:
+            assert s.get("defaultMode", 0o644) & 0o040, f"{s['secretName']} not group-readable"
+            assert not s.get("defaultMode", 0o644) & 0o007, f"{s['secretName']} world-readable"
+
+
+def test_the_autoscaler_owns_the_replica_count_and_a_rollout_cannot_stall() -> None:
+    scaled = {d["spec"]["scaleTargetRef"]["name"] for _, _, d in DOCS  # type: ignore[index]
+              if d["kind"] == "HorizontalPodAutoscaler"}
+    for w in workloads():
+        if w["kind"] != "Deployment":
+            continue
+        name = w["metadata"]["name"]
+        if name in scaled:
+            assert "replicas" not in w["spec"], f"{name}: replicas beside the HPA"
+        required = pod_spec(w).get("affinity", {}).get("podAntiAffinity", {}).get(
+            "requiredDuringSchedulingIgnoredDuringExecution")
+        unavailable = w["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"]
+        assert not required or unavailable >= 1, f"{name}: a surge pod may find no host"
+
+
+def test_every_workload_has_a_budget_that_allows_a_drain_and_a_network_policy() -> None:
+    budgets = [d for _, _, d in DOCS if d["kind"] == "PodDisruptionBudget"]
+    policies = [d for _, _, d in DOCS if d["kind"] == "NetworkPolicy"]
+    hpa_min = {d["spec"]["scaleTargetRef"]["name"]: d["spec"]["minReplicas"]  # type: ignore[index]
+               for _, _, d in DOCS if d["kind"] == "HorizontalPodAutoscaler"}
+    for w in workloads():
+        app = w["spec"]["selector"]["matchLabels"]["app"]
+        count = w["spec"].get("replicas") or hpa_min[w["metadata"]["name"]]
+        pdb = next(b for b in budgets if b["spec"]["selector"]["matchLabels"] == {"app": app})
+        allowed = pdb["spec"].get("maxUnavailable") or count - pdb["spec"]["minAvailable"]
+        assert allowed >= 1, f"{app}: the budget blocks every drain"
+        assert any(p["spec"]["podSelector"]["matchLabels"] == {"app": app} for p in policies), app
+
+
+def test_every_container_is_pinned_sized_and_probed() -> None:
+    for w in workloads():
+        for c in pod_spec(w)["containers"]:
+            image = c["image"]
+            assert ":" in image and not image.endswith(":latest"), image
+            assert c["resources"]["requests"] and c["resources"]["limits"]["memory"], c["name"]
+            assert "readinessProbe" in c, c["name"]
+
+
+def test_redis_and_sentinel_announce_stable_host_names() -> None:
+    config = next(d for _, _, d in DOCS if d["kind"] == "ConfigMap"
+                  and d["metadata"]["name"] == "redis-config")  # type: ignore[index]
+    data = config["data"]  # type: ignore[index]
+    assert 'replica-announce-ip $(hostname).redis' in data["init.sh"]
+    assert "sentinel announce-hostnames yes" in data["sentinel.sh"]
+    assert "sentinel announce-ip $(hostname).redis-sentinel" in data["sentinel.sh"]
