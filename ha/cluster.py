@@ -40,6 +40,9 @@ from service.settings import DEFAULT_SERVER
 SERVICE = "idportal"
 TEMPLATES = Path(__file__).parent / "templates"
 DRAIN_S = 1.5  # > HAProxy's fall 2 x inter 500 ms: a stopping node is out before it stops
+# HAProxy's `timeout server`: above the store's retry budget (6 s), the longest a frozen
+# node can hold a citizen's request (the node-freeze drill's goal).
+SERVER_TIMEOUT_S = 8
 
 
 @dataclass
@@ -358,6 +361,7 @@ def render_haproxy(c: Cluster, certificate: Path, front: FrontDoor | None = None
         (c.run_dir / page).write_text((TEMPLATES / page).read_text())
     text = env.get_template("haproxy.cfg.j2").render(
         run_dir=c.run_dir, https_port=c.layout.https, instance=name,
+        server_timeout_s=SERVER_TIMEOUT_S,
         stats_port=c.layout.stats if instance == 1 else c.layout.stats2,
         namespace=net.ns(instance) if net else "",
         in_namespace=f" namespace {net.ns(instance)}" if net else "",

@@ -19,6 +19,7 @@ KINDS = ("redis-primary-kill", "redis-primary-freeze", "replica-kill", "sentinel
          "haproxy-reload", "rolling-restart", "primary-partition", "haproxy-kill",
          "front-door-freeze")
 FREEZE_S = 4.0  # longer than Sentinel's down-after (1 s) + failover (~1.3 s)
+NODE_FREEZE_S = 10.0  # longer than HAProxy's timeout server (8 s): the bound is seen
 
 
 class Skipped(Exception):
@@ -166,7 +167,7 @@ def inject(c: Cluster, kind: str) -> Fault:
         pid = c.member(name).pid
         procs.signal_pid(pid, signal.SIGSTOP)
         return Fault(kind, [name], "haproxy",
-                     _thaw(pid), hold_s=FREEZE_S)
+                     _thaw(pid), hold_s=NODE_FREEZE_S)
     if kind == "haproxy-reload":
         # Master-worker mode: SIGUSR2 makes the master load the config again and start
         # new workers; the old ones finish their connections.

@@ -133,3 +133,13 @@ def test_a_drill_says_when_where_and_on_what_it_ran_and_keeps_committed_reports(
     assert env["load"]["citizens"] == 1 and written["skipped"]
     args.allow_skip = True
     assert runner.main(args) == 0
+
+
+async def test_a_frozen_node_holds_no_citizen_longer_than_the_stated_bound(
+        cluster: clustermod.Cluster, tmp_path: Path) -> None:
+    report, history = await drill(cluster, "node-freeze", load=4, duration=16, warmup=2)
+    write(report, history, tmp_path)
+    assert report.checks["lost_sessions"] == 0
+    assert report.detection_s is not None and report.detection_s < 2.0
+    # Frozen 10 s; HAProxy's timeout server (8 s) lets no request wait longer.
+    assert 0 < report.max_fault_ms <= 9000, report.max_fault_ms
