@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -182,6 +183,14 @@ class LogoutCitizen(Citizen):
             self.follow(journeys.logout(tokens["id_token"]))
 
 
+def _mark(variable: str) -> None:
+    """Write the file the environment names, once (the capacity planner waits for it)."""
+    path = os.environ.get(variable)
+    if path and not os.path.exists(path):
+        with open(path, "w") as f:
+            f.write(str(time.time()))
+
+
 class Shape(LoadTestShape):
     """Bounded load shapes, chosen by IDPORTAL_SHAPE; every one ends by itself.
 
@@ -195,10 +204,16 @@ class Shape(LoadTestShape):
         users = int(os.environ.get("IDPORTAL_USERS", "10"))
         duration = float(os.environ.get("IDPORTAL_DURATION", "60"))
         steps = max(1, int(os.environ.get("IDPORTAL_STEPS", "5")))
+        # A warm-up before the measured DURATION (idportal capacity): the users spawn
+        # during it, and marker files tell the planner when measuring starts and ends.
+        warmup = float(os.environ.get("IDPORTAL_WARMUP", "0"))
         t = self.get_run_time()  # type: ignore[no-untyped-call]
-        if t >= duration:
+        if t >= warmup + duration:
+            _mark("IDPORTAL_MARK_END")
             return None
-        rate = max(1.0, users / 5)
+        if warmup and t >= warmup:
+            _mark("IDPORTAL_MARK_START")
+        rate = max(1.0, users / (warmup or 5))
         if shape == "ramp":
             return max(1, round(users * t / duration)), rate
         if shape == "spike":

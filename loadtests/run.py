@@ -34,8 +34,10 @@ class RunResult:
 
 def run(info: dict[str, Any], scenario: str, *, out: Path, users: int, duration: float,
         shape: str = "constant", approval_delay: str = "0", processes: int = 1,
-        slo_file: str = "", think_time: str = "", extra_env: dict[str, str] | None = None
-        ) -> RunResult:
+        slo_file: str = "", think_time: str = "", extra_env: dict[str, str] | None = None,
+        reset_stats: bool = False) -> RunResult:
+    """One headless Locust run; ``reset_stats``: the statistics start once every user
+    has been spawned (a warm-up left out)."""
     out.mkdir(parents=True, exist_ok=True)
     status = out / "cluster.json"
     status.write_text(json.dumps(info))
@@ -52,6 +54,8 @@ def run(info: dict[str, Any], scenario: str, *, out: Path, users: int, duration:
             "--stop-timeout", "30"]
     if processes > 1:
         argv += ["--processes", str(processes)]
+    if reset_stats:
+        argv += ["--reset-stats"]
     argv += SCENARIOS[scenario]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False,
                           cwd=REPO, timeout=duration + 180)

@@ -424,6 +424,8 @@ def parser() -> argparse.ArgumentParser:
     cp.add_argument("--peak-factor", type=float, default=3.0,
                     help="busiest minute against the peak hour's average")
     cp.add_argument("--growth", type=float, default=1.2, help="next year's peak against this year's")
+    cp.add_argument("--cores-per-node", type=int, default=2,
+                    help="cores of each production node (planning is per core)")
     cp.add_argument("--out", default="loadtests/results/capacity")
     cp.add_argument("--run-dir", default="run/cluster")
     cp.set_defaults(func=_capacity)

@@ -43,3 +43,24 @@ def test_pin_scenario_with_mistakes_and_lockouts_completes(cluster: Any, tmp_pat
     journeys = {e.name: e for e in read_stats(result.stats_csv) if e.kind == JOURNEY}
     assert journeys["pin_login"].requests > 0 and journeys["pin_login"].failures == 0
     assert journeys["pin_lockout"].requests > 0 and journeys["pin_lockout"].failures == 0
+
+
+def test_capacity_measures_each_step_without_its_warm_up_and_plans_per_core(
+        cluster: Any, tmp_path: Path) -> None:
+    import json
+
+    from service import cli
+
+    out = tmp_path / "capacity"
+    assert cli.main(["capacity", "--run-dir", str(cluster.run_dir), "--scenario", "bankid",
+                     "--steps", "2,4", "--step-duration", "5", "--out", str(out)]) == 0
+    data = json.loads((out / "capacity.json").read_text())
+    for step in data["steps"]:
+        # CPU and throughput over the measured window only (users spawn before it).
+        assert 4.0 <= step["window_s"] <= 8.0, step["window_s"]
+        assert sum(step["node_cores"].values()) > 0 and step["journeys_per_s"] > 0
+    plan = data["plan"]
+    assert plan["per_core_journeys_per_s"] > 0 and plan["nodes_needed"] >= 3
+    assert data["environment"]["server"] in ("uvicorn", "hypercorn")
+    assert "per node core" in (out / "capacity.md").read_text()
+    assert (out / "capacity.png").stat().st_size > 10_000

@@ -33,16 +33,22 @@ def test_too_few_journeys_per_second_is_a_breach() -> None:
     assert out == ["throughput 1.0 journeys/s < 2"]
 
 
-def test_capacity_knee_is_the_best_step_within_slo_and_plan_keeps_a_spare() -> None:
-    from loadtests.capacity import Step, plan, saturated
+def test_capacity_knee_is_where_throughput_stops_rising_or_an_slo_breaks() -> None:
+    from loadtests.capacity import Step, knee, plan, saturated
 
     def step(users: int, jps: float, p95: float, ok: bool = True) -> Step:
         return Step(users, jps, jps * 8, p95, p95, 0.0, {"node-1": 0.5}, 0.05, 40.0,
                     [] if ok else ["p95"])
 
     steps = [step(2, 10, 50), step(4, 20, 60), step(8, 30, 90), step(16, 32, 300, ok=False)]
-    p = plan(steps, nodes=3, population=600_000, share=0.03, factor=3, growth=1.2)
+    p = plan(steps, nodes=3, population=600_000, share=0.03, factor=3, growth=1.2,
+             cores_per_node=2)
     assert p.knee_journeys_per_s == 30 and p.peak_journeys_per_s == 18.0
-    assert p.nodes_needed == 4  # ceil(18 / (10 per node × 0.6)) = 3, + 1 spare
+    # 30 journeys/s on 0.5 node cores: 60 per core; ceil(18 / (60 × 2 × 0.6)) + 1 spare = 2,
+    # at least 3.
+    assert p.per_core_journeys_per_s == 60 and p.nodes_needed == 3
+    # Throughput that stops rising (under 5 % more) ends the climb before any SLO breaks.
+    flat = [step(2, 10, 50), step(4, 20, 60), step(8, 20.5, 90), step(16, 40, 100)]
+    assert knee(flat).users == 4
     assert saturated([step(8, 30, 90), step(12, 31, 150), step(16, 31.5, 200)])
     assert not saturated([step(2, 10, 50), step(4, 20, 60), step(8, 30, 90)])
