@@ -121,6 +121,7 @@ class Cluster:
     issuer: str = ""
     ca_file: str = ""
     settings_file: str = ""
+    progress: bool = False  # print a line per process started (cluster up)
 
     def front_door_net(self) -> frontdoor.Net | None:
         """The namespaces of ``--front-door ha`` (None: one HAProxy on 127.0.0.1)."""
@@ -179,7 +180,13 @@ class Cluster:
         m = Member(name, role, port, p.pid, argv, str(log), env or {})
         self.members = [x for x in self.members if x.name != name] + [m]
         self.save()
+        self.announce(m)
         return m
+
+    def announce(self, m: Member) -> None:
+        if self.progress:
+            print(f"  started {m.name:<20} pid {m.pid:>7}" + (f"  port {m.port}" if m.port
+                                                               else ""), flush=True)
 
     def restart(self, name: str) -> Member:
         """Start a stopped member again with its recorded command line."""
@@ -391,7 +398,7 @@ def _wait(cond: Any, what: str, timeout: float) -> None:
     raise procs.ProcError(f"{what} not ready after {timeout} s")
 
 
-def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFAULT_SERVER,
+def up(run_dir: Path, layout: Layout, *, quiet: bool = True, server: str = DEFAULT_SERVER,
        monitoring: bool = False, supervise: bool = True) -> Cluster:
     """Start everything (or find it already running) and wait until it is healthy. The
     nodes run under ``server`` (``idportal serve --server``); with ``monitoring``,
@@ -404,6 +411,7 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
     redis_bin = procs.require_binary("redis-server", "redis-server")
     haproxy_bin = procs.require_binary("haproxy", "haproxy")
     c = Cluster(run_dir, layout)
+    c.progress = not quiet
     try:
         m = stack.prepare(run_dir)
         auth = redis_auth.create(c.auth.folder)
@@ -432,6 +440,7 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
             c.members.append(Member(sim.name, "simulator", port, sim.pid,
                                     [str(a) for a in (sim.popen.args if sim.popen else [])],  # type: ignore[union-attr]
                                     str(sim.log)))
+            c.announce(c.members[-1])
         c.save()
         # The nodes verify Freja's results with the certificate the simulator writes.
         procs.wait_port(layout.freja, proc=c.member("freja-simulator").proc())
@@ -481,6 +490,7 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = False, server: str = DEFA
             c.members.append(Member(d.name, "demo", port, d.pid,
                                     [str(a) for a in (d.popen.args if d.popen else [])],  # type: ignore[union-attr]
                                     str(d.log)))
+            c.announce(c.members[-1])
         c.save()
         if monitoring:
             start_monitoring(c, auth)
@@ -630,7 +640,9 @@ def main(args: argparse.Namespace) -> int:
         try:
             layout = Layout.fixed(args.nodes)
             layout.front_door = getattr(args, "front_door", "single")
-            c = up(run_dir, layout, server=args.server,
+            if not args.json:
+                print("starting the cluster (a line per process; health checks follow)")
+            c = up(run_dir, layout, server=args.server, quiet=args.json,
                    monitoring=getattr(args, "monitoring", False))
         except (procs.ProcError, frontdoor.Unavailable) as exc:
             print(f"cluster up failed (everything started was stopped again): {exc}")

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,10 @@ class RunResult:
 def run(info: dict[str, Any], scenario: str, *, out: Path, users: int, duration: float,
         shape: str = "constant", approval_delay: str = "0", processes: int = 1,
         slo_file: str = "", think_time: str = "", extra_env: dict[str, str] | None = None,
-        reset_stats: bool = False) -> RunResult:
+        reset_stats: bool = False, live: bool = False) -> RunResult:
     """One headless Locust run; ``reset_stats``: the statistics start once every user
-    has been spawned (a warm-up left out)."""
+    has been spawned (a warm-up left out); ``live``: Locust's own statistics table on
+    the terminal every few seconds while it runs (``idportal load``)."""
     out.mkdir(parents=True, exist_ok=True)
     status = out / "cluster.json"
     status.write_text(json.dumps(info))
@@ -50,18 +52,40 @@ def run(info: dict[str, Any], scenario: str, *, out: Path, users: int, duration:
         env["IDPORTAL_SLO_FILE"] = str(Path(slo_file).resolve())
     argv = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
             "--host", info["issuer"], "--csv", str(out / "locust"), "--html",
-            str(out / "report.html"), "--only-summary", "--loglevel", "WARNING",
-            "--stop-timeout", "30"]
+            str(out / "report.html"), "--loglevel", "WARNING", "--stop-timeout", "30"]
+    if not live:
+        argv += ["--only-summary"]
     if processes > 1:
         argv += ["--processes", str(processes)]
     if reset_stats:
         argv += ["--reset-stats"]
     argv += SCENARIOS[scenario]
+    if live:
+        return _run_live(argv, env, out, duration)
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False,
                           cwd=REPO, timeout=duration + 180)
     output = done.stdout + done.stderr
     (out / "locust.log").write_text(output)
     return RunResult(done.returncode, out / "locust_stats.csv", out / "report.html", output)
+
+
+def _run_live(argv: list[str], env: dict[str, str], out: Path, duration: float) -> RunResult:
+    """Locust with its output on the terminal as it comes, and kept for the summary."""
+    lines: list[str] = []
+    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, cwd=REPO) as proc:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + duration + 180
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            lines.append(line)
+            if time.monotonic() > deadline:
+                proc.kill()
+                break
+        code = proc.wait()
+    output = "".join(lines)
+    (out / "locust.log").write_text(output)
+    return RunResult(code, out / "locust_stats.csv", out / "report.html", output)
 
 
 def read_stats(path: Path) -> list[Entry]:
@@ -93,7 +117,8 @@ def main(args: argparse.Namespace) -> int:
     processes = args.processes or max(1, len(os.sched_getaffinity(0)) // 2)
     result = run(info, args.scenario, out=Path(args.out), users=args.users,
                  duration=args.duration, shape=args.shape, approval_delay=args.approval_delay,
-                 processes=processes, slo_file=args.slo, think_time=args.think_time)
+                 processes=processes, slo_file=args.slo, think_time=args.think_time,
+                 live=True)
     for line in result.output.splitlines():
         if line.startswith(("SLO", "SLOs")):
             print(line)

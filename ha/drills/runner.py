@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -19,9 +20,25 @@ from ha.drills.observe import Watch
 from ha.drills.report import Report, build, environment, evaluate_goals, write
 
 
+async def progress(h: History, stop: asyncio.Event, every_s: float = 3.0) -> None:
+    """A line every few seconds while a drill runs: what the citizens got."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_s)
+        done = [o for o in h.ops if o.end]
+        recent = sorted(o.latency for o in done if o.end > time.monotonic() - every_s)
+        p99 = recent[int(0.99 * (len(recent) - 1))] * 1000 if recent else 0.0
+        print(f"  {time.monotonic() - h.t0:5.1f} s: {len(done):6} requests "
+              f"({sum(o.outcome == 'fail' for o in done)} failed, "
+              f"{sum(o.outcome == 'unknown' for o in done)} unknown), "
+              f"{sum(1 for j in h.journeys if j.end and j.outcome == 'ok')} journeys done, "
+              f"p99 of the last {every_s:.0f} s {p99:.0f} ms", flush=True)
+
+
 async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: float = 20.0,
                 warmup: float = 3.0, approval_s: float = 0.0,
-                provider: str = "bankid") -> tuple[Report, History]:
+                provider: str = "bankid", show_progress: bool = False
+                ) -> tuple[Report, History]:
     if kind not in faults.KINDS:
         raise ValueError(f"unknown drill {kind!r}; one of {', '.join(faults.KINDS)}")
     info = clustermod.describe(c)
@@ -31,18 +48,21 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
     supervisor.hold(c.run_dir, held, warmup + duration + 120)
     try:
         return await _drill(c, kind, info, target, load=load, duration=duration,
-                            warmup=warmup, approval_s=approval_s, provider=provider)
+                            warmup=warmup, approval_s=approval_s, provider=provider,
+                            show_progress=show_progress)
     finally:
         supervisor.release(c.run_dir, held)
 
 
 async def _drill(c: clustermod.Cluster, kind: str, info: dict[str, object],
                  target: journeys.Target, *, load: int, duration: float, warmup: float,
-                 approval_s: float, provider: str) -> tuple[Report, History]:
+                 approval_s: float, provider: str, show_progress: bool
+                 ) -> tuple[Report, History]:
     h = History()
     stop = asyncio.Event()
     load_task = asyncio.create_task(journeys.run_load(target, h, citizens=load, stop=stop,
                                                       approval_s=approval_s, provider=provider))
+    shown = asyncio.create_task(progress(h, stop)) if show_progress else None
     await asyncio.sleep(warmup)
     fault_at = time.monotonic()
     notes: list[str] = []
@@ -52,6 +72,8 @@ async def _drill(c: clustermod.Cluster, kind: str, info: dict[str, object],
     except faults.Skipped as exc:
         stop.set()
         await load_task
+        if shown is not None:
+            await shown
         r = build(kind, load, h, fault_at=fault_at, healed_at=fault_at, detected_at=None,
                   targets=[], checks=checks.Checks())
         r.skipped = str(exc)
@@ -69,6 +91,8 @@ async def _drill(c: clustermod.Cluster, kind: str, info: dict[str, object],
     await asyncio.sleep(max(2.0, duration - (healed_at - h.t0)))
     stop.set()
     await load_task
+    if shown is not None:
+        await shown
     watch.stop()
     whole_at = await asyncio.to_thread(settle, c, fault.targets, notes)
     result = await checks.run(target, h.artifacts)
@@ -142,9 +166,11 @@ def main(args: argparse.Namespace) -> int:
     c = clustermod.require_running(args.run_dir)
     if c is None:
         return 2
+    print(f"drill {args.kind}: {args.load} citizens for {args.duration:.0f} s", flush=True)
     report, history = asyncio.run(drill(c, args.kind, load=args.load, duration=args.duration,
                                         approval_s=args.approval_delay,
-                                        provider=getattr(args, "provider", "bankid")))
+                                        provider=getattr(args, "provider", "bankid"),
+                                        show_progress=True))
     folder = Path(args.report)
     if (folder / f"drill-{args.kind}.json").exists() and not args.overwrite:
         folder = Path(args.run_dir) / "reports"

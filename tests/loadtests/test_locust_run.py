@@ -64,3 +64,14 @@ def test_capacity_measures_each_step_without_its_warm_up_and_plans_per_core(
     assert data["environment"]["server"] in ("uvicorn", "hypercorn")
     assert "per node core" in (out / "capacity.md").read_text()
     assert (out / "capacity.png").stat().st_size > 10_000
+
+
+def test_idportal_load_shows_locusts_own_statistics_while_it_runs(
+        cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from service import cli
+
+    assert cli.main(["load", "bankid", "--users", "2", "--duration", "8", "--run-dir",
+                     str(cluster.run_dir), "--out", str(tmp_path), "--processes", "1"]) == 0
+    out = capsys.readouterr().out
+    # Locust prints its statistics table every few seconds, then the summary.
+    assert out.count("Aggregated") >= 2, out[-3000:]

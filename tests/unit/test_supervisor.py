@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from ha import procs, supervisor
 from ha.cluster import Cluster, Layout
 
@@ -68,3 +70,16 @@ def test_a_killed_process_is_started_again_unless_held(tmp_path: Path) -> None:
         latest = Cluster.load(tmp_path)
         for m in latest.members if latest else []:
             procs.stop(m.proc())
+
+
+def test_cluster_up_says_each_process_it_starts(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    c = Cluster(tmp_path, Layout())
+    c.progress = True
+    (tmp_path / "logs").mkdir()
+    m = c.start("sleeper", "demo", 0, [sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        out = capsys.readouterr().out
+        assert "started sleeper" in out and str(m.pid) in out
+    finally:
+        procs.stop(m.proc())
