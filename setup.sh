@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything idportal needs on a fresh Debian machine: redis-server, haproxy,
-# iptables, prometheus (and promtool), prometheus-redis-exporter and socat (apt, when
-# missing), a virtualenv in .venv with the project,
+# iptables, prometheus (and promtool), prometheus-redis-exporter, socat, keepalived,
+# buildah, podman, mmdebstrap, runc and catatonit (apt, when missing), a virtualenv in .venv with the project,
 # its operator tools (extra "ops") and its dev tools (extra "dev").
 # Idempotent: a second run only checks.
 set -euo pipefail
@@ -18,6 +18,14 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-redis-exporter >/dev/null 2>&1 || need+=(prometheus-redis-exporter)
 # socat: the runbooks read HAProxy's stick tables through its admin socket.
 command -v socat >/dev/null 2>&1 || need+=(socat)
+# keepalived: the front door of two (cluster up --front-door ha, its tests).
+command -v keepalived >/dev/null 2>&1 || [ -x /usr/sbin/keepalived ] || need+=(keepalived)
+# The node's image: buildah builds it on a root file system mmdebstrap makes; podman runs
+# it with runc and catatonit (--init).
+for tool in buildah podman mmdebstrap catatonit; do
+  command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
+done
+command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || need+=(runc)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need[*]} with apt"

@@ -8,6 +8,7 @@
     idportal representation list|add|remove   who may act for which organisation
     idportal pki                      test cards for the smart-card login
     idportal dashboard                the Grafana dashboard, generated from ha/dashboard.py
+    idportal image build              the node's image (Containerfile; buildah, podman)
     idportal dev                      one node + Redis + BankID simulator (see README)
     idportal cluster up|down|status   the local HA cluster (ha/)
     idportal drill KIND               a failover drill under load, with a report
@@ -170,6 +171,19 @@ def _representation(args: argparse.Namespace) -> int:
     return 0
 
 
+def _image(args: argparse.Namespace) -> int:
+    from ha import image
+
+    try:
+        tag = image.build(Path(args.work_dir))
+    except image.ImageError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"built {tag} (also :dev); run it with: podman run {' '.join(image.RUN_FLAGS)} "
+          f"--network host -v <settings folder>:/etc/idportal:ro {tag}")
+    return 0
+
+
 def _dashboard(args: argparse.Namespace) -> int:
     from ha import dashboard
 
@@ -323,6 +337,12 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--role", default="signatory",
                     choices=["signatory", "employee", "agent"])
     rp.set_defaults(func=_representation)
+
+    im = sub.add_parser("image", help="build the node's image from the Containerfile: buildah "
+                                      "on a Debian root made by mmdebstrap, no registry")
+    im.add_argument("action", choices=["build"])
+    im.add_argument("--work-dir", default="run/image")
+    im.set_defaults(func=_image)
 
     db = sub.add_parser("dashboard", help="write the Grafana dashboard (login SLOs, the "
                                           "store, failovers) as JSON to import into Grafana")

@@ -328,7 +328,10 @@ def _rebase(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
 def _env_tree(environ: Mapping[str, str]) -> dict[str, Any]:
     tree: dict[str, Any] = {}
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+        # IDPORTAL_CONFIG names the file; IDPORTAL_COMMIT is the build's (an image sets it,
+        # idportal_build_info shows it): neither is a setting.
+        if not name.startswith(ENV_PREFIX) or name in (ENV_PREFIX + "CONFIG",
+                                                       ENV_PREFIX + "COMMIT"):
             continue
         parts = name[len(ENV_PREFIX):].lower().split("__")
         node = tree

@@ -178,3 +178,10 @@ def test_every_settings_problem_comes_with_its_path() -> None:
                  "pin.max_failures_per_ip:", "lifetimes.session_idle: must not exceed",
                  "metrics_bind:", "redis.sentinels:", "log_format:"):
         assert path in text, text
+
+
+def test_the_builds_commit_in_the_environment_is_no_setting() -> None:
+    from service.settings import load_settings
+
+    settings = load_settings(environ={"IDPORTAL_COMMIT": "abc123", "IDPORTAL_NODE_NAME": "n"})
+    assert settings.node_name == "n"

@@ -1,0 +1,172 @@
+"""The records kept in the session store, as plain frozen dataclasses with JSON forms.
+
+Pure data: no I/O. The store modules decide where and how long each one lives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+# Short names in the stored JSON: every SSO session must fit in 1 KB of Redis memory.
+_SHORT = {"personal_number": "p", "given_name": "g", "family_name": "f", "method": "m",
+          "acr": "a", "auth_time": "t", "birthdate": "b", "coordination_number": "c",
+          "sid": "s", "identity": "i", "created": "cr", "absolute_expiry": "ax",
+          "clients": "cl", "grants": "gr", "client_id": "ci", "redirect_uri": "ru",
+          "code_challenge": "cc", "scope": "sc", "nonce": "n", "grant_id": "gi",
+          "claims": "cm", "expires_at": "ea", "state": "st", "prompt": "pr", "max_age": "ma",
+          "acr_values": "av", "login_hint": "lh", "ui_locales": "ul", "response_mode": "rm",
+          "user_message": "um", "authn_provider": "ap", "sign": "sg",
+          "user_signature": "us", "org": "o", "contexts": "cx", "employee_id": "e",
+          "evidence": "ev"}
+_LONG = {v: k for k, v in _SHORT.items()}
+
+
+def _compact(value: Any) -> Any:
+    if isinstance(value, _Json):
+        out = {}
+        for f in dataclasses.fields(value):  # type: ignore[arg-type]
+            v = getattr(value, f.name)
+            if f.default is not dataclasses.MISSING and v == f.default:
+                continue  # defaults are not stored
+            if f.default_factory is not dataclasses.MISSING and v == f.default_factory():
+                continue
+            out[_SHORT.get(f.name, f.name)] = _compact(v)
+        return out
+    if isinstance(value, tuple | list):
+        return [_compact(v) for v in value]
+    return value
+
+
+class _Json:
+    def to_json(self) -> str:
+        return json.dumps(_compact(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Self:
+        data = json.loads(text)
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        data = {_LONG.get(k, k): v for k, v in data.items()}
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            if f.name not in data:
+                continue
+            value = data[f.name]
+            if f.name == "identity" and isinstance(value, dict):
+                value = Identity.from_dict(value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            kwargs[f.name] = value
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity(_Json):
+    """Who proved who they are, how, and when."""
+
+    personal_number: str
+    given_name: str
+    family_name: str
+    method: str  # one of loa.METHODS
+    acr: str
+    auth_time: int
+    birthdate: str = ""
+    coordination_number: bool = False
+    # A staff card's employee id (smart card only).
+    employee_id: str = ""
+    # What the method saw (``login.methods.Proof``): the BankID or Freja order, the
+    # card's issuer, serial and fingerprint; for the audit trail and the support desk.
+    evidence: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class AuthRequest(_Json):
+    """A validated authorization request (OIDC Core §3.1.2.1)."""
+
+    client_id: str
+    redirect_uri: str
+    scope: tuple[str, ...]
+    code_challenge: str
+    state: str = ""
+    nonce: str = ""
+    prompt: tuple[str, ...] = ()
+    max_age: int | None = None
+    acr_values: tuple[str, ...] = ()
+    login_hint: str = ""
+    ui_locales: tuple[str, ...] = ()
+    claims: dict[str, Any] = field(default_factory=dict)
+    response_mode: str = "query"
+    # Only for /authorize's SSO decision; never carried into the login transaction.
+    id_token_hint: str = ""
+    # oidc.se extensions: the e-service's message (``extensions.UserMessage.to_dict``)
+    # and the way in it asked for.
+    user_message: dict[str, Any] = field(default_factory=dict)
+    authn_provider: str = ""
+    # oidc.se Signature Extension: what the citizen is asked to sign
+    # (``sign_request.SignRequest.to_dict``).
+    sign: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CodeGrant(_Json):
+    """What an authorization code stands for, until it is redeemed."""
+
+    client_id: str
+    redirect_uri: str
+    code_challenge: str
+    scope: tuple[str, ...]
+    nonce: str
+    sid: str
+    grant_id: str
+    identity: Identity
+    acr: str
+    claims: dict[str, Any] = field(default_factory=dict)
+    # The citizen's signature when the login was a signing (only in this code's ID token).
+    user_signature: str = ""
+    # The organisation the citizen acts for here ({"number", "name"}); empty: themself.
+    org: dict[str, str] = field(default_factory=dict)
+
+    def grant(self, expires_at: int) -> Grant:
+        """The grant this code names, once redeemed: its family lives until ``expires_at``."""
+        return Grant(grant_id=self.grant_id, client_id=self.client_id, scope=self.scope,
+                     sid=self.sid, identity=self.identity, acr=self.acr, expires_at=expires_at,
+                     claims=self.claims, org=self.org)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant(_Json):
+    """An issued grant: what the refresh-token family and its access tokens stand for."""
+
+    grant_id: str
+    client_id: str
+    scope: tuple[str, ...]
+    sid: str
+    identity: Identity
+    acr: str
+    expires_at: int
+    claims: dict[str, Any] = field(default_factory=dict)
+    org: dict[str, str] = field(default_factory=dict)  # see CodeGrant.org
+
+
+@dataclass(frozen=True, slots=True)
+class Session(_Json):
+    """An SSO session. ``sid`` is public (logout tokens); the cookie value is secret."""
+
+    sid: str
+    identity: Identity
+    created: int
+    absolute_expiry: int
+    clients: tuple[str, ...] = ()
+    grants: tuple[str, ...] = ()
+    # The context chosen per e-service with organisation context: client id → "self" or
+    # an organisation number.
+    contexts: dict[str, str] = field(default_factory=dict)

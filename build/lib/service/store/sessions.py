@@ -1,0 +1,131 @@
+"""SSO sessions: one hash per session, named by the digest of the cookie value.
+
+Fields: ``d`` the session (JSON), ``abs`` absolute expiry (epoch s), ``rp:<client_id>``
+for each e-service that got a code in it (back-channel logout), ``g:<grant_id>`` for
+each grant issued in it (revoked at logout), ``ctx:<client_id>`` the context chosen at
+an e-service with organisation context ("self" or an organisation number). The idle
+timeout slides on every use; the absolute one never moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio.client import Pipeline
+
+from service.crypto import digest, new_id
+from service.records import Identity, Session
+from service.store import keys, scripts
+from service.store.client import StoreClient
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """A logout: the session that ended (None: there was none) and the key of its queued
+    back-channel deliveries ('' when there was nothing to queue)."""
+
+    session: Session | None
+    delivery: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NewSession:
+    """A session about to be written: its key and hash fields, and how long it lives
+    until used again."""
+
+    key: str
+    fields: dict[str, str]
+    ttl: int
+
+
+class Sessions:
+    def __init__(self, client: StoreClient, *, idle: int, absolute: int) -> None:
+        self.client = client
+        self.idle = idle
+        self.absolute = absolute
+
+    def new(self, identity: Identity, *, now: int, carry: Session | None = None) -> Session:
+        """A new session (not yet written), with the e-services and grants of ``carry``."""
+        return Session(sid=new_id(16), identity=identity, created=now,
+                       absolute_expiry=now + self.absolute,
+                       clients=carry.clients if carry else (),
+                       grants=carry.grants if carry else (),
+                       contexts=dict(carry.contexts) if carry else {})
+
+    def fields(self, cookie: str, session: Session, *, client_id: str = "",
+               grant_id: str = "", context: str = "") -> NewSession:
+        """What writing ``session`` behind ``cookie`` takes, for a step of the store's
+        that writes it with other things (finishing a login). ``client_id`` and
+        ``grant_id``: the e-service that gets the session's first code, and its grant."""
+        core = Session(sid=session.sid, identity=session.identity, created=session.created,
+                       absolute_expiry=session.absolute_expiry)
+        fields: dict[str, str] = {"d": core.to_json(), "abs": str(session.absolute_expiry)}
+        fields.update({f"rp:{c}": "1" for c in session.clients})
+        fields.update({f"g:{g}": "" for g in session.grants})
+        fields.update({f"ctx:{c}": v for c, v in session.contexts.items()})
+        if client_id:
+            fields.update({f"rp:{client_id}": "1", f"g:{grant_id}": client_id})
+        if client_id and context:
+            fields[f"ctx:{client_id}"] = context
+        return NewSession(keys.session(digest(cookie)), fields, min(self.idle, self.absolute))
+
+    async def get(self, cookie: str, *, now: int) -> Session | None:
+        """The live session for this cookie, sliding its idle timeout; None if gone."""
+        if not _plausible(cookie):
+            return None
+        raw = await self.client.run(
+            "session_get",
+            lambda r: r.eval(scripts.TOUCH_SESSION, 1, keys.session(digest(cookie)),
+                             now, self.idle))
+        return _parse(raw) if raw else None
+
+    def add_client(self, pipe: Pipeline, cookie: str, client_id: str, grant_id: str,
+                   context: str = "") -> None:
+        """Record (inside a confirmed batch) that an e-service got a grant in this session.
+
+        Should the session have expired a moment before, HSET would make a new key with
+        no TTL; EXPIRE NX gives such an orphan one (a live session keeps its own)."""
+        key = keys.session(digest(cookie))
+        mapping: dict[Any, Any] = {f"rp:{client_id}": "1", f"g:{grant_id}": client_id}
+        if context:
+            mapping[f"ctx:{client_id}"] = context
+        pipe.hset(key, mapping=mapping)
+        pipe.expire(key, self.idle, nx=True)
+
+    async def end(self, cookie: str, *, notify_until: int = 0, now: int = 0) -> Ended:
+        """Log out: delete the session (confirmed on a replica) and say what it was.
+
+        With ``notify_until`` the same step revokes its grants and queues the
+        back-channel logout of its e-services, to be delivered until then."""
+        if not _plausible(cookie):
+            return Ended(None)
+        cd = digest(cookie)
+        delivery = keys.logout_delivery(cd)
+        raw = await self.client.confirmed_eval(
+            "session_end", scripts.END_SESSION,
+            [keys.session(cd), delivery, keys.logout_delivery_queue()],
+            # The record outlives its deadline by as long again: the pollers see it
+            # expire and count it given up, rather than lose it silently.
+            [1 if notify_until else 0, now, notify_until, max(2 * (notify_until - now), 1),
+             keys.grant("")])
+        session = _parse(raw) if raw else None
+        queued = bool(notify_until and session is not None and session.clients)
+        return Ended(session, delivery if queued else "")
+
+
+def _parse(raw: list[Any]) -> Session | None:
+    fields = dict(zip(raw[::2], raw[1::2], strict=True))
+    if "d" not in fields:
+        return None
+    base = Session.from_json(fields["d"])
+    clients = tuple(sorted(k[3:] for k in fields if k.startswith("rp:")))
+    grants = tuple(sorted(k[2:] for k in fields if k.startswith("g:")))
+    contexts = {k[4:]: v for k, v in fields.items() if k.startswith("ctx:")}
+    return Session(sid=base.sid, identity=base.identity, created=base.created,
+                   absolute_expiry=base.absolute_expiry, clients=clients, grants=grants,
+                   contexts=contexts)
+
+
+def _plausible(opaque: str) -> bool:
+    return 32 <= len(opaque) <= 64 and all(c.isalnum() or c in "-_" for c in opaque)

@@ -1,0 +1,68 @@
+"""The one ASGI middleware every request passes through.
+
+It applies rules that live elsewhere: the request id and the request's log line and
+metrics (``service.observability``; an incoming id only from a trusted proxy), the body
+limit, the security headers and the rule that no redirect of ours leads to plain http
+(``service.web.headers``). One layer with one ``send`` wrapper instead of three: each
+layer costs every request (BENCHMARKS.md). Pure ASGI (not ``BaseHTTPMiddleware``, which
+would break contextvars).
+"""
+
+from __future__ import annotations
+
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.observability import begin_request, end_request
+from service.web import proxies
+from service.web.headers import (
+    add_headers,
+    body_too_large,
+    no_plain_redirect,
+    own_plain_origin,
+    refuse_too_large,
+    security_headers,
+)
+
+
+class Edge:
+    def __init__(self, app: ASGIApp, *, node: str, hsts: bool, body_limit: int,
+                 trusted_proxies: tuple[str, ...] = (), issuer: str = "") -> None:
+        self.app = app
+        self.node = node
+        self.extra = security_headers(hsts=hsts)
+        self.body_limit = body_limit
+        self.proxies = proxies.trusted(trusted_proxies)
+        self.own_http = own_plain_origin(issuer)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        peer = scope.get("client")
+        request_id = begin_request(scope, self.node, trust_incoming=bool(
+            peer and self.proxies.trusts(peer[0])))
+        started = time.perf_counter()
+        status = 500
+        id_header = (b"x-request-id", request_id.encode())
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                if 300 <= status < 400 and self.own_http:
+                    no_plain_redirect(headers, self.own_http)
+                headers.append(id_header)
+                add_headers(headers, self.extra)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            if body_too_large(scope, self.body_limit):
+                await refuse_too_large(send_wrapper, request_id)
+            else:
+                await self.app(scope, receive, send_wrapper)
+        finally:
+            end_request(scope, status, time.perf_counter() - started)

@@ -1,0 +1,238 @@
+"""Swedish and English texts for the pages (the BankID messages live with BankID)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+LOCALES = ("sv", "en")
+
+CATALOGUE: dict[str, dict[str, str]] = {
+    "sv": {
+        "product": "Stadens e-legitimering",
+        "choose_title": "Logga in",
+        "choose_lead": "Logga in till {client} med",
+        "method_bankid": "BankID",
+        "method_bankid_other": "Mobilt BankID på annan enhet",
+        "method_bankid_same": "BankID på den här enheten",
+        "method_pin": "Personnummer och PIN-kod",
+        "method_freja_other": "Freja eID på annan enhet",
+        "method_freja_same": "Freja eID på den här enheten",
+        "freja_title": "Logga in med Freja eID",
+        "freja_qr_title": "QR-kod för Freja eID",
+        "freja_qr_help": "Öppna Freja eID-appen och skanna QR-koden.",
+        "freja_open_on_this_device": "Öppna Freja eID på den här enheten",
+        "freja_STARTED": "Starta Freja eID-appen.",
+        "freja_DELIVERED_TO_MOBILE": "Bekräfta inloggningen i Freja eID-appen.",
+        "freja_APPROVED": "Klart. Du skickas vidare.",
+        "freja_REJECTED": "Inloggningen godkändes inte. Om du har Freja eID med lägre"
+                          " registreringsnivå än tjänsten kräver, uppgradera den i appen"
+                          " eller välj ett annat sätt att logga in.",
+        "freja_CANCELED": "Inloggningen avbröts i Freja eID-appen.",
+        "freja_RP_CANCELED": "Inloggningen avbröts.",
+        "freja_EXPIRED": "Tiden gick ut. Försök igen.",
+        "freja_error": "Freja eID kunde inte nås just nu. Försök igen om en liten stund, eller"
+                       " välj ett annat sätt att logga in.",
+        "method_smartcard": "E-legitimation på kort",
+        "smartcard_title": "Logga in med kort",
+        "smartcard_step_insert": "Sätt i ditt kort (medborgarkort eller tjänstekort) i kortläsaren.",
+        "smartcard_step_choose": "Välj Fortsätt. Webbläsaren frågar vilket certifikat du vill"
+                                 " använda och ber om kortets PIN-kod.",
+        "smartcard_continue": "Fortsätt med kortet",
+        "card_error_title": "Kortet kunde inte användas",
+        "card_no_card": "Inget kort eller certifikat visades upp.",
+        "card_no_card_next": "Kontrollera att kortet sitter i läsaren och att kortläsarens"
+                             " program är igång, och försök igen. Välj certifikatet för"
+                             " legitimering när webbläsaren frågar.",
+        "card_expired": "Certifikatet på kortet har gått ut eller gäller inte ännu.",
+        "card_expired_next": "Beställ ett nytt kort från den som utfärdade det (för"
+                             " tjänstekort: din chef eller IT-avdelningen). Logga in med BankID"
+                             " så länge.",
+        "card_revoked": "Kortet är spärrat.",
+        "card_revoked_next": "Ett spärrat kort kan inte användas igen. Kontakta den som"
+                             " utfärdade kortet; logga in med BankID så länge.",
+        "card_untrusted": "Kortet kommer från en utfärdare som inloggningen inte litar på.",
+        "card_untrusted_next": "Bara e-legitimationer på kort från godkända utfärdare kan"
+                               " användas. Logga in med BankID, eller kontakta supporten.",
+        "card_unreadable": "Certifikatet på kortet kunde inte läsas.",
+        "card_unreadable_next": "Ta ut kortet, sätt i det igen och försök en gång till.",
+        "card_no_personal_number": "Certifikatet på kortet innehåller inget personnummer.",
+        "card_no_personal_number_next": "Välj certifikatet för legitimering (inte det för"
+                                        " underskrift), eller logga in med BankID.",
+        "card_revocation_unknown": "Det går inte att kontrollera kortets spärrstatus just nu.",
+        "card_revocation_unknown_next": "Försök igen om en stund, eller logga in med BankID.",
+        "err_card_proof": "Kortinloggningen gick ut innan den var klar. Gå tillbaka och"
+                          " försök igen.",
+        "step_up_lead": "{client} kräver en starkare inloggning. Fortsätt med BankID.",
+        "context_title": "Vem företräder du?",
+        "context_lead": "{client} låter dig, {person}, göra ärenden för dig själv eller för"
+                        " ett företag du företräder.",
+        "context_self": "Mig själv",
+        "sign_in_app": "{client} ber dig skriva under. Texten visas i BankID-appen när BankID"
+                       " har kontrollerat att det är du.",
+        "bankid_title": "Logga in med BankID",
+        "qr_title": "QR-kod för BankID",
+        "qr_help": "Öppna BankID-appen och skanna QR-koden.",
+        "open_on_this_device": "Öppna BankID på den här enheten",
+        "check_again": "Kontrollera igen",
+        "new_qr": "Ny QR-kod",
+        "cancel": "Avbryt",
+        "pin_title": "Logga in med PIN-kod",
+        "personal_number": "Personnummer (ÅÅÅÅMMDD-NNNN)",
+        "pin": "PIN-kod",
+        "log_in": "Logga in",
+        "pin_failed": "Fel personnummer eller PIN-kod. Efter flera felaktiga försök spärras"
+                      " PIN-inloggningen en stund; BankID fungerar alltid.",
+        "pin_locked": "PIN-inloggningen är spärrad efter för många felaktiga försök och"
+                      " öppnas igen om {minutes} minuter. Logga in med BankID i stället, eller"
+                      " ring stadens kundtjänst och uppge referensen {ref}.",
+        "invalid_personal_number": "Personnumret är inte giltigt: {detail}.",
+        "other_method": "Välj ett annat sätt att logga in",
+        "error_title": "Något gick fel",
+        "support_ref": "Ange referensen {ref} om du kontaktar supporten.",
+        "err_unknown_client": "Tjänsten som skickade dig hit är okänd för inloggningen.",
+        "err_bad_request": "Inloggningsförfrågan från tjänsten är felaktig: {detail}",
+        "err_tx_expired": "Inloggningen har gått ut eller är redan avslutad. Gå tillbaka till"
+                          " tjänsten och börja om.",
+        "err_csrf": "Formuläret kunde inte kontrolleras. Ladda om sidan och försök igen.",
+        "err_wrong_person": "Tjänsten bad om inloggning för en annan person än den som"
+                            " legitimerade sig. Gå tillbaka till tjänsten och börja om.",
+        "err_store": "Inloggningen är tillfälligt otillgänglig. Inget av det du gjort har"
+                     " gått förlorat. Försök igen om en liten stund.",
+        "err_bankid": "BankID kunde inte nås just nu. Försök igen om en liten stund.",
+        "err_freja": "Freja eID kunde inte nås just nu. Försök igen om en liten stund, eller"
+                     " välj ett annat sätt att logga in.",
+        "err_not_found": "Sidan finns inte.",
+        "err_too_large": "Förfrågan är för stor.",
+        "err_method": "Metoden är inte tillåten för den här adressen.",
+        "err_internal": "Ett oväntat fel inträffade.",
+        "logged_out_title": "Du är utloggad",
+        "logged_out_lead": "Du är nu utloggad från stadens e-tjänster.",
+        "logout_confirm_title": "Logga ut?",
+        "logout_confirm_lead": "Vill du logga ut från alla stadens e-tjänster?",
+        "logout": "Logga ut",
+        "switch_language": "In English",
+    },
+    "en": {
+        "product": "City e-ID login",
+        "choose_title": "Log in",
+        "choose_lead": "Log in to {client} with",
+        "method_bankid": "BankID",
+        "method_bankid_other": "Mobile BankID on another device",
+        "method_bankid_same": "BankID on this device",
+        "method_pin": "Personal identity number and PIN",
+        "method_freja_other": "Freja eID on another device",
+        "method_freja_same": "Freja eID on this device",
+        "freja_title": "Log in with Freja eID",
+        "freja_qr_title": "QR code for Freja eID",
+        "freja_qr_help": "Open the Freja eID app and scan the QR code.",
+        "freja_open_on_this_device": "Open Freja eID on this device",
+        "freja_STARTED": "Start the Freja eID app.",
+        "freja_DELIVERED_TO_MOBILE": "Confirm the login in the Freja eID app.",
+        "freja_APPROVED": "Done. Taking you on.",
+        "freja_REJECTED": "The login was not approved. If your Freja eID has a lower"
+                          " registration level than the service needs, upgrade it in the app"
+                          " or choose another way to log in.",
+        "freja_CANCELED": "The login was cancelled in the Freja eID app.",
+        "freja_RP_CANCELED": "The login was cancelled.",
+        "freja_EXPIRED": "The time ran out. Please try again.",
+        "freja_error": "Freja eID cannot be reached right now. Please try again in a moment, or"
+                       " choose another way to log in.",
+        "method_smartcard": "E-ID on a card",
+        "smartcard_title": "Log in with a card",
+        "smartcard_step_insert": "Insert your card (citizen card or employee card) in the card"
+                                 " reader.",
+        "smartcard_step_choose": "Choose Continue. Your browser asks which certificate to use"
+                                 " and for the card's PIN.",
+        "smartcard_continue": "Continue with the card",
+        "card_error_title": "The card could not be used",
+        "card_no_card": "No card or certificate was presented.",
+        "card_no_card_next": "Check that the card is in the reader and that the card reader"
+                             " software is running, then try again. Choose the certificate for"
+                             " identification when your browser asks.",
+        "card_expired": "The certificate on the card has expired or is not valid yet.",
+        "card_expired_next": "Order a new card from its issuer (for an employee card: your"
+                             " manager or the IT department). Log in with BankID meanwhile.",
+        "card_revoked": "The card has been revoked.",
+        "card_revoked_next": "A revoked card cannot be used again. Contact the card's issuer;"
+                             " log in with BankID meanwhile.",
+        "card_untrusted": "The card comes from an issuer this login does not trust.",
+        "card_untrusted_next": "Only e-ID cards from approved issuers can be used. Log in with"
+                               " BankID, or contact support.",
+        "card_unreadable": "The certificate on the card could not be read.",
+        "card_unreadable_next": "Take the card out, insert it again and try once more.",
+        "card_no_personal_number": "The certificate on the card holds no personal identity"
+                                   " number.",
+        "card_no_personal_number_next": "Choose the certificate for identification (not the one"
+                                        " for signing), or log in with BankID.",
+        "card_revocation_unknown": "The card's revocation status cannot be checked right now.",
+        "card_revocation_unknown_next": "Try again in a while, or log in with BankID.",
+        "err_card_proof": "The card login expired before it was finished. Go back and try"
+                          " again.",
+        "step_up_lead": "{client} needs a stronger login. Continue with BankID.",
+        "context_title": "Who are you acting for?",
+        "context_lead": "{client} lets you, {person}, act for yourself or for a company you"
+                        " represent.",
+        "context_self": "Myself",
+        "sign_in_app": "{client} asks you to sign. The BankID app shows the text once BankID"
+                       " has checked that it is you.",
+        "bankid_title": "Log in with BankID",
+        "qr_title": "QR code for BankID",
+        "qr_help": "Open the BankID app and scan the QR code.",
+        "open_on_this_device": "Open BankID on this device",
+        "check_again": "Check again",
+        "new_qr": "New QR code",
+        "cancel": "Cancel",
+        "pin_title": "Log in with PIN",
+        "personal_number": "Personal identity number (YYYYMMDD-NNNN)",
+        "pin": "PIN",
+        "log_in": "Log in",
+        "pin_failed": "Wrong personal identity number or PIN. After several wrong attempts"
+                      " PIN login is locked for a while; BankID always works.",
+        "pin_locked": "PIN login is locked after too many wrong attempts and opens again in"
+                      " {minutes} minutes. Log in with BankID instead, or call the city's"
+                      " support desk and give the reference {ref}.",
+        "invalid_personal_number": "The personal identity number is not valid: {detail}.",
+        "other_method": "Choose another way to log in",
+        "error_title": "Something went wrong",
+        "support_ref": "Quote the reference {ref} if you contact support.",
+        "err_unknown_client": "The service that sent you here is not known to the login.",
+        "err_bad_request": "The login request from the service is not valid: {detail}",
+        "err_tx_expired": "This login has expired or is already finished. Go back to the"
+                          " service and start again.",
+        "err_csrf": "The form could not be verified. Reload the page and try again.",
+        "err_wrong_person": "The service asked for a login by another person than the one"
+                            " who identified. Go back to the service and start again.",
+        "err_store": "Login is temporarily unavailable. Nothing you did has been lost."
+                     " Please try again in a moment.",
+        "err_bankid": "BankID cannot be reached right now. Please try again in a moment.",
+        "err_freja": "Freja eID cannot be reached right now. Please try again in a moment, or"
+                     " choose another way to log in.",
+        "err_not_found": "The page does not exist.",
+        "err_too_large": "The request is too large.",
+        "err_method": "The method is not allowed for this address.",
+        "err_internal": "An unexpected error occurred.",
+        "logged_out_title": "You are logged out",
+        "logged_out_lead": "You are now logged out of the city's e-services.",
+        "logout_confirm_title": "Log out?",
+        "logout_confirm_lead": "Do you want to log out of all the city's e-services?",
+        "logout": "Log out",
+        "switch_language": "På svenska",
+    },
+}
+
+
+def pick_locale(preferred: Iterable[str], accept_language: str, default: str) -> str:
+    """``ui_locales`` first, then Accept-Language, then the default."""
+    for tag in preferred:
+        if tag in LOCALES:
+            return tag
+    for part in accept_language.split(",")[:10]:
+        tag = part.split(";")[0].strip().split("-")[0].lower()
+        if tag in LOCALES:
+            return tag
+    return default
+
+
+def text(locale: str, key: str, **params: str) -> str:
+    template = CATALOGUE.get(locale, CATALOGUE["sv"]).get(key) or CATALOGUE["en"].get(key, key)
+    return template.format(**params) if params else template
