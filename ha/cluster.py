@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import redis
 from jinja2 import Environment, FileSystemLoader
 
-from ha import frontdoor, pki, procs, prometheus, redis_auth, stack, supervisor
+from ha import frontdoor, pki, postgres, procs, prometheus, redis_auth, stack, supervisor
 from service import tls
 from service.settings import DEFAULT_SERVER
 
@@ -56,6 +56,7 @@ class Layout:
     freja_phone: int = 8448  # and its phone and control API
     stats2: int = 8405  # the second HAProxy's stats (--front-door ha)
     front_door: str = "single"  # "ha": two HAProxy + keepalived (ha/frontdoor.py)
+    postgres: int = 5433  # the audit trail's PostgreSQL (the machine's own is on 5432)
     prometheus: int = 9090  # with --monitoring
     exporters: tuple[int, ...] = (9121, 9122, 9123)  # one Redis exporter per Redis
     redis: tuple[int, ...] = (6380, 6381, 6382)
@@ -72,14 +73,14 @@ class Layout:
 
     @classmethod
     def free(cls, n_nodes: int, *, demos: bool = False) -> Layout:
-        p = procs.free_ports(18 + 2 * n_nodes)
+        p = procs.free_ports(19 + 2 * n_nodes)
         return cls(https=p[0], stats=p[1], bankid=p[2], phone=p[3], redis=tuple(p[4:7]),
                    sentinels=tuple(p[7:10]), nodes=tuple(p[10:10 + n_nodes]),
                    metrics=tuple(p[10 + n_nodes:10 + 2 * n_nodes]), card=p[10 + 2 * n_nodes],
                    freja=p[11 + 2 * n_nodes], freja_phone=p[12 + 2 * n_nodes],
                    prometheus=p[13 + 2 * n_nodes],
                    exporters=tuple(p[14 + 2 * n_nodes:17 + 2 * n_nodes]),
-                   stats2=p[17 + 2 * n_nodes],
+                   stats2=p[17 + 2 * n_nodes], postgres=p[18 + 2 * n_nodes],
                    demos={} if not demos else dict(zip(("mina-sidor", "bygglov"),
                                                        procs.free_ports(2), strict=True)))
 
@@ -197,7 +198,7 @@ class Cluster:
 
     def stop_all(self) -> None:
         order = ["supervisor", "monitoring", "demo", "keepalived", "haproxy", "node",
-                 "simulator", "sentinel", "redis"]
+                 "simulator", "postgres", "sentinel", "redis"]
         for role in order:
             for m in self.by_role(role):
                 procs.stop(m.proc())
@@ -287,6 +288,8 @@ def health(c: Cluster, *, role: str = "") -> list[dict[str, Any]]:
             elif m.role == "haproxy":
                 stats = c.layout.stats if m.name == "haproxy" else c.layout.stats2
                 ok, detail = _http_ok(f"http://127.0.0.1:{stats}/stats;csv")
+            elif m.role == "postgres":
+                ok, detail = _tcp_ok(m.port)
             elif m.role == "supervisor":
                 ok, detail = True, "watching"
             elif m.role == "keepalived":
@@ -310,6 +313,16 @@ def health(c: Cluster, *, role: str = "") -> list[dict[str, Any]]:
         out.append({"name": m.name, "role": m.role, "pid": m.pid, "port": m.port,
                     "alive": alive, "healthy": ok, "detail": detail})
     return out
+
+
+def _tcp_ok(port: int) -> tuple[bool, str]:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True, "accepting connections"
+    except OSError as exc:
+        return False, type(exc).__name__
 
 
 def _metrics_url(c: Cluster, m: Member) -> str:
@@ -336,6 +349,7 @@ def describe(c: Cluster) -> dict[str, Any]:
         "front_door": _front_door(c),
         "cards_dir": str(c.run_dir / "pki" / "cards"),
         "sentinels": [f"127.0.0.1:{p}" for p in c.layout.sentinels],
+        "audit_dsn": postgres.dsn(c.layout.postgres) if c.by_role("postgres") else None,
         "service_name": SERVICE,
         "primary": f"127.0.0.1:{primary}" if primary else None,
         "run_dir": str(c.run_dir),
@@ -444,6 +458,12 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = True, server: str = DEFAU
         c.save()
         # The nodes verify Freja's results with the certificate the simulator writes.
         procs.wait_port(layout.freja, proc=c.member("freja-simulator").proc())
+        # The audit trail's PostgreSQL: its own port and data folder.
+        pg_data, pg_secret = postgres.init(run_dir, auth.folder)
+        c.start("postgres", "postgres", layout.postgres,
+                postgres.server_argv(pg_data, layout.postgres))
+        procs.wait_port(layout.postgres, proc=c.member("postgres").proc(), timeout=30)
+        postgres.create_database(pg_data, layout.postgres, pg_secret)
         # Test cards for the smart-card listener (``idportal pki``): its CA, CRL, cards.
         vip = (net.vip,) if net else ()
         cards = pki.card_kit(run_dir / "pki" / "cards", server_ca=m.ca, ips=vip)
@@ -451,7 +471,8 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = True, server: str = DEFAU
             m, issuer=c.issuer, sentinels=tuple(f"127.0.0.1:{p}" for p in layout.sentinels),
             card_login_url=f"https://{net.vip if net else '127.0.0.1'}:{layout.card}",
             card_trust=cards.card_ca.cert,
-            freja_port=layout.freja,
+            freja_port=layout.freja, audit_dsn=postgres.dsn(layout.postgres),
+            audit_password_file=pg_secret,
             wait_replicas=1, bankid_port=layout.bankid, trusted_proxies=("127.0.0.1",),
             max_pin_failures_per_ip=100_000, clients_file=stack.clients_for(m, layout.demos),
             redis_auth=auth)
@@ -506,6 +527,7 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = True, server: str = DEFAU
         c.stop_all()
         if (made := c.front_door_net()) is not None:
             frontdoor.destroy(made)
+        postgres.remove(run_dir)
         with contextlib.suppress(OSError):
             c.state_file.unlink()
         raise
@@ -619,6 +641,7 @@ def down(run_dir: Path) -> int:
     net = c.front_door_net()
     if net is not None:
         frontdoor.destroy(net)
+    postgres.remove(c.run_dir)
     with contextlib.suppress(FileNotFoundError):  # a concurrent down got there first
         c.state_file.unlink()
     return len(c.members)

@@ -38,6 +38,8 @@ NODE_COMMANDS = (
     "decr", "mget", "hset", "hget", "hgetall", "hmget", "hdel", "hexists", "hkeys",
     "hincrby", "sadd", "sismember", "zadd", "zrem", "zscore", "zrangebyscore", "zcard",
     "eval", "evalsha", "wait", "ping", "multi", "exec", "discard",
+    # The audit stream (service/store/audit.py).
+    "xadd", "xlen", "xgroup|create", "xreadgroup", "xautoclaim", "xack", "xdel",
 )
 # Redis's documentation for a Sentinel's user (sentinel.md, "Redis Access Control List").
 SENTINEL_COMMANDS = ("multi", "slaveof", "ping", "exec", "subscribe", "config|rewrite", "role",

@@ -50,7 +50,8 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
                    clients_file: Path | None = None, name: str = "idportal.toml",
                    max_pin_failures_per_ip: int = 0,
                    redis_auth: RedisAuth | None = None, card_login_url: str = "",
-                   card_trust: Path | None = None, freja_port: int = 0) -> Path:
+                   card_trust: Path | None = None, freja_port: int = 0,
+                   audit_dsn: str = "", audit_password_file: Path | None = None) -> Path:
     """The settings file every node of one deployment reads.
 
     ``max_pin_failures_per_ip``: on loopback every citizen of a load test comes from one
@@ -81,6 +82,10 @@ def write_settings(m: Material, *, issuer: str, redis_url: str = "",
     if max_pin_failures_per_ip:
         lines.append(f"max_failures_per_ip = {max_pin_failures_per_ip}")
     lines += ["", "[watched_certificates]", f'front_door = "{m.server.cert}"']
+    if audit_dsn:
+        lines += ["", "[audit]", f'dsn = "{audit_dsn}"',
+                  *([f'password_file = "{audit_password_file}"'] if audit_password_file
+                    else [])]
     if freja_port:
         lines += ["", "[freja]", f'base_url = "https://127.0.0.1:{freja_port}"',
                   f'client_cert = "{m.rp_client.cert}"', f'client_key = "{m.rp_client.key}"',

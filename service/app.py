@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from service import health
+from service.audit import shipper
 from service.endpoints import (
     authorize,
     discovery,
@@ -100,14 +101,16 @@ def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         watcher = asyncio.create_task(health.watch(the_node))
         deliveries = asyncio.create_task(backchannel.poll(the_node))
+        auditing = asyncio.create_task(shipper.run(the_node))
         try:
             yield
         finally:
             the_node.draining = True
             await backchannel.stop(deliveries)
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            for task in (watcher, auditing):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await the_node.bankid.close()
             if the_node.freja is not None:
                 await the_node.freja.close()

@@ -9,6 +9,7 @@
     idportal pki                      test cards for the smart-card login
     idportal dashboard                the Grafana dashboard, generated from ha/dashboard.py
     idportal image build              the node's image (Containerfile; buildah, podman)
+    idportal audit search|export      the audit trail in PostgreSQL
     idportal dev                      one node + Redis + BankID simulator (see README)
     idportal cluster up|down|status   the local HA cluster (ha/)
     idportal drill KIND               a failover drill under load, with a report
@@ -168,6 +169,64 @@ def _representation(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     print(done)
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """Search the audit trail, or export everything stored about one citizen."""
+    import datetime as dt
+    import json
+
+    import psycopg
+
+    from service.audit import pg
+    from service.audit.events import PSEUDONYM_PURPOSE, pseudonym
+    from service.oidc import keyring
+    from service.personnummer import InvalidPersonalNumber, parse
+
+    settings = load_settings(args.config)
+    if not settings.audit.dsn:
+        print("no audit store configured (audit.dsn)", file=sys.stderr)
+        return 2
+    subject = ""
+    if args.action == "export":
+        try:
+            person = parse(args.personal_number or "")
+        except InvalidPersonalNumber as exc:
+            print(f"not a personal number: {exc}", file=sys.stderr)
+            return 2
+        ring = keyring.load(Path(settings.keys_dir), publish_for=0)
+        subject = pseudonym(ring.derived_key(PSEUDONYM_PURPOSE), person.digits)
+
+    def when(value: str) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(value).astimezone(dt.UTC) if value else None
+
+    query = pg.Query(subject=subject, reference=args.reference, client_id=args.client,
+                     outcome=args.outcome, since=when(args.since), until=when(args.until),
+                     limit=100_000 if args.action == "export" else args.limit)
+    try:
+        with pg.connect_sync(settings.audit) as conn:
+            rows = pg.search(conn, query)
+    except psycopg.Error as exc:
+        print(f"the audit store cannot be reached: {exc}", file=sys.stderr)
+        return 1
+    if args.action == "export":
+        text = json.dumps({"personal_number": person.digits, "pseudonym": subject,
+                           "events": rows}, indent=1, ensure_ascii=False)
+        if args.out:
+            Path(args.out).write_text(text + "\n")
+            Path(args.out).chmod(0o600)
+            print(f"{len(rows)} events written to {args.out}")
+        else:
+            print(text)
+        return 0
+    if args.json:
+        print(json.dumps(rows, indent=1, ensure_ascii=False))
+        return 0
+    for r in rows:
+        print(f"{r['ts'][:19]}  {r['kind']:<8} {r['outcome']:<8} {r['client_id']:<14} "
+              f"{r['method']:<9} {r['node']:<8} ref {r['reference']}")
+    print(f"{len(rows)} events")
     return 0
 
 
@@ -337,6 +396,20 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--role", default="signatory",
                     choices=["signatory", "employee", "agent"])
     rp.set_defaults(func=_representation)
+
+    au = sub.add_parser("audit", help="the audit trail in PostgreSQL: search it, or export "
+                                      "everything stored about one citizen")
+    au.add_argument("action", choices=["search", "export"])
+    au.add_argument("personal_number", nargs="?", help="export: whose events")
+    au.add_argument("--reference", default="", help="a support reference (request id)")
+    au.add_argument("--client", default="", help="an e-service's client_id")
+    au.add_argument("--outcome", default="", choices=["", "success", "failure", "refused"])
+    au.add_argument("--since", default="", help="ISO time, e.g. 2026-11-30T08:00")
+    au.add_argument("--until", default="", help="ISO time")
+    au.add_argument("--limit", type=int, default=200)
+    au.add_argument("--json", action="store_true")
+    au.add_argument("--out", default="", help="export: write to this file (mode 600)")
+    au.set_defaults(func=_audit)
 
     im = sub.add_parser("image", help="build the node's image from the Containerfile: buildah "
                                       "on a Debian root made by mmdebstrap, no registry")

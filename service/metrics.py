@@ -116,6 +116,19 @@ CERT_EXPIRY = Gauge(
     "When a certificate the node uses or watches stops being valid (the earliest of a "
     "bundle)", ["certificate"], registry=REGISTRY,
 )
+AUDIT_BACKLOG = Gauge(
+    "idportal_audit_backlog", "Audit events waiting in the stream to be shipped to PostgreSQL",
+    registry=REGISTRY,
+)
+AUDIT_SHIPPED = Counter(
+    "idportal_audit_shipped_total", "Audit events this node shipped into PostgreSQL",
+    registry=REGISTRY,
+)
+AUDIT_SHIP_FAILURES = Counter(
+    "idportal_audit_ship_failures_total",
+    "Failed attempts to ship a batch of audit events (PostgreSQL unreachable or refusing)",
+    registry=REGISTRY,
+)
 CLIENTS_FILE = Gauge(
     "idportal_clients_file_mtime_seconds",
     "The modification time of the clients file the node runs with (idportal clients reload "

@@ -227,6 +227,20 @@ class FrejaSettings(_Model):
         return self
 
 
+class AuditSettings(_Model):
+    """The audit trail: events wait in a Redis stream until a node ships them into
+    PostgreSQL (``service.audit``). Without ``dsn`` they stay in the bounded stream."""
+
+    # e.g. "postgresql://idportal@127.0.0.1:5433/idportal"; the password from a file.
+    dsn: str = ""
+    password_file: str = ""
+    retention_days: Annotated[int, Field(ge=1)] = 730  # 24 months
+    # The stream's bound (events not yet shipped): ~300 B each. AuditBacklog warns at
+    # half of it; past it the oldest are trimmed.
+    stream_max: Annotated[int, Field(ge=1000)] = 200_000
+    ship_batch: Annotated[int, Field(ge=1, le=5000)] = 500
+
+
 class SmartcardSettings(_Model):
     """The smart-card login: HAProxy's card listener asks for a client certificate and
     verifies it against the card CAs and CRLs it is configured with; nodes read what it
@@ -288,6 +302,7 @@ class Settings(_Model):
     pin: PinSettings = Field(default_factory=PinSettings)
     smartcard: SmartcardSettings = Field(default_factory=SmartcardSettings)
     freja: FrejaSettings = Field(default_factory=FrejaSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @property
     def methods_available(self) -> tuple[str, ...]:

@@ -202,6 +202,8 @@ async def collect(request: Request) -> Response:
     known = state
     if state.status == "pending":
         state, identity, signature = await _collect_once(n, tx, state)
+        if state.status == "failed":
+            await flow.audit_failure(request, n, tx, NAME, f"bankid_{state.hint or 'failed'}")
     if state.status == "complete" and identity is not None:
         done = await flow.complete(request, n, tx, identity, user_signature=signature)
         if not wants_json:

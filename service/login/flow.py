@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import time
 
 import structlog
 from markupsafe import Markup, escape
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from service import loa, metrics
+from service.audit.events import PSEUDONYM_PURPOSE, AuditEvent, pseudonym
 from service.crypto import digest, new_id, same
 from service.errors import AuthorizeError, PageError
 from service.login import lockout, transaction
@@ -32,6 +34,7 @@ from service.records import AuthRequest, Identity
 from service.sso.issue import mint_code, redirect_with_code
 from service.sso.logout import end_session
 from service.state import Node, node
+from service.store import StoreUnavailable
 from service.store.counters import PinAttempt
 from service.web import http, i18n
 from service.web.render import page, user_message_html
@@ -218,9 +221,11 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     carry = old if old and old.identity.personal_number == identity.personal_number else None
     cookie, session = n.store.logins.new_session(identity, now=now, carry=carry)
     first = mint_code(n, tx.request, session, user_signature=user_signature, org=org)
+    event = audit_event(request, n, tx, identity, "success", context=context, org=org)
     if not await n.store.logins.finish(
             tx.tx_id, open_for=tx.expires - now + n.settings.lifetimes.clock_skew,
-            cookie=cookie, session=session, first=first, now=now, pin=pin, context=context):
+            cookie=cookie, session=session, first=first, now=now, pin=pin, context=context,
+            event=event):
         # Another request finished this login first (a double submit).
         raise PageError("err_tx_expired", status=410)
     response = redirect_with_code(n, tx.request, first.code)
@@ -239,6 +244,41 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
              client_id=tx.request.client_id, pnr=identity.personal_number,
              step_up=bool(tx.step_up_from))
     return response
+
+
+def audit_event(request: Request, n: Node, tx: Transaction, identity: Identity | None,
+                outcome: str, *, method: str = "", reason: str = "", context: str = "",
+                org: dict[str, str] | None = None, personal_number: str = "") -> AuditEvent:
+    """The audit event of this login's end: who (a pseudonym), which e-service, how, on
+    which node, under which support reference."""
+    pnr = identity.personal_number if identity else personal_number
+    kind = "signing" if tx.request.sign else "step_up" if tx.step_up_from else "login"
+    detail: dict[str, str] = {}
+    if reason:
+        detail["reason"] = reason
+    if identity is not None and identity.evidence:
+        detail["evidence"] = identity.evidence
+    if org:
+        detail["organisation"] = org["number"]
+    elif context:
+        detail["context"] = context
+    return AuditEvent(
+        kind=kind, outcome=outcome, ts=time.time(),
+        subject=pseudonym(n.keys.current.derived_key(PSEUDONYM_PURPOSE), pnr) if pnr else "",
+        client_id=tx.request.client_id, method=identity.method if identity else method,
+        acr=identity.acr if identity else "", node=n.settings.node_name,
+        reference=http.request_id(request), detail=detail)
+
+
+async def audit_failure(request: Request, n: Node, tx: Transaction, method: str,
+                        reason: str, *, personal_number: str = "") -> None:
+    """Record a login that failed (a wrong PIN, a refused card, a cancelled app): best
+    effort, confirmed like every audit write; a store outage is logged, not shown."""
+    try:
+        await n.store.audit.record(audit_event(request, n, tx, None, "failure", method=method,
+                                               reason=reason, personal_number=personal_number))
+    except StoreUnavailable:
+        log.error("audit_record_failed", method=method, reason=reason)
 
 
 def needs_context(n: Node, req: AuthRequest) -> bool:

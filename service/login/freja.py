@@ -152,6 +152,8 @@ async def collect(request: Request) -> Response:
     known = order
     if not order.finished:
         order, identity = await _poll(n, tx, order)
+        if order.finished and identity is None:
+            await flow.audit_failure(request, n, tx, NAME, f"freja_{order.status.lower()}")
     if identity is not None:
         done = await flow.complete(request, n, tx, identity)
         if not wants_json:

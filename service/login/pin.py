@@ -84,6 +84,7 @@ async def submit(request: Request) -> Response:
         metrics.LOGINS.labels(NAME, "locked").inc()
         log.info("login", method=NAME, outcome="locked", pnr=pnr.masked,
                  client_id=tx.request.client_id, known_browser=bool(device))
+        await flow.audit_failure(request, n, tx, NAME, "pin_locked", personal_number=pnr.digits)
         minutes = max(1, -(-locked_for // 60))
         return _form_page(request, n, tx, status=429, personal_number=pnr.digits,
                           error=i18n.text(loc, "pin_locked", minutes=str(minutes),
@@ -95,6 +96,7 @@ async def submit(request: Request) -> Response:
         metrics.LOGINS.labels(NAME, "failed").inc()
         log.info("login", method=NAME, outcome="failed", pnr=pnr.masked,
                  client_id=tx.request.client_id, known_browser=bool(device))
+        await flow.audit_failure(request, n, tx, NAME, "pin_wrong", personal_number=pnr.digits)
         return _form_page(request, n, tx, status=401, personal_number=pnr.digits,
                           error=i18n.text(loc, "pin_failed"))
     identity = Proof(pnr, citizen.given_name, citizen.family_name, NAME, level=2,

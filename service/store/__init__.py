@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from service.settings import Settings
+from service.store.audit import AuditTrail
 from service.store.client import StoreClient, connect
 from service.store.counters import PinCounters
 from service.store.deliveries import Deliveries
@@ -24,6 +25,7 @@ class Store:
     pins: PinCounters
     deliveries: Deliveries
     logins: Logins
+    audit: AuditTrail
 
     async def ping(self) -> bool:
         return bool(await self.client.run("ping", lambda r: r.ping()))
@@ -49,5 +51,6 @@ def open_store(settings: Settings) -> Store:
         grants=grants,
         pins=pins,
         deliveries=Deliveries(client, lease=lt.backchannel_claim),
-        logins=Logins(client, sessions, grants, pins),
+        logins=Logins(client, sessions, grants, pins, audit_max=settings.audit.stream_max),
+        audit=AuditTrail(client, stream_max=settings.audit.stream_max),
     )

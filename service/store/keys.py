@@ -56,3 +56,9 @@ def logout_delivery(cookie_digest: str) -> str:
 def logout_delivery_queue() -> str:
     """Deliveries by when they are next due (sorted set of ``logout_delivery`` keys)."""
     return f"{PREFIX}bcl-queue"
+
+
+def audit_stream() -> str:
+    """Audit events (a stream) until the shippers have them in PostgreSQL
+    (``service.audit``); bounded by ``AuditSettings.stream_max``."""
+    return f"{PREFIX}audit"

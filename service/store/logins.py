@@ -10,6 +10,7 @@ submit) writes nothing.
 
 from __future__ import annotations
 
+from service.audit.events import AuditEvent
 from service.crypto import new_id
 from service.records import Identity, Session
 from service.store import keys, scripts
@@ -21,11 +22,12 @@ from service.store.sessions import Sessions
 
 class Logins:
     def __init__(self, client: StoreClient, sessions: Sessions, grants: Grants,
-                 pins: PinCounters) -> None:
+                 pins: PinCounters, *, audit_max: int) -> None:
         self.client = client
         self.sessions = sessions
         self.grants = grants
         self.pins = pins
+        self.audit_max = audit_max
 
     def new_session(self, identity: Identity, *, now: int,
                     carry: Session | None) -> tuple[str, Session]:
@@ -36,21 +38,25 @@ class Logins:
 
     async def finish(self, tx_id: str, *, open_for: int, cookie: str, session: Session,
                      first: MintedCode, now: int, pin: PinAttempt | None = None,
-                     context: str = "") -> bool:
+                     context: str = "", event: AuditEvent | None = None) -> bool:
         """Finish login ``tx_id`` (which could still be used for ``open_for`` seconds):
         write ``session`` behind ``cookie`` and the e-service's first code, minted in
-        it. ``pin``: the right PIN attempt whose reservation is given back. False when
-        another request finished this login first."""
+        it, and the login's audit ``event``. ``pin``: the right PIN attempt whose
+        reservation is given back. False when another request finished this login
+        first."""
         cg = first.code_grant
         new = self.sessions.fields(cookie, session, client_id=cg.client_id,
                                    grant_id=cg.grant_id, context=context)
         code = self.grants.prepare_code(first, now=now)
         pin_keys, person_counted = self.pins.release(pin) if pin else ([], "")
+        audit = event.to_fields() if event else {}
         args: list[str | int] = [new_id(16), max(open_for, 1), new.ttl, code.ttl,
-                                 2 * len(new.fields), 2 * len(code.fields), person_counted]
-        for fields in (new.fields, code.fields):
+                                 2 * len(new.fields), 2 * len(code.fields), person_counted,
+                                 2 * len(audit), self.audit_max]
+        for fields in (new.fields, code.fields, audit):
             args += [x for kv in fields.items() for x in kv]
         won = await self.client.confirmed_eval(
             "login_finish", scripts.FINISH_LOGIN,
-            [keys.finished_login(tx_id), new.key, code.key, *pin_keys], args)
+            [keys.finished_login(tx_id), new.key, code.key, keys.audit_stream(), *pin_keys],
+            args)
         return bool(won)
