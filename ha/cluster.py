@@ -350,6 +350,7 @@ def describe(c: Cluster) -> dict[str, Any]:
         "cards_dir": str(c.run_dir / "pki" / "cards"),
         "sentinels": [f"127.0.0.1:{p}" for p in c.layout.sentinels],
         "audit_dsn": postgres.dsn(c.layout.postgres) if c.by_role("postgres") else None,
+        "settings_file": c.settings_file,
         "service_name": SERVICE,
         "primary": f"127.0.0.1:{primary}" if primary else None,
         "run_dir": str(c.run_dir),

@@ -468,7 +468,7 @@ def parser() -> argparse.ArgumentParser:
                                      "sentinel-kill", "sentinel-and-replica-kill", "node-kill",
                                      "two-nodes-kill", "node-freeze", "haproxy-reload",
                                      "rolling-restart", "primary-partition", "haproxy-kill",
-                                     "front-door-freeze"])
+                                     "front-door-freeze", "postgres-kill"])
     dr.add_argument("--load", type=int, default=6, help="concurrent citizens (default %(default)s)")
     dr.add_argument("--duration", type=float, default=20.0, help="seconds of load (default %(default)s)")
     dr.add_argument("--approval-delay", type=float, default=0.0,

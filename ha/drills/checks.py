@@ -5,7 +5,9 @@
   answered is checked neither way: it may have ended);
 - resurrected logouts: every acknowledged logout still answers ``login_required``;
 - double redemption: every redeemed code is refused a second time, every rotated-away
-  refresh token is refused.
+  refresh token is refused;
+- lost audit events: every login a citizen was told finished has its audit event in
+  PostgreSQL once the shippers have caught up.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlencode
 
 import aiohttp
@@ -43,12 +47,15 @@ class Checks:
     unknown: int = 0
     # Logouts sent whose answer never came: those sessions are checked neither way.
     logouts_unacknowledged: int = 0
+    # Acknowledged logins whose audit event must be in PostgreSQL, and those missing.
+    audit_checked: int = 0
+    audit_missing: int = 0
     examples: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return not (self.lost_sessions or self.resurrected_logouts or self.double_redemptions
-                    or self.refresh_reuse_accepted)
+                    or self.refresh_reuse_accepted or self.audit_missing)
 
 
 async def _sso(http: aiohttp.ClientSession, t: Target, cookie: str) -> str:
@@ -74,8 +81,47 @@ async def _sso(http: aiohttp.ClientSession, t: Target, cookie: str) -> str:
     return "unknown"
 
 
+def audit(t: Target, a: Artifacts, out: Checks, *, wait_s: float = 45.0) -> None:
+    """Every login the citizens were told finished has its audit event in PostgreSQL
+    (after the shippers have caught up: waits up to ``wait_s``)."""
+    if not t.settings_file or not a.logins:
+        return
+    from collections import Counter
+
+    from service.audit import pg
+    from service.audit.events import PSEUDONYM_PURPOSE, pseudonym
+    from service.oidc import keyring
+    from service.settings import load_settings
+
+    settings = load_settings(t.settings_file)
+    if not settings.audit.dsn:
+        return
+    key = keyring.load(Path(settings.keys_dir), publish_for=0).derived_key(PSEUDONYM_PURPOSE)
+    want = Counter(pseudonym(key, pnr) for _, pnr in a.logins)
+    since = min(when for when, _ in a.logins) - 5
+    out.audit_checked = sum(want.values())
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            with pg.connect_sync(settings.audit) as conn:
+                got = Counter({row[0]: row[1] for row in conn.execute(
+                    "SELECT subject, count(*) FROM audit_events WHERE kind = 'login' AND "
+                    "outcome = 'success' AND client_id = 'mina-sidor' AND ts >= "
+                    "to_timestamp(%s) GROUP BY subject", (since,)).fetchall()})
+            missing = sum(max(0, n - got.get(s, 0)) for s, n in want.items())
+        except Exception:  # the audit store may still be coming back
+            missing = out.audit_checked
+        if not missing or time.monotonic() > deadline:
+            out.audit_missing = missing
+            if missing:
+                out.examples.append(f"{missing} acknowledged logins without an audit event")
+            return
+        time.sleep(1.0)
+
+
 async def run(t: Target, a: Artifacts, *, limit: int = 400) -> Checks:
     out = Checks()
+    await asyncio.to_thread(audit, t, a, out)
     logged_out = {c for _, c in a.logged_out}
     connector = aiohttp.TCPConnector(ssl=ssl_context(t.ca_file), limit=16)
     async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar(),

@@ -17,7 +17,7 @@ from ha.cluster import Cluster
 KINDS = ("redis-primary-kill", "redis-primary-freeze", "replica-kill", "sentinel-kill",
          "sentinel-and-replica-kill", "node-kill", "two-nodes-kill", "node-freeze",
          "haproxy-reload", "rolling-restart", "primary-partition", "haproxy-kill",
-         "front-door-freeze")
+         "front-door-freeze", "postgres-kill")
 FREEZE_S = 4.0  # longer than Sentinel's down-after (1 s) + failover (~1.3 s)
 NODE_FREEZE_S = 10.0  # longer than HAProxy's timeout server (8 s): the bound is seen
 
@@ -173,6 +173,12 @@ def inject(c: Cluster, kind: str) -> Fault:
         # new workers; the old ones finish their connections.
         procs.signal_pid(c.member("haproxy").pid, signal.SIGUSR2)
         return Fault(kind, ["haproxy"], "", lambda: None, hold_s=2.0)
+    if kind == "postgres-kill":
+        # The audit store: logins go on, their events wait in the stream.
+        if not c.by_role("postgres"):
+            raise Skipped("this cluster runs no PostgreSQL")
+        _kill(c, "postgres")
+        return Fault(kind, ["postgres"], "", _restart(c, "postgres"), hold_s=6.0)
     if kind == "haproxy-kill":
         name = _front_door_holder(c)
         _kill(c, name)  # the master: its workers end with it

@@ -28,6 +28,9 @@ class Artifacts:
     # Sessions whose logout was sent: until it is acknowledged, the session may or may
     # not have ended (a request lost with its front door), so it is checked neither way.
     logout_sent: set[str] = field(default_factory=set)
+    # Logins the citizens were told finished: (wall-clock time, personal number); each
+    # must have its audit event in PostgreSQL after healing.
+    logins: list[tuple[float, str]] = field(default_factory=list)
     codes: list[tuple[str, str, str]] = field(default_factory=list)  # (client, code, verifier)
     rotated: list[tuple[str, str]] = field(default_factory=list)  # (client, old refresh token)
 

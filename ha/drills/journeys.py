@@ -44,6 +44,7 @@ class Target:
     mina_redirect: str = "https://127.0.0.1:8601/callback"
     bygglov_redirect: str = "https://127.0.0.1:8602/callback"
     freja_phone: str = ""  # the Freja simulator's phone API
+    settings_file: str = ""  # the nodes' settings: the audit store and the keys
 
 
 class Citizen:
@@ -97,6 +98,7 @@ class Citizen:
         if SESSION_COOKIE not in b.cookies:
             raise StepFailed("collect")
         self.h.artifacts.sessions.append((time.monotonic(), b.cookies[SESSION_COOKIE]))
+        self.h.artifacts.logins.append((time.time(), personal_number(i)))
         tokens = await self.runner.run(journeys.redeem(self.mina, screen.flow, code), b)
         # Kept only once redeemed: the checks present it again and expect a refusal.
         self.h.artifacts.codes.append(("mina-sidor", code, screen.flow.verifier))
@@ -157,6 +159,7 @@ def target_from_status(info: dict[str, Any]) -> Target:
     defaults = Target("", "", "")
     return Target(issuer=info["issuer"], phone=info["phone_url"], ca_file=info["ca_file"],
                   freja_phone=info.get("freja_phone_url", ""),
+                  settings_file=info.get("settings_file", ""),
                   mina_redirect=demos["mina-sidor"] + "/callback" if "mina-sidor" in demos
                   else defaults.mina_redirect,
                   bygglov_redirect=demos["bygglov"] + "/callback" if "bygglov" in demos

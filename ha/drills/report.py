@@ -124,6 +124,7 @@ def evaluate_goals(r: Report) -> None:
     c = r.checks
     g["no lost sessions"] = {"want": 0, "got": c["lost_sessions"]}
     g["no resurrected logouts"] = {"want": 0, "got": c["resurrected_logouts"]}
+    g["no lost audit event"] = {"want": 0, "got": c.get("audit_missing", 0)}
     g["no double redemption"] = {"want": 0,
                                  "got": c["double_redemptions"] + c["refresh_reuse_accepted"]}
     if r.kind.startswith("redis-primary") or r.kind == "primary-partition":
@@ -220,6 +221,8 @@ def markdown(r: Report) -> str:
         f"| logouts checked / resurrected | {_of(c, 'logouts')} / {c['resurrected_logouts']} |",
         f"| logouts sent but never answered (checked neither way) | "
         f"{c.get('logouts_unacknowledged', 0)} |",
+        f"| acknowledged logins / without their audit event in PostgreSQL | "
+        f"{c.get('audit_checked', 0):,} / {c.get('audit_missing', 0)} |",
         f"| codes re-presented / accepted twice | {_of(c, 'codes')} / {c['double_redemptions']} |",
         f"| rotated refresh tokens re-presented / accepted | {_of(c, 'refresh')} / "
         f"{c['refresh_reuse_accepted']} |",

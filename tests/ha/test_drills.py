@@ -70,6 +70,7 @@ async def run(cluster: clustermod.Cluster, kind: str, tmp_path: Path,
     assert report.checks["resurrected_logouts"] == 0
     assert report.checks["double_redemptions"] == 0
     assert report.checks["refresh_reuse_accepted"] == 0
+    assert report.checks["audit_missing"] == 0  # every acknowledged login audited
     return {"report": report}
 
 
@@ -143,3 +144,11 @@ async def test_a_frozen_node_holds_no_citizen_longer_than_the_stated_bound(
     assert report.detection_s is not None and report.detection_s < 2.0
     # Frozen 10 s; HAProxy's timeout server (8 s) lets no request wait longer.
     assert 0 < report.max_fault_ms <= 9000, report.max_fault_ms
+
+
+async def test_postgres_killed_under_load_loses_no_audit_event(
+        cluster: clustermod.Cluster, tmp_path: Path) -> None:
+    report = (await run(cluster, "postgres-kill", tmp_path))["report"]
+    assert report.journeys_failed == 0  # type: ignore[attr-defined]
+    checks = report.checks  # type: ignore[attr-defined]
+    assert checks["audit_checked"] > 0 and checks["audit_missing"] == 0
