@@ -38,6 +38,8 @@ NODE_COMMANDS = (
     "decr", "mget", "hset", "hget", "hgetall", "hmget", "hdel", "hexists", "hkeys",
     "hincrby", "sadd", "sismember", "zadd", "zrem", "zscore", "zrangebyscore", "zcard",
     "eval", "evalsha", "wait", "ping", "multi", "exec", "discard",
+    # The support desk (idportal support: a citizen's sessions and PIN counters).
+    "smembers", "scan",
     # The audit stream (service/store/audit.py).
     "xadd", "xlen", "xgroup|create", "xreadgroup", "xautoclaim", "xack", "xdel",
 )

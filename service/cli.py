@@ -10,6 +10,7 @@
     idportal dashboard                the Grafana dashboard, generated from ha/dashboard.py
     idportal image build              the node's image (Containerfile; buildah, podman)
     idportal audit search|export      the audit trail in PostgreSQL
+    idportal support lookup|citizen|unlock|logout   the support desk
     idportal dev                      one node + Redis + BankID simulator (see README)
     idportal cluster up|down|status   the local HA cluster (ha/)
     idportal drill KIND               a failover drill under load, with a report
@@ -28,6 +29,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from service.settings import DEFAULT_SERVER, SERVERS, SettingsError, load_settings
 
@@ -230,6 +232,76 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _support(args: argparse.Namespace) -> int:
+    """The support desk's commands (service/support.py)."""
+    import asyncio
+    import json
+
+    import psycopg
+
+    from service import support
+    from service.personnummer import InvalidPersonalNumber, parse
+    from service.store import StoreUnavailable, open_store
+
+    settings = load_settings(args.config)
+    if args.action in ("unlock", "logout") and not (args.operator and args.reason):
+        print(f"support {args.action} needs --operator NAME and --reason TEXT (audited)",
+              file=sys.stderr)
+        return 2
+    pnr = ""
+    if args.action != "lookup":
+        try:
+            pnr = parse(args.subject).digits
+        except InvalidPersonalNumber as exc:
+            print(f"not a personal number: {exc}", file=sys.stderr)
+            return 2
+
+    async def go() -> Any:
+        store = open_store(settings)
+        try:
+            if args.action == "citizen":
+                return await support.citizen(settings, store, pnr)
+            if args.action == "unlock":
+                return {"cleared": await support.unlock(settings, store, pnr,
+                                                        operator=args.operator,
+                                                        reason=args.reason)}
+            return {"ended": await support.logout(settings, store, pnr,
+                                                  operator=args.operator, reason=args.reason)}
+        finally:
+            await store.close()
+
+    result: Any
+    try:
+        result = support.lookup(settings, args.subject) if args.action == "lookup" \
+            else asyncio.run(go())
+    except (psycopg.Error, StoreUnavailable) as exc:
+        print(f"cannot reach the stores: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=1, ensure_ascii=False, default=str))
+        return 0
+    if args.action == "lookup":
+        for r in result:
+            print(f"{r['ts'][:19]}  {r['kind']:<8} {r['outcome']:<8} {r['client_id']:<14} "
+                  f"{r['method']:<9} node {r['node']}  {r['detail']}")
+        print(f"{len(result)} events with reference {args.subject}")
+    elif args.action == "citizen":
+        print("recent logins:")
+        for r in result["recent_logins"]:
+            print(f"  {r['ts'][:19]}  {r['kind']:<8} {r['outcome']:<8} {r['client_id']:<14} "
+                  f"{r['method']:<9} ref {r['reference']}")
+        print(f"active sessions: {len(result['sessions'])}")
+        for sess in result["sessions"]:
+            print(f"  {sess['method']} since {sess['since']}: {', '.join(sess['e_services'])}")
+        print(f"PIN counters: {result['pin'] or 'none (not locked)'}")
+    elif args.action == "unlock":
+        print(f"PIN locks lifted ({result['cleared']} counters); recorded in the audit trail")
+    else:
+        print(f"{result['ended']} sessions ended, their e-services told (back-channel "
+              f"logout); recorded in the audit trail")
+    return 0
+
+
 def _image(args: argparse.Namespace) -> int:
     from ha import image
 
@@ -410,6 +482,15 @@ def parser() -> argparse.ArgumentParser:
     au.add_argument("--json", action="store_true")
     au.add_argument("--out", default="", help="export: write to this file (mode 600)")
     au.set_defaults(func=_audit)
+
+    sp = sub.add_parser("support", help="the support desk: look up a reference or a citizen, "
+                                        "lift PIN locks, log a citizen out everywhere")
+    sp.add_argument("action", choices=["lookup", "citizen", "unlock", "logout"])
+    sp.add_argument("subject", help="lookup: a support reference; else a personal number")
+    sp.add_argument("--operator", default="", help="unlock, logout: who does it (audited)")
+    sp.add_argument("--reason", default="", help="unlock, logout: why (audited)")
+    sp.add_argument("--json", action="store_true", help="for the desk's own tools")
+    sp.set_defaults(func=_support)
 
     im = sub.add_parser("image", help="build the node's image from the Containerfile: buildah "
                                       "on a Debian root made by mmdebstrap, no registry")

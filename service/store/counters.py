@@ -5,7 +5,9 @@ given back by the step that finishes the login."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
 from service.crypto import digest
 from service.store import keys, scripts
@@ -49,3 +51,47 @@ class PinCounters:
         counters (never below zero)."""
         return (self._keys(attempt.personal_number, attempt.ip, attempt.device),
                 "1" if attempt.person_counted else "0")
+
+    async def state(self, personal_number: str) -> dict[str, int]:
+        """The support desk's view of one citizen's PIN counters: key kind → misses
+        counted (``person``, and per address or browser) and the seconds left."""
+        person = digest("pin:" + personal_number)
+        found: dict[str, int] = {}
+        for name in await self._names(person):
+            value, ttl = await self.client.run("pin_read", functools.partial(_read, key=name))
+            short = name.removeprefix(keys.PREFIX + "pinfail:")
+            found[short], found[short + " ttl"] = int(value or 0), int(ttl)
+        return found
+
+    async def _names(self, person: str) -> list[str]:
+        names: list[str] = []
+        for pattern in (keys.pin_failures_person(person),
+                        keys.pin_failures_person_ip(person, "*"),
+                        keys.pin_failures_person_device(person, "*")):
+            names += await self.client.run("pin_scan", functools.partial(_scan,
+                                                                         pattern=pattern))
+        return names
+
+    async def unlock(self, personal_number: str) -> int:
+        """Lift every PIN lock of one citizen (after the desk has verified the caller):
+        their counters are deleted, confirmed on a replica. How many were."""
+        names = await self._names(digest("pin:" + personal_number))
+        if names:
+            def delete(pipe: Any) -> None:
+                pipe.delete(*names)
+
+            await self.client.confirmed("pin_unlock", delete)
+        return len(names)
+
+
+async def _scan(r: Any, *, pattern: str) -> list[str]:
+    return [k.decode() if isinstance(k, bytes) else str(k)
+            async for k in r.scan_iter(match=pattern, count=500)]
+
+
+async def _read(r: Any, *, key: str) -> tuple[Any, int]:
+    pipe = r.pipeline(transaction=False)
+    pipe.get(key)
+    pipe.ttl(key)
+    value, ttl = await pipe.execute()
+    return value, int(ttl)

@@ -62,3 +62,9 @@ def audit_stream() -> str:
     """Audit events (a stream) until the shippers have them in PostgreSQL
     (``service.audit``); bounded by ``AuditSettings.stream_max``."""
     return f"{PREFIX}audit"
+
+
+def person_sessions(person_digest: str) -> str:
+    """The session keys one citizen has had (a set, living as long as a session can);
+    ended ones are skipped when it is read. The support desk's "log out everywhere"."""
+    return f"{PREFIX}psess:{person_digest}"

@@ -52,11 +52,13 @@ class Logins:
         audit = event.to_fields() if event else {}
         args: list[str | int] = [new_id(16), max(open_for, 1), new.ttl, code.ttl,
                                  2 * len(new.fields), 2 * len(code.fields), person_counted,
-                                 2 * len(audit), self.audit_max]
+                                 2 * len(audit), self.audit_max, self.sessions.absolute]
         for fields in (new.fields, code.fields, audit):
             args += [x for kv in fields.items() for x in kv]
         won = await self.client.confirmed_eval(
             "login_finish", scripts.FINISH_LOGIN,
-            [keys.finished_login(tx_id), new.key, code.key, keys.audit_stream(), *pin_keys],
+            [keys.finished_login(tx_id), new.key, code.key, keys.audit_stream(),
+             keys.person_sessions(self.sessions.person_digest(session.identity.personal_number)),
+             *pin_keys],
             args)
         return bool(won)

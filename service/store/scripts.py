@@ -67,18 +67,20 @@ redis.call('EXPIRE', KEYS[1], ttl)
 return redis.call('HGETALL', KEYS[1])
 """
 
-# KEYS: finished marker, session, grant, audit stream, then (finishing a PIN login)
-# person, person bucket, address. ARGV: attempt id, marker seconds, session seconds,
-# grant seconds, number of session values, number of grant values, PIN release ('' none,
-# '1' the person counter was counted, '0' not), number of audit values, the audit
-# stream's bound, then the session's field/value pairs, the grant's, the audit event's.
+# KEYS: finished marker, session, grant, audit stream, the person's session index, then
+# (finishing a PIN login) person, person bucket, address. ARGV: attempt id, marker
+# seconds, session seconds, grant seconds, number of session values, number of grant
+# values, PIN release ('' none, '1' the person counter was counted, '0' not), number of
+# audit values, the audit stream's bound, the index's seconds, then the session's
+# field/value pairs, the grant's, the audit event's.
 # Finishes a login once: the marker (one per login transaction) is set for the first
 # attempt only; that attempt writes the session and the grant with its code, appends the
-# login's audit event (no login without its event: the same step, the same WAIT), and
-# gives back the right PIN's reservation: clears its bucket, and takes one from the
-# address and (when counted) the person, never below zero. A retry of the same attempt
-# finds its own marker: the first run did everything. Returns 1, or 0 when another
-# attempt finished this login first (nothing is written then).
+# login's audit event (no login without its event: the same step, the same WAIT), notes
+# the session in the person's index (the support desk's "log this citizen out
+# everywhere"), and gives back the right PIN's reservation: clears its bucket, and takes
+# one from the address and (when counted) the person, never below zero. A retry of the
+# same attempt finds its own marker: the first run did everything. Returns 1, or 0 when
+# another attempt finished this login first (nothing is written then).
 FINISH_LOGIN = """
 local held = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'GET', 'EX', ARGV[2])
 if held then
@@ -86,17 +88,19 @@ if held then
   return 0
 end
 local ns, ng, na = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[8])
-redis.call('HSET', KEYS[2], unpack(ARGV, 10, 9 + ns))
+redis.call('HSET', KEYS[2], unpack(ARGV, 11, 10 + ns))
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('HSET', KEYS[3], unpack(ARGV, 10 + ns, 9 + ns + ng))
+redis.call('HSET', KEYS[3], unpack(ARGV, 11 + ns, 10 + ns + ng))
 redis.call('EXPIRE', KEYS[3], ARGV[4])
 if na > 0 then
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[9], '*', unpack(ARGV, 10 + ns + ng, 9 + ns + ng + na))
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[9], '*', unpack(ARGV, 11 + ns + ng, 10 + ns + ng + na))
 end
+redis.call('SADD', KEYS[5], KEYS[2])
+redis.call('EXPIRE', KEYS[5], ARGV[10])
 if ARGV[7] ~= '' then
-  redis.call('DEL', KEYS[6])
-  local give_back = {KEYS[7]}
-  if ARGV[7] == '1' then table.insert(give_back, KEYS[5]) end
+  redis.call('DEL', KEYS[7])
+  local give_back = {KEYS[8]}
+  if ARGV[7] == '1' then table.insert(give_back, KEYS[6]) end
   for _, k in ipairs(give_back) do
     if tonumber(redis.call('GET', k) or '0') > 0 then redis.call('DECR', k) end
   end

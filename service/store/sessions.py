@@ -9,6 +9,7 @@ timeout slides on every use; the absolute one never moves.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +94,23 @@ class Sessions:
         pipe.hset(key, mapping=mapping)
         pipe.expire(key, self.idle, nx=True)
 
+    @staticmethod
+    def person_digest(personal_number: str) -> str:
+        return digest("person:" + personal_number)
+
+    async def of_person(self, personal_number: str) -> list[tuple[str, Session]]:
+        """The live sessions of one citizen (their key digests and what they hold)."""
+        index = keys.person_sessions(self.person_digest(personal_number))
+        members = await self.client.run("person_sessions", lambda r: r.smembers(index))
+        out = []
+        for member in sorted(members):
+            key = member.decode() if isinstance(member, bytes) else str(member)
+            raw = await self.client.run("session_read", functools.partial(_hgetall, key=key))
+            session = _parse([x for kv in raw.items() for x in kv]) if raw else None
+            if session is not None:
+                out.append((key.removeprefix(keys.session("")), session))
+        return out
+
     async def end(self, cookie: str, *, notify_until: int = 0, now: int = 0) -> Ended:
         """Log out: delete the session (confirmed on a replica) and say what it was.
 
@@ -100,7 +118,11 @@ class Sessions:
         back-channel logout of its e-services, to be delivered until then."""
         if not _plausible(cookie):
             return Ended(None)
-        cd = digest(cookie)
+        return await self.end_by_digest(digest(cookie), notify_until=notify_until, now=now)
+
+    async def end_by_digest(self, cd: str, *, notify_until: int = 0, now: int = 0) -> Ended:
+        """``end`` for the session whose cookie has the digest ``cd`` (the support desk
+        knows sessions by their index, never by their cookies)."""
         delivery = keys.logout_delivery(cd)
         raw = await self.client.confirmed_eval(
             "session_end", scripts.END_SESSION,
@@ -112,6 +134,10 @@ class Sessions:
         session = _parse(raw) if raw else None
         queued = bool(notify_until and session is not None and session.clients)
         return Ended(session, delivery if queued else "")
+
+
+async def _hgetall(r: Any, *, key: str) -> dict[str, str]:
+    return dict(await r.hgetall(key))
 
 
 def _parse(raw: list[Any]) -> Session | None:

@@ -1,0 +1,74 @@
+"""The support desk's commands (``idportal support``): on the internal side only, with
+the nodes' settings (the store and the audit store), never through the public front door.
+
+``lookup`` and ``citizen`` read; ``unlock`` and ``logout`` change something, need the
+operator's name and a reason, and are audit events themselves (kind ``support``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from service.audit import pg
+from service.audit.events import PSEUDONYM_PURPOSE, AuditEvent, pseudonym
+from service.oidc import keyring
+from service.settings import Settings
+from service.store import Store
+
+
+def _subject(settings: Settings, personal_number: str) -> str:
+    ring = keyring.load(Path(settings.keys_dir), publish_for=0)
+    return pseudonym(ring.derived_key(PSEUDONYM_PURPOSE), personal_number)
+
+
+def lookup(settings: Settings, reference: str) -> list[dict[str, Any]]:
+    """Every event of one support reference, from every node (the audit store)."""
+    with pg.connect_sync(settings.audit) as conn:
+        return pg.search(conn, pg.Query(reference=reference))
+
+
+async def citizen(settings: Settings, store: Store, personal_number: str) -> dict[str, Any]:
+    """Recent logins, live SSO sessions and PIN lock state of one citizen."""
+    with pg.connect_sync(settings.audit) as conn:
+        recent = pg.search(conn, pg.Query(subject=_subject(settings, personal_number),
+                                          limit=20))
+    sessions = [{"sid": s.sid, "since": s.created, "method": s.identity.method,
+                 "acr": s.identity.acr, "e_services": list(s.clients)}
+                for _, s in await store.sessions.of_person(personal_number)]
+    return {"recent_logins": [{k: r[k] for k in ("ts", "kind", "outcome", "client_id",
+                                                 "method", "acr", "reference")}
+                              for r in recent],
+            "sessions": sessions, "pin": await store.pins.state(personal_number)}
+
+
+async def _audit(settings: Settings, store: Store, personal_number: str, action: str,
+                 operator: str, reason: str, **detail: Any) -> None:
+    await store.audit.record(AuditEvent(
+        kind="support", outcome="success", ts=time.time(),
+        subject=_subject(settings, personal_number), node="support-desk",
+        detail={"action": action, "operator": operator, "reason": reason, **detail}))
+
+
+async def unlock(settings: Settings, store: Store, personal_number: str, *, operator: str,
+                 reason: str) -> int:
+    """Lift every PIN lock of one citizen; how many counters were cleared."""
+    cleared = await store.pins.unlock(personal_number)
+    await _audit(settings, store, personal_number, "unlock", operator, reason,
+                 cleared=cleared)
+    return cleared
+
+
+async def logout(settings: Settings, store: Store, personal_number: str, *, operator: str,
+                 reason: str) -> int:
+    """End every SSO session of one citizen, each with back-channel logout to its
+    e-services (queued in the same store step; the nodes deliver); how many."""
+    now = int(time.time())
+    ended = 0
+    for digest_, _ in await store.sessions.of_person(personal_number):
+        done = await store.sessions.end_by_digest(
+            digest_, now=now, notify_until=now + settings.lifetimes.backchannel_delivery)
+        ended += done.session is not None
+    await _audit(settings, store, personal_number, "logout", operator, reason, ended=ended)
+    return ended

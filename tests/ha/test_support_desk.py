@@ -1,0 +1,113 @@
+"""The support desk's commands through the CLI against the running cluster (the store and
+the audit store): look up a citizen and a reference, lift a PIN lock, log a citizen out
+everywhere with back-channel logout to the e-services; changes need an operator and a
+reason and are audit events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from ha import cluster as clustermod
+from service import cli
+from tests.ha.test_edge import (
+    BANKID_PNR,
+    browser,
+    demo_login,
+    forgets,
+    post_pin,
+    register_citizen,
+)
+from tests.helpers import citizen
+
+pytestmark = pytest.mark.ha
+
+
+@pytest.fixture(scope="module")
+def info(cluster: clustermod.Cluster) -> dict[str, Any]:
+    return clustermod.describe(cluster)
+
+
+def support(cluster: clustermod.Cluster, capsys: pytest.CaptureFixture[str],
+            *args: str) -> tuple[int, Any]:
+    capsys.readouterr()
+    code = cli.main(["--config", cluster.settings_file, "support", *args, "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out) if code == 0 else out
+
+
+async def test_a_locked_pin_is_lifted_by_the_desk_with_a_reason_on_record(
+        cluster: clustermod.Cluster, info: dict[str, Any],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    pnr = register_citizen(70)
+    async with browser(info) as b:
+        resp, _ = await citizen.start(b, "mina-sidor",
+                                      redirect_uri=info["demos"]["mina-sidor"] + "/callback")
+        tx = citizen.login_url(resp).rsplit("/", 1)[1]
+        for _ in range(6):
+            await post_pin(b, tx, pnr, "0000", forwarded_for="203.0.113.9")
+        assert (await post_pin(b, tx, pnr, "1234", forwarded_for="")).status_code == 429
+        code, seen = await asyncio.to_thread(support, cluster, capsys, "citizen", pnr)
+        assert code == 0 and seen["pin"], seen
+        assert any(r["outcome"] == "failure" for r in seen["recent_logins"]) or \
+            not seen["recent_logins"]  # the failures may still be on their way to PostgreSQL
+        code, _ = await asyncio.to_thread(support, cluster, capsys, "unlock", pnr)
+        assert code == 2  # no operator, no reason: refused
+        code, done = await asyncio.to_thread(
+            support, cluster, capsys, "unlock", pnr, "--operator", "Kim Karlsson",
+            "--reason", "caller verified with BankID")
+        assert code == 0 and done["cleared"] >= 1
+        assert (await post_pin(b, tx, pnr, "1234", forwarded_for="")).status_code == 303
+
+
+async def test_the_desk_logs_a_citizen_out_everywhere_and_the_e_services_hear_of_it(
+        cluster: clustermod.Cluster, info: dict[str, Any],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    async with browser(info) as b, httpx.AsyncClient(base_url=info["phone_url"]) as phone:
+        demo = info["demos"]["mina-sidor"]
+        await demo_login(b, phone, demo)
+        code, seen = await asyncio.to_thread(support, cluster, capsys, "citizen", BANKID_PNR)
+        assert code == 0 and any("mina-sidor" in s["e_services"] for s in seen["sessions"])
+        code, done = await asyncio.to_thread(
+            support, cluster, capsys, "logout", BANKID_PNR, "--operator", "Kim Karlsson",
+            "--reason", "citizen reported a stolen phone")
+        assert code == 0 and done["ended"] >= 1
+        assert await forgets(b, demo, within=10)  # back-channel logout reached it
+        sso, _ = await citizen.start(b, "mina-sidor", redirect_uri=demo + "/callback",
+                                     prompt="none")
+        assert citizen.query_of(sso.headers["location"])["error"] == "login_required"
+    # The desk's action is in the audit trail, with who and why.
+    deadline = time.monotonic() + 20
+    while True:
+        capsys.readouterr()
+        cli.main(["--config", cluster.settings_file, "audit", "search", "--json"])
+        rows = json.loads(capsys.readouterr().out)
+        mine = [r for r in rows if r["kind"] == "support" and r["detail"].get("action") == "logout"]
+        if mine or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    assert mine and mine[0]["detail"]["operator"] == "Kim Karlsson"
+    assert mine[0]["detail"]["reason"] == "citizen reported a stolen phone"
+
+
+async def test_a_reference_shows_every_event_under_it(
+        cluster: clustermod.Cluster, info: dict[str, Any],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    async with browser(info) as b:
+        resp, _ = await citizen.start(b, "mina-sidor",
+                                      redirect_uri=info["demos"]["mina-sidor"] + "/callback")
+        final = await citizen.pin_login(b, citizen.login_url(resp), register_citizen(71),
+                                        "1234")
+        ref = final.headers["x-request-id"]
+    deadline = time.monotonic() + 20
+    while True:
+        code, rows = await asyncio.to_thread(support, cluster, capsys, "lookup", ref)
+        if (code == 0 and rows) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    assert code == 0 and [r["outcome"] for r in rows] == ["success"]
