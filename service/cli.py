@@ -240,6 +240,7 @@ def _support(args: argparse.Namespace) -> int:
     import psycopg
 
     from service import support
+    from service.errors import BankIDError
     from service.personnummer import InvalidPersonalNumber, parse
     from service.store import StoreUnavailable, open_store
 
@@ -261,6 +262,10 @@ def _support(args: argparse.Namespace) -> int:
         try:
             if args.action == "citizen":
                 return await support.citizen(settings, store, pnr)
+            if args.action == "verify-caller":
+                return await support.verify_caller(settings, store, pnr,
+                                                   operator=args.operator,
+                                                   say=lambda m: print(m, file=sys.stderr))
             if args.action == "unlock":
                 return {"cleared": await support.unlock(settings, store, pnr,
                                                         operator=args.operator,
@@ -274,12 +279,12 @@ def _support(args: argparse.Namespace) -> int:
     try:
         result = support.lookup(settings, args.subject) if args.action == "lookup" \
             else asyncio.run(go())
-    except (psycopg.Error, StoreUnavailable) as exc:
-        print(f"cannot reach the stores: {exc}", file=sys.stderr)
+    except (psycopg.Error, StoreUnavailable, BankIDError) as exc:
+        print(f"cannot reach the stores or BankID: {exc}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(result, indent=1, ensure_ascii=False, default=str))
-        return 0
+        return 1 if args.action == "verify-caller" and not result["verified"] else 0
     if args.action == "lookup":
         for r in result:
             print(f"{r['ts'][:19]}  {r['kind']:<8} {r['outcome']:<8} {r['client_id']:<14} "
@@ -294,6 +299,11 @@ def _support(args: argparse.Namespace) -> int:
         for sess in result["sessions"]:
             print(f"  {sess['method']} since {sess['since']}: {', '.join(sess['e_services'])}")
         print(f"PIN counters: {result['pin'] or 'none (not locked)'}")
+    elif args.action == "verify-caller":
+        print(f"the caller is {result['name']} ({args.subject}): confirmed in BankID"
+              if result["verified"] else f"NOT confirmed ({result['status']} "
+              f"{result['hint']}): do not change anything for this caller")
+        return 0 if result["verified"] else 1
     elif args.action == "unlock":
         print(f"PIN locks lifted ({result['cleared']} counters); recorded in the audit trail")
     else:
@@ -485,7 +495,8 @@ def parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("support", help="the support desk: look up a reference or a citizen, "
                                         "lift PIN locks, log a citizen out everywhere")
-    sp.add_argument("action", choices=["lookup", "citizen", "unlock", "logout"])
+    sp.add_argument("action", choices=["lookup", "citizen", "verify-caller", "unlock",
+                                       "logout"])
     sp.add_argument("subject", help="lookup: a support reference; else a personal number")
     sp.add_argument("--operator", default="", help="unlock, logout: who does it (audited)")
     sp.add_argument("--reason", default="", help="unlock, logout: why (audited)")

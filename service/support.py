@@ -7,6 +7,7 @@ operator's name and a reason, and are audit events themselves (kind ``support``)
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from service.audit import pg
 from service.audit.events import PSEUDONYM_PURPOSE, AuditEvent, pseudonym
 from service.oidc import keyring
+from service.providers.bankid_client import BankIDClient
 from service.settings import Settings
 from service.store import Store
 
@@ -58,6 +60,36 @@ async def unlock(settings: Settings, store: Store, personal_number: str, *, oper
     await _audit(settings, store, personal_number, "unlock", operator, reason,
                  cleared=cleared)
     return cleared
+
+
+async def verify_caller(settings: Settings, store: Store, personal_number: str, *,
+                        operator: str, timeout_s: float = 120.0,
+                        say: Any = print) -> dict[str, Any]:
+    """Ask the caller to confirm in their BankID app that they are ``personal_number``
+    (``/phone/auth`` with ``callInitiator`` RP), before the desk changes anything.
+    Recorded in the audit trail either way."""
+    client = BankIDClient(settings.bankid)
+    try:
+        ref = await client.phone_auth(personal_number, call_initiator="RP",
+                                      visible_text="Stadens kundtjänst vill bekräfta att det "
+                                                   "är du som ringer.")
+        say("waiting for the caller to confirm in their BankID app …")
+        deadline = time.monotonic() + timeout_s
+        result = await client.collect(ref)
+        while result.status == "pending" and time.monotonic() < deadline:
+            await asyncio.sleep(settings.bankid.collect_interval_s)
+            result = await client.collect(ref)
+        if result.status == "pending":
+            await client.cancel(ref)
+    finally:
+        await client.close()
+    verified = result.status == "complete" and \
+        result.user.get("personalNumber") == personal_number
+    await _audit(settings, store, personal_number, "verify-caller", operator, "",
+                 verified=verified, hint=result.hint_code)
+    return {"verified": verified, "status": result.status, "hint": result.hint_code,
+            "name": f"{result.user.get('givenName', '')} {result.user.get('surname', '')}"
+            .strip()}
 
 
 async def logout(settings: Settings, store: Store, personal_number: str, *, operator: str,

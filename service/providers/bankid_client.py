@@ -113,6 +113,17 @@ class BankIDClient:
             body["userNonVisibleData"] = sign_data
         return parse_order(await self._post("sign" if sign else "auth", body))
 
+    async def phone_auth(self, personal_number: str, *, call_initiator: str = "RP",
+                         visible_text: str = "") -> str:
+        """An authentication over the telephone (``/phone/auth``): the support desk
+        (``callInitiator`` RP) asks the caller to confirm who they are in their app. The
+        order's reference; collect it like any other."""
+        body: dict[str, Any] = {"personalNumber": personal_number,
+                                "callInitiator": call_initiator}
+        if visible_text:
+            body["userVisibleData"] = base64.b64encode(visible_text.encode()).decode()
+        return _str(await self._post("phone/auth", body), "orderRef")
+
     async def collect(self, order_ref: str) -> Collected:
         return parse_collect(await self._post("collect", {"orderRef": order_ref}))
 

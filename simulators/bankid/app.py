@@ -137,6 +137,38 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
     async def auth(request: Request) -> Response:
         return await start_order(request, signing=False)
 
+    async def phone_order(request: Request) -> Response:
+        """``/phone/auth`` and ``/phone/sign``: an order over the telephone (RP API v6):
+        the personal number and who called (``callInitiator`` ``user`` or ``RP``) are
+        required; no autostart token or QR code: the citizen's app gets the order."""
+        signing = request.url.path.endswith("/sign")
+        stats["sign" if signing else "auth"] += 1
+        if (refused := refuse_plain(request)) is not None:
+            return refused
+        data = await _body(request)
+        if isinstance(data, Response):
+            return data
+        if (bad := await failure_mode()) is not None:
+            return bad
+        if data.get("callInitiator") not in ("user", "RP"):
+            return _error("invalidParameters", "callInitiator must be user or RP")
+        try:
+            pnr = parse(str(data.get("personalNumber", ""))).digits
+        except InvalidPersonalNumber:
+            return _error("invalidParameters", "Invalid personalNumber")
+        visible, problem = _visible_data(data)
+        if signing and not visible:
+            problem = problem or "userVisibleData is required to sign"
+        if problem:
+            return _error("invalidParameters", problem)
+        try:
+            o = book.create("127.0.0.1", pnr, time.time())
+        except ValueError:
+            return _error("alreadyInProgress", "Order already in progress for pno")
+        o.call_initiator, o.signing, o.user_visible_data = str(data["callInitiator"]), signing, visible
+        o.user_visible_b64 = str(data.get("userVisibleData") or "")
+        return JSONResponse({"orderRef": o.order_ref})
+
     async def sign_order(request: Request) -> Response:
         return await start_order(request, signing=True)
 
@@ -253,6 +285,8 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
             now = time.time()
             if request.path_params["what"] == "scan":
                 o = book.scan(str(data.get("qr", "")), pnr, names, action, delay, now)
+            elif request.path_params["what"] == "answer":  # a phone order for this citizen
+                o = book.answer_phone(pnr, names, action, delay, now)
             else:
                 o = book.open_autostart(str(data.get("autoStartToken", "")), pnr, names,
                                         action, delay, now)
@@ -324,6 +358,8 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
     return Starlette(routes=[
         Route(f"{rp}/auth", auth, methods=["POST"]),
         Route(f"{rp}/sign", sign_order, methods=["POST"]),
+        Route(f"{rp}/phone/auth", phone_order, methods=["POST"]),
+        Route(f"{rp}/phone/sign", phone_order, methods=["POST"]),
         Route(f"{rp}/collect", collect, methods=["POST"]),
         Route(f"{rp}/cancel", cancel, methods=["POST"]),
         Route(f"{rp}/{{rest:path}}", method_not_allowed, methods=["GET", "PUT", "DELETE"]),

@@ -37,6 +37,7 @@ class Order:
     user_visible_b64: str = ""  # userVisibleData exactly as the RP sent it
     user_non_visible_b64: str = ""  # userNonVisibleData (only /sign)
     web: dict[str, str] = field(default_factory=dict)  # the browser's device data
+    call_initiator: str = ""  # a /phone/auth or /phone/sign order: "user" or "RP"
 
 
 PENDING_HINTS = ("userMrtd", "userCallConfirm")
@@ -114,6 +115,15 @@ class OrderBook:
         if ref is None or ref not in self.orders:
             raise ScanError("unknown autostart token")
         return self._start(self.orders[ref], pnr, names, outcome, delay, now)
+
+    def answer_phone(self, pnr: str, names: tuple[str, str], outcome: str, delay: float,
+                     now: float) -> Order:
+        """The citizen's app takes the phone order waiting for them (/phone/auth, /sign)."""
+        for o in self.orders.values():
+            self.advance(o, now)
+            if o.call_initiator and o.required_pnr == pnr and o.status == "pending":
+                return self._start(o, pnr, names, outcome, delay, now)
+        raise ScanError("no phone order waits for this personal number")
 
     def scan(self, qr: str, pnr: str, names: tuple[str, str], outcome: str, delay: float,
              now: float) -> Order:

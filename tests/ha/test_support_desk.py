@@ -111,3 +111,27 @@ async def test_a_reference_shows_every_event_under_it(
             break
         await asyncio.sleep(0.5)
     assert code == 0 and [r["outcome"] for r in rows] == ["success"]
+
+
+async def test_the_desk_has_the_caller_confirm_in_bankid_before_it_acts(
+        cluster: clustermod.Cluster, info: dict[str, Any],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    async def answer(action: str) -> None:
+        async with httpx.AsyncClient(base_url=info["phone_url"]) as phone:
+            for _ in range(40):  # the order appears once the command has asked
+                r = await phone.post("/phone/answer", json={"personalNumber": BANKID_PNR,
+                                                            "action": action})
+                if r.status_code == 200:
+                    return
+                await asyncio.sleep(0.25)
+        raise AssertionError("no phone order appeared")
+
+    for action, verified in (("approve", True), ("userCancel", False)):
+        desk = asyncio.create_task(asyncio.to_thread(
+            support, cluster, capsys, "verify-caller", BANKID_PNR, "--operator", "Kim"))
+        await answer(action)
+        code, result = await desk
+        if verified:
+            assert code == 0 and result["verified"] and result["name"], result
+        else:
+            assert code == 1  # not confirmed: the desk changes nothing
