@@ -18,9 +18,7 @@ from ha import cluster as clustermod
 pytestmark = pytest.mark.ha
 RUNBOOKS = Path(__file__).resolve().parents[2] / "runbooks"
 SHAPE = ("## Symptoms", "## Look", "## Do", "## Verify", "## Roll back")
-# Pages of another shape: the index, the support desk's table (rewritten with the
-# support tooling, #17), the drill and capacity procedures.
-OTHER_SHAPE = {"README.md", "support-desk.md", "failover-drills.md", "capacity-planning.md"}
+OTHER_SHAPE = {"README.md"}  # the index
 RUNNABLE = re.compile(r"^ *```sh runnable\n(.*?)^ *```", re.S | re.M)
 PAGES = sorted(p.name for p in RUNBOOKS.glob("*.md"))
 
