@@ -100,7 +100,9 @@ async def logout(settings: Settings, store: Store, personal_number: str, *, oper
     ended = 0
     for digest_, _ in await store.sessions.of_person(personal_number):
         done = await store.sessions.end_by_digest(
-            digest_, now=now, notify_until=now + settings.lifetimes.backchannel_delivery)
+            digest_, now=now, notify_until=now + settings.lifetimes.backchannel_delivery,
+            event=AuditEvent(kind="logout", outcome="success", ts=time.time(),
+                             node="support-desk", detail={"by": operator}))
         ended += done.session is not None
     await _audit(settings, store, personal_number, "logout", operator, reason, ended=ended)
     return ended

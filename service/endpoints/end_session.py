@@ -103,6 +103,7 @@ async def end_session_endpoint(request: Request) -> Response:
         response = page("logout.html", locale=loc, request_id=http.request_id(request),
                         confirm=False)
     if cookie:
-        await end_session(n, cookie, response)
+        await end_session(n, cookie, response, reference=http.request_id(request),
+                          client_id=params.get("client_id", ""))
     http.clear_cookie(response, http.SESSION_COOKIE, secure=secure)
     return response

@@ -41,7 +41,8 @@ class Store:
 def open_store(settings: Settings) -> Store:
     client = StoreClient(connect(settings.redis), settings.redis)
     lt = settings.lifetimes
-    sessions = Sessions(client, idle=lt.session_idle, absolute=lt.session_absolute)
+    sessions = Sessions(client, idle=lt.session_idle, absolute=lt.session_absolute,
+                        audit_max=settings.audit.stream_max)
     pins = PinCounters(client, window=lt.pin_failure_window)
     grants = Grants(client, sessions, code_ttl=lt.authorization_code,
                     grant_grace=lt.unarmed_grant_grace)

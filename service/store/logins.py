@@ -46,7 +46,8 @@ class Logins:
         first."""
         cg = first.code_grant
         new = self.sessions.fields(cookie, session, client_id=cg.client_id,
-                                   grant_id=cg.grant_id, context=context)
+                                   grant_id=cg.grant_id, context=context,
+                                   audit_subject=event.subject if event else "")
         code = self.grants.prepare_code(first, now=now)
         pin_keys, person_counted = self.pins.release(pin) if pin else ([], "")
         audit = event.to_fields() if event else {}

@@ -131,8 +131,10 @@ end
 return 0
 """
 
-# KEYS: session, delivery, delivery queue. ARGV: notify (1/0), due (epoch s), deliver
-# until (epoch s), delivery key TTL, grant key prefix.
+# KEYS: session, delivery, delivery queue, audit stream. ARGV: notify (1/0), due (epoch
+# s), deliver until (epoch s), delivery key TTL, grant key prefix, then the logout's
+# audit event ('' for none: the stream's bound, event id, time, e-service, node,
+# reference, detail); its subject is the pseudonym the session keeps ('as').
 # Logout: deletes the session and, with notify, in the same step revokes every grant
 # issued in it (their keys are named by the session's 'g:' fields: Redis behind
 # Sentinel is one primary, so a script may reach keys it learns of) and queues the
@@ -144,6 +146,16 @@ END_SESSION = """
 local f = redis.call('HGETALL', KEYS[1])
 if #f == 0 then return f end
 redis.call('DEL', KEYS[1])
+if ARGV[6] ~= '' then
+  local subject, method = '', ''
+  for i = 1, #f, 2 do
+    if f[i] == 'as' then subject = f[i + 1] end
+  end
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[6], '*', 'kind', 'logout',
+    'outcome', 'success', 'ts', ARGV[8], 'subject', subject, 'client_id', ARGV[9],
+    'method', '', 'acr', '', 'node', ARGV[10], 'reference', ARGV[11], 'detail', ARGV[12],
+    'event_id', ARGV[7])
+end
 if ARGV[1] == '1' then
   local d = {}
   local grants = {}

@@ -10,11 +10,13 @@ timeout slides on every use; the absolute one never moves.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio.client import Pipeline
 
+from service.audit.events import AuditEvent
 from service.crypto import digest, new_id
 from service.records import Identity, Session
 from service.store import keys, scripts
@@ -41,10 +43,12 @@ class NewSession:
 
 
 class Sessions:
-    def __init__(self, client: StoreClient, *, idle: int, absolute: int) -> None:
+    def __init__(self, client: StoreClient, *, idle: int, absolute: int,
+                 audit_max: int = 200_000) -> None:
         self.client = client
         self.idle = idle
         self.absolute = absolute
+        self.audit_max = audit_max  # the audit stream's bound (AuditSettings.stream_max)
 
     def new(self, identity: Identity, *, now: int, carry: Session | None = None) -> Session:
         """A new session (not yet written), with the e-services and grants of ``carry``."""
@@ -55,13 +59,15 @@ class Sessions:
                        contexts=dict(carry.contexts) if carry else {})
 
     def fields(self, cookie: str, session: Session, *, client_id: str = "",
-               grant_id: str = "", context: str = "") -> NewSession:
+               grant_id: str = "", context: str = "", audit_subject: str = "") -> NewSession:
         """What writing ``session`` behind ``cookie`` takes, for a step of the store's
         that writes it with other things (finishing a login). ``client_id`` and
         ``grant_id``: the e-service that gets the session's first code, and its grant."""
         core = Session(sid=session.sid, identity=session.identity, created=session.created,
                        absolute_expiry=session.absolute_expiry)
         fields: dict[str, str] = {"d": core.to_json(), "abs": str(session.absolute_expiry)}
+        if audit_subject:  # the logout's audit event names the citizen by it
+            fields["as"] = audit_subject
         fields.update({f"rp:{c}": "1" for c in session.clients})
         fields.update({f"g:{g}": "" for g in session.grants})
         fields.update({f"ctx:{c}": v for c, v in session.contexts.items()})
@@ -111,26 +117,32 @@ class Sessions:
                 out.append((key.removeprefix(keys.session("")), session))
         return out
 
-    async def end(self, cookie: str, *, notify_until: int = 0, now: int = 0) -> Ended:
+    async def end(self, cookie: str, *, notify_until: int = 0, now: int = 0,
+                  event: AuditEvent | None = None) -> Ended:
         """Log out: delete the session (confirmed on a replica) and say what it was.
 
         With ``notify_until`` the same step revokes its grants and queues the
         back-channel logout of its e-services, to be delivered until then."""
         if not _plausible(cookie):
             return Ended(None)
-        return await self.end_by_digest(digest(cookie), notify_until=notify_until, now=now)
+        return await self.end_by_digest(digest(cookie), notify_until=notify_until, now=now,
+                                        event=event)
 
-    async def end_by_digest(self, cd: str, *, notify_until: int = 0, now: int = 0) -> Ended:
+    async def end_by_digest(self, cd: str, *, notify_until: int = 0, now: int = 0,
+                            event: AuditEvent | None = None) -> Ended:
         """``end`` for the session whose cookie has the digest ``cd`` (the support desk
         knows sessions by their index, never by their cookies)."""
         delivery = keys.logout_delivery(cd)
+        audit: list[str | int] = [""] if event is None else [
+            self.audit_max, event.event_id, f"{event.ts:.3f}", event.client_id, event.node,
+            event.reference, json.dumps(event.detail, separators=(",", ":"))]
         raw = await self.client.confirmed_eval(
             "session_end", scripts.END_SESSION,
-            [keys.session(cd), delivery, keys.logout_delivery_queue()],
+            [keys.session(cd), delivery, keys.logout_delivery_queue(), keys.audit_stream()],
             # The record outlives its deadline by as long again: the pollers see it
             # expire and count it given up, rather than lose it silently.
             [1 if notify_until else 0, now, notify_until, max(2 * (notify_until - now), 1),
-             keys.grant("")])
+             keys.grant(""), *audit])
         session = _parse(raw) if raw else None
         queued = bool(notify_until and session is not None and session.clients)
         return Ended(session, delivery if queued else "")

@@ -54,3 +54,15 @@ async def test_a_double_submit_writes_one_event(world: World) -> None:
     await twin.aclose()
     assert first.status_code == 303 and again.status_code != 303
     assert [e.outcome for e in events(world)] == ["success"]
+
+
+async def test_a_logout_is_an_event_in_the_step_that_ends_the_session(world: World) -> None:
+    resp, flow = await citizen.start(world.browser, "rp-basic")
+    done = await citizen.pin_login(world.browser, citizen.login_url(resp), PNR, "1234")
+    tokens = (await citizen.redeem(world.http, flow, citizen.query_of(
+        done.headers["location"])["code"])).json()
+    bye = await world.browser.get(f"/end_session?id_token_hint={tokens['id_token']}")
+    assert bye.status_code in (200, 303)
+    login, logout = events(world)
+    assert (logout.kind, logout.outcome) == ("logout", "success")
+    assert logout.subject == login.subject and logout.reference
