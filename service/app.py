@@ -37,6 +37,7 @@ from service.settings import Settings
 from service.sso import backchannel
 from service.state import Node, SigningKeys
 from service.store import open_store
+from service.web import help, render
 from service.web.edge import Edge
 from service.web.errorpages import HANDLERS
 
@@ -54,6 +55,8 @@ ROUTES = [
     Route("/revoke", revoke.revoke, methods=["POST"], name="revoke"),
     Route("/introspect", introspect.introspect, methods=["POST"], name="introspect"),
     Route("/login/{tx}", flow.choose, name="login_choose"),
+    Route("/login/{tx}/cancel", flow.cancel, methods=["POST"], name="login_cancel"),
+    *help.ROUTES,  # help pages and the accessibility statement
     *methods.routes(),  # each way in brings its own pages (service/login/methods.py)
     *context.ROUTES,  # whom a representative acts for
     Route("/healthz", health.healthz, name="healthz"),
@@ -95,6 +98,8 @@ def _backchannel_tls(settings: Settings) -> ssl.SSLContext:
 
 def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
     configure_logging(fmt=settings.log_format, level=settings.log_level)
+    render.configure_site(help_url=settings.help.url, contact=settings.help.contact,
+                          accessibility_url=settings.help.accessibility_statement_url)
     the_node = node or build_node(settings)
 
     @contextlib.asynccontextmanager

@@ -227,6 +227,17 @@ class FrejaSettings(_Model):
         return self
 
 
+class HelpSettings(_Model):
+    """What every page offers a citizen who is stuck (its footer)."""
+
+    # The help pages: idportal's own by default, or the city's.
+    url: str = "/help"
+    # How to reach the city's support desk, shown as it is written.
+    contact: str = "Stadens kundtjänst: 08-000 00 00, vardagar 8–17"
+    # The accessibility statement Swedish public e-services must publish (DOS-lagen).
+    accessibility_statement_url: str = "/accessibility"
+
+
 class AuditSettings(_Model):
     """The audit trail: events wait in a Redis stream until a node ships them into
     PostgreSQL (``service.audit``). Without ``dsn`` they stay in the bounded stream."""
@@ -303,6 +314,7 @@ class Settings(_Model):
     smartcard: SmartcardSettings = Field(default_factory=SmartcardSettings)
     freja: FrejaSettings = Field(default_factory=FrejaSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    help: HelpSettings = Field(default_factory=HelpSettings)
 
     @property
     def methods_available(self) -> tuple[str, ...]:

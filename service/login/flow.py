@@ -37,6 +37,7 @@ from service.state import Node, node
 from service.store import StoreUnavailable
 from service.store.counters import PinAttempt
 from service.web import http, i18n
+from service.web.errorpages import authorize_redirect
 from service.web.render import page, user_message_html
 
 log = structlog.get_logger("idportal.login")
@@ -170,6 +171,22 @@ def identity_required(tx: Transaction) -> str:
 
 def page_locale(request: Request, n: Node, tx: Transaction) -> str:
     return http.locale(request, tx.request.ui_locales, n.settings.default_locale)
+
+
+async def cancel(request: Request) -> Response:
+    """POST /login/{tx}/cancel: the citizen gives up; back to the e-service with
+    ``error=access_denied`` (and its state), the login finished for good."""
+    n = node(request)
+    form, _ = await http.form(request, limit=n.settings.max_body_bytes)
+    tx = await guard(request, request.path_params["tx"], csrf=form.get("csrf", ""))
+    metrics.LOGINS.labels("none", "cancelled").inc()
+    log.info("login", outcome="cancelled", client_id=tx.request.client_id)
+    await audit_failure(request, n, tx, "", "cancelled")
+    response = authorize_redirect(AuthorizeError(
+        "access_denied", "the citizen cancelled the login", redirect_uri=tx.request.redirect_uri,
+        state=tx.request.state), n.settings.issuer)
+    _forget(response, n, tx)
+    return response
 
 
 async def choose(request: Request) -> Response:

@@ -77,7 +77,7 @@ async def instructions(request: Request) -> Response:
     n, tx = await _tx(request)
     loc = flow.page_locale(request, n, tx)
     return page("smartcard.html", locale=loc, request_id=http.request_id(request),
-                tx_id=tx.tx_id, user_message=flow.user_message(tx, loc),
+                tx_id=tx.tx_id, csrf=tx.csrf, user_message=flow.user_message(tx, loc),
                 card_url=f"{n.settings.smartcard.login_url.rstrip('/')}/card/{tx.tx_id}"
                          f"?lang={loc}",
                 switch_url=f"/login/{tx.tx_id}/smartcard?lang={'en' if loc == 'sv' else 'sv'}")

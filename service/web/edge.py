@@ -15,7 +15,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.observability import begin_request, end_request
-from service.web import proxies
+from service.web import i18n, proxies
 from service.web.headers import (
     add_headers,
     body_too_large,
@@ -24,6 +24,21 @@ from service.web.headers import (
     refuse_too_large,
     security_headers,
 )
+from service.web.http import LANG_COOKIE
+
+
+def chosen_language(scope: Scope) -> bytes:
+    """A ``Set-Cookie`` keeping the language the citizen chose (``?lang=``) for the
+    following pages of the login ('' when none was chosen): a session cookie, read by
+    ``http.locale`` before the e-service's ``ui_locales`` and the browser's languages."""
+    for part in scope.get("query_string", b"").split(b"&"):
+        key, _, value = part.partition(b"=")
+        if key == b"lang" and value.decode("latin-1") in i18n.LOCALES:
+            secure = "; Secure" if scope.get("scheme") == "https" or \
+                dict(scope.get("headers", [])).get(b"x-forwarded-proto") == b"https" else ""
+            return f"{LANG_COOKIE}={value.decode()}; Path=/; SameSite=Lax; HttpOnly{secure}" \
+                .encode()
+    return b""
 
 
 class Edge:
@@ -46,6 +61,7 @@ class Edge:
         started = time.perf_counter()
         status = 500
         id_header = (b"x-request-id", request_id.encode())
+        chosen = chosen_language(scope)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -55,6 +71,8 @@ class Edge:
                 if 300 <= status < 400 and self.own_http:
                     no_plain_redirect(headers, self.own_http)
                 headers.append(id_header)
+                if chosen:  # the citizen's choice stays for the rest of the login
+                    headers.append((b"set-cookie", chosen))
                 add_headers(headers, self.extra)
                 message["headers"] = headers
             await send(message)

@@ -125,10 +125,16 @@ def get_cookie(request: Request, base: str, *, secure: bool) -> str:
     return value if len(value) <= 128 else ""
 
 
+LANG_COOKIE = "idp_lang"  # the language the citizen chose (the edge sets it on ?lang=)
+
+
 def locale(request: Request, preferred: tuple[str, ...], default: str) -> str:
-    chosen = request.query_params.get("lang", "")
-    if chosen in i18n.LOCALES:
-        return chosen
+    """The page's language: the citizen's choice on this page (``?lang=``) or earlier in
+    the login (the ``idp_lang`` cookie), then the e-service's ``ui_locales``, then the
+    browser's languages."""
+    for chosen in (request.query_params.get("lang", ""), request.cookies.get(LANG_COOKIE, "")):
+        if chosen in i18n.LOCALES:
+            return chosen
     return i18n.pick_locale(preferred, request.headers.get("accept-language", "")[:200], default)
 
 

@@ -111,6 +111,44 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "logout_confirm_lead": "Vill du logga ut från alla stadens e-tjänster?",
         "logout": "Logga ut",
         "switch_language": "In English",
+        "cancel_login": "Avbryt och gå tillbaka till e-tjänsten",
+        "help_link": "Hjälp med inloggningen",
+        "accessibility_link": "Tillgänglighetsredogörelse",
+        "help_title": "Hjälp med inloggningen",
+        "help_all": "Alla hjälpsidor",
+        "help_no-bankid_title": "Jag har inget BankID",
+        "help_no-bankid_body": "Du kan logga in med Freja eID+, med e-legitimation på kort"
+                               " eller, till e-tjänster som tillåter det, med personnummer och"
+                               " PIN-kod. BankID beställer du från din bank; Freja eID från"
+                               " appbutiken. Kundtjänst kan berätta vilka sätt en viss"
+                               " e-tjänst godtar.",
+        "help_locked-pin_title": "Min PIN-kod är spärrad",
+        "help_locked-pin_body": "Efter flera felaktiga försök spärras PIN-inloggningen en stund"
+                                " och öppnas sedan av sig själv; sidan säger när. Logga in med"
+                                " BankID under tiden, eller ring kundtjänst: de kan häva"
+                                " spärren när de har kontrollerat att det är du.",
+        "help_wrong-personal-number_title": "Mitt personnummer godtas inte",
+        "help_wrong-personal-number_body": "Skriv personnumret med tolv siffror, ÅÅÅÅMMDD-NNNN."
+                                           " Sidan säger vad som är fel: kontrollsiffran,"
+                                           " datumet eller formatet. Samordningsnummer"
+                                           " (dag + 60) fungerar också.",
+        "help_card-not-accepted_title": "Mitt kort godtas inte",
+        "help_card-not-accepted_body": "Sidan säger varför: kortet har gått ut, är spärrat,"
+                                       " kommer från en utfärdare vi inte litar på, eller du"
+                                       " valde certifikatet för underskrift. Välj"
+                                       " legitimeringscertifikatet, eller logga in med"
+                                       " BankID och kontakta den som utfärdade kortet.",
+        "accessibility_title": "Tillgänglighetsredogörelse",
+        "accessibility_body": "Stadens e-legitimering ska kunna användas av alla. Sidorna följer"
+                              " WCAG 2.1 på nivå AA: de fungerar med tangentbord, skärmläsare"
+                              " och förstoring, utan JavaScript, på svenska och engelska."
+                              " Testerna kontrollerar rubriker, etiketter, alternativtexter och"
+                              " språk på varje sida.",
+        "accessibility_report": "Upplever du brister i tillgängligheten? Kontakta stadens"
+                                " kundtjänst (se nedan), så svarar vi inom två veckor.",
+        "accessibility_digg": "Är du inte nöjd med svaret kan du anmäla det till Myndigheten"
+                              " för digital förvaltning (DIGG), som granskar lagen om"
+                              " tillgänglighet till digital offentlig service.",
     },
     "en": {
         "product": "City e-ID login",
@@ -217,6 +255,44 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "logout_confirm_lead": "Do you want to log out of all the city's e-services?",
         "logout": "Log out",
         "switch_language": "På svenska",
+        "cancel_login": "Cancel and go back to the service",
+        "help_link": "Help with logging in",
+        "accessibility_link": "Accessibility statement",
+        "help_title": "Help with logging in",
+        "help_all": "All help pages",
+        "help_no-bankid_title": "I have no BankID",
+        "help_no-bankid_body": "You can log in with Freja eID+, with an e-ID card or, at"
+                               " services that allow it, with your personal identity number"
+                               " and PIN. BankID is ordered from your bank; Freja eID from"
+                               " the app store. The support desk can tell which ways a"
+                               " service accepts.",
+        "help_locked-pin_title": "My PIN is locked",
+        "help_locked-pin_body": "After several wrong attempts PIN login is locked for a while"
+                                " and opens again by itself; the page says when. Log in with"
+                                " BankID meanwhile, or call the support desk: they can lift"
+                                " the lock once they have checked that it is you.",
+        "help_wrong-personal-number_title": "My personal identity number is not accepted",
+        "help_wrong-personal-number_body": "Write the number with twelve digits, YYYYMMDD-NNNN."
+                                           " The page says what is wrong: the check digit, the"
+                                           " date or the format. Coordination numbers (day +"
+                                           " 60) work too.",
+        "help_card-not-accepted_title": "My card is not accepted",
+        "help_card-not-accepted_body": "The page says why: the card has expired, is revoked,"
+                                       " comes from an issuer we do not trust, or you chose"
+                                       " the signing certificate. Choose the identification"
+                                       " certificate, or log in with BankID and contact the"
+                                       " card's issuer.",
+        "accessibility_title": "Accessibility statement",
+        "accessibility_body": "The city's e-ID login is for everyone. The pages follow WCAG 2.1"
+                              " level AA: they work with a keyboard, screen readers and"
+                              " magnification, without JavaScript, in Swedish and English. The"
+                              " tests check headings, labels, text alternatives and language on"
+                              " every page.",
+        "accessibility_report": "Do you find a shortcoming? Contact the city's support desk"
+                                " (below) and we answer within two weeks.",
+        "accessibility_digg": "If you are not satisfied with the answer you can report it to"
+                              " the Agency for Digital Government (DIGG), which supervises the"
+                              " Swedish law on accessibility to digital public services.",
     },
 }
 

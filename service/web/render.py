@@ -20,6 +20,15 @@ _ENV = Environment(
 )
 
 
+def configure_site(*, help_url: str, contact: str, accessibility_url: str) -> None:
+    """What every page's footer shows (``Settings.help``); set once by the app factory."""
+    _ENV.globals["site"] = {"help_url": help_url, "contact": contact,
+                            "accessibility_url": accessibility_url}
+
+
+configure_site(help_url="/help", contact="", accessibility_url="/accessibility")
+
+
 # The e-service's userMessage in text/markdown: CommonMark without raw HTML, links or
 # images (the citizen is logging in; a message is text to read, not somewhere to go).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable(
