@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything idportal needs on a fresh Debian machine: redis-server, haproxy,
 # iptables, prometheus (and promtool), prometheus-redis-exporter, socat, keepalived,
-# buildah, podman, mmdebstrap, runc and catatonit (apt, when missing), a virtualenv in .venv with the project,
+# buildah, podman, mmdebstrap, runc, catatonit, chromium and chromium-driver (apt, when
+# missing), a virtualenv in .venv with the project,
 # its operator tools (extra "ops") and its dev tools (extra "dev").
 # Idempotent: a second run only checks.
 set -euo pipefail
@@ -26,6 +27,9 @@ for tool in buildah podman mmdebstrap catatonit; do
   command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
 done
 command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || need+=(runc)
+# A real browser for the tests that need one (the language a citizen chose).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing ${need[*]} with apt"
