@@ -137,6 +137,8 @@ def _clients_reload(args: argparse.Namespace) -> int:
         time.sleep(0.2)
     for name in waiting:
         print(f"{name}: has not taken the file after {args.timeout:.0f} s", file=sys.stderr)
+    _config_event(c.settings_file, "clients reload",
+                  detail={"file": str(path), "e_services": str(len(reg.clients))})
     return 1 if waiting else 0
 
 
@@ -171,7 +173,46 @@ def _representation(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     print(done)
+    if args.config:  # also into the audit trail of the deployment the settings name
+        _config_event(args.config, f"representation {args.action}", person=person,
+                      detail={"org_number": org, "role": args.role, "file": args.file})
     return 0
+
+
+def _config_event(config: str, change: str, *, person: str = "",
+                  detail: dict[str, str] | None = None) -> None:
+    """A configuration change as an audit event (kind ``config``), written to the
+    deployment's audit stream; a store that cannot be reached is said, not fatal (the
+    change itself is made and logged)."""
+    import asyncio
+    import getpass as gp
+    import time
+
+    from service.audit.events import PSEUDONYM_PURPOSE, AuditEvent, pseudonym
+    from service.oidc import keyring
+    from service.store import StoreUnavailable, open_store
+
+    settings = load_settings(config)
+    subject = ""
+    if person:
+        ring = keyring.load(Path(settings.keys_dir), publish_for=0)
+        subject = pseudonym(ring.derived_key(PSEUDONYM_PURPOSE), person)
+    event = AuditEvent(kind="config", outcome="success", ts=time.time(), subject=subject,
+                       node="cli", detail={"change": change, "by": gp.getuser(),
+                                           **(detail or {})})
+
+    async def record() -> None:
+        store = open_store(settings)
+        try:
+            await store.audit.record(event)
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(record())
+    except StoreUnavailable as exc:
+        print(f"not recorded in the audit trail (the store cannot be reached): {exc}",
+              file=sys.stderr)
 
 
 def _audit(args: argparse.Namespace) -> int:

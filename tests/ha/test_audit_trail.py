@@ -25,6 +25,7 @@ from tests.ha.test_edge import browser, register_citizen
 from tests.helpers import citizen
 
 pytestmark = pytest.mark.ha
+REGISTER = Path(__file__).resolve().parents[2] / "config" / "representation.toml"
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +112,26 @@ def test_events_past_the_retention_are_deleted(cluster: clustermod.Cluster) -> N
     with pg.connect_sync(settings.audit) as conn:
         assert not pg.search(conn, pg.Query(since=dt.datetime.now(dt.UTC) - dt.timedelta(
             days=900), until=dt.datetime.now(dt.UTC) - dt.timedelta(days=731)))
+
+
+async def test_configuration_changes_are_audit_events(
+        cluster: clustermod.Cluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    register = tmp_path / "representation.toml"
+    shutil.copy(REGISTER, register)
+    assert await asyncio.to_thread(cli.main, [
+        "--config", cluster.settings_file, "representation", "add", "--file", str(register),
+        "--personal-number", "194001011008", "--org-number", "5560360793", "--org-name",
+        "Test AB", "--role", "employee"]) == 0
+    assert await asyncio.to_thread(cli.main, ["clients", "reload", "--run-dir",
+                                              str(cluster.run_dir)]) == 0
+
+    def changes() -> set[str]:
+        rows = search(cluster, capsys, "search", "--limit", "2000") or []
+        return {r["detail"].get("change", "") for r in rows if r["kind"] == "config"}
+
+    deadline = time.monotonic() + 20
+    while not {"representation add", "clients reload"} <= await asyncio.to_thread(changes):
+        assert time.monotonic() < deadline, changes()
+        await asyncio.sleep(0.5)
