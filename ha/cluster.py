@@ -433,7 +433,8 @@ def up(run_dir: Path, layout: Layout, *, quiet: bool = True, server: str = DEFAU
         c.ca_file = str(m.ca.cert)
         net = c.front_door_net()
         if net is not None:
-            frontdoor.create(net)  # before anything: the issuer is its floating address
+            # Before anything: the issuer is its floating address.
+            frontdoor.create(net, ports=(layout.https, layout.card))
         c.issuer = f"https://{net.vip if net else '127.0.0.1'}:{layout.https}"
         p0 = layout.redis[0]
         for i, port in enumerate(layout.redis):

@@ -139,6 +139,10 @@ def evaluate_goals(r: Report) -> None:
     if r.kind in ("haproxy-kill", "front-door-freeze"):
         # keepalived: a health check a second, two misses: the address moves in ~2 s.
         g["takeover <= 3 s"] = {"want": 3.0, "got": r.detection_s}
+        # New connections wait for the other front door (resets are kept in): at most the
+        # requests in flight on the failed one fail, one per citizen.
+        g["failed requests <= those in flight"] = {
+            "want": r.load, "got": sum(r.ops_failed.values()) + sum(r.ops_unknown.values())}
     if r.kind in ("rolling-restart", "haproxy-reload"):
         g["no failed requests"] = {"want": 0, "got": sum(r.ops_failed.values())
                                    + sum(r.ops_unknown.values())}

@@ -71,6 +71,10 @@ async def run_drill(front: clustermod.Cluster, kind: str, tmp_path: Path) -> Any
     # keepalived moved the address to the other front door within the goal, and it
     # stays there when the first one is back (nopreempt).
     assert report.detection_s is not None and report.detection_s <= 3.0, report.detection_s
+    # Only requests in flight on the failed front door may fail: new ones wait for the
+    # other (their resets dropped, the browser's SYN sent again).
+    failed = sum(report.ops_failed.values()) + sum(report.ops_unknown.values())
+    assert failed <= report.load, (report.ops_failed, report.ops_unknown)
     assert frontdoor.holder(front.front_door_net()) != before  # type: ignore[arg-type]
     assert all(p["healthy"] for p in clustermod.health(front)), clustermod.health(front)
     return report
