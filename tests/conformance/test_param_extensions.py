@@ -52,10 +52,11 @@ async def test_a_plain_text_message_is_shown_escaped_in_the_citizens_language(
     assert "<script>x()" not in resp.text
     english = await world.browser.get(citizen.login_url(resp) + "?lang=en")
     assert "Apply for a permit" in english.text
+    # The citizen chose English: the app and the BankID page show the English message.
     shown, page = await app_shows(world, resp)
-    assert shown["userVisibleData"].startswith("Du loggar in för att söka bygglov")
+    assert shown["userVisibleData"].startswith("Apply for a permit")
     assert shown["userVisibleDataFormat"] == ""  # plain text
-    assert "Du loggar in" in page.text  # the BankID page shows it too
+    assert "Apply for a permit" in page.text  # the BankID page shows it too
 
 
 async def test_a_markdown_message_is_rendered_without_html_and_sent_as_simple_markdown(
