@@ -73,14 +73,16 @@ async def test_clients_reload_takes_a_new_e_service_and_refuses_a_broken_file(
         'scopes = ["openid"]\n')
     try:
         path.write_text(added)
-        assert cli.main(["clients", "reload", "--run-dir", str(cluster.run_dir)]) == 0
+        assert await asyncio.to_thread(cli.main, ["clients", "reload", "--run-dir",
+                                                  str(cluster.run_dir)]) == 0
         async with browser(info) as b:
             resp, _ = await citizen.start(b, "nytt-e-tjanst",
                                           redirect_uri="https://127.0.0.1:8699/cb",
                                           scope="openid")
             assert resp.status_code == 200  # every node knows it: the method page
         path.write_text(added + "\n[[client]]\nclient_id = 42\n")
-        assert cli.main(["clients", "reload", "--run-dir", str(cluster.run_dir)]) == 1
+        assert await asyncio.to_thread(cli.main, ["clients", "reload", "--run-dir",
+                                                  str(cluster.run_dir)]) == 1
         async with browser(info) as b:
             for _ in range(3):  # any node: still the clients it had
                 resp, _ = await citizen.start(b, "nytt-e-tjanst",
@@ -91,5 +93,6 @@ async def test_clients_reload_takes_a_new_e_service_and_refuses_a_broken_file(
         shutil.copy(backup, path)
         with contextlib.suppress(OSError):
             backup.unlink()
-        assert cli.main(["clients", "reload", "--run-dir", str(cluster.run_dir)]) == 0
+        assert await asyncio.to_thread(cli.main, ["clients", "reload", "--run-dir",
+                                                  str(cluster.run_dir)]) == 0
     assert path.read_text() == original
