@@ -9,6 +9,7 @@ timeout slides on every use; the absolute one never moves.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from dataclasses import dataclass
@@ -63,8 +64,11 @@ class Sessions:
         """What writing ``session`` behind ``cookie`` takes, for a step of the store's
         that writes it with other things (finishing a login). ``client_id`` and
         ``grant_id``: the e-service that gets the session's first code, and its grant."""
-        core = Session(sid=session.sid, identity=session.identity, created=session.created,
-                       absolute_expiry=session.absolute_expiry)
+        # The method's evidence stays in the audit trail (the login's event), not in every
+        # session: a session must fit in 1 KB of Redis memory.
+        core = Session(sid=session.sid, identity=dataclasses.replace(session.identity,
+                                                                    evidence=""),
+                       created=session.created, absolute_expiry=session.absolute_expiry)
         fields: dict[str, str] = {"d": core.to_json(), "abs": str(session.absolute_expiry)}
         if audit_subject:  # the logout's audit event names the citizen by it
             fields["as"] = audit_subject

@@ -10,10 +10,15 @@ from typing import Any
 import pytest
 import redis
 import schemathesis
+import schemathesis.specs.openapi.schemas  # imported (compiled) up front: see below
 from hypothesis import HealthCheck, settings
 
 from service.app import create_app
 from tests.conftest import build_world, make_settings
+
+# schemathesis imports its OpenAPI module lazily, inside the fixture; once, in a full run,
+# compiling it there hit CPython 3.11's "AST constructor recursion depth mismatch"
+# (SystemError). Imported here, at collection, it is compiled before any test runs.
 
 pytestmark = pytest.mark.integration
 TRIED: list[int] = []
