@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import redis
 from jinja2 import Environment, FileSystemLoader
 
-from ha import frontdoor, pki, postgres, procs, prometheus, redis_auth, stack, supervisor
+from ha import frontdoor, pki, postgres, procs, prometheus, redis_auth, stack, supervision
 from service import tls
 from service.settings import DEFAULT_SERVER
 
@@ -306,7 +306,7 @@ def health(c: Cluster, *, role: str = "") -> list[dict[str, Any]]:
             elif m.role == "monitoring":
                 path = "/-/ready" if m.name == "prometheus" else "/health"
                 ok, detail = _http_ok(f"http://127.0.0.1:{m.port}{path}")
-        said = supervisor.status(c.run_dir, m.name)
+        said = supervision.status(c.run_dir, m.name)
         if said:
             detail = f"{detail}; {said}"
             ok = ok and not said.startswith("CRASH LOOP")
@@ -609,7 +609,7 @@ def restart_node(c: Cluster, name: str, *, timeout: float = 30) -> Member:
     """Restart one node without a failed login: SIGTERM (it drains: /readyz answers 503
     until HAProxy has taken it out, then it finishes what is in flight), start it again
     with the same command line, wait until it is ready and HAProxy sends to it again."""
-    supervisor.hold(c.run_dir, [name], timeout + 30)  # stopped on purpose: not a crash
+    supervision.hold(c.run_dir, [name], timeout + 30)  # stopped on purpose: not a crash
     try:
         old = c.member(name)
         if old.role != "node":
@@ -621,7 +621,7 @@ def restart_node(c: Cluster, name: str, *, timeout: float = 30) -> Member:
         _wait(lambda: _in_haproxy(c, name), f"HAProxy sending to {name}", timeout)
         return new
     finally:
-        supervisor.release(c.run_dir, [name])
+        supervision.release(c.run_dir, [name])
 
 
 def rolling_restart(c: Cluster) -> None:

@@ -14,8 +14,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from service import health
-from service.audit import shipper
+from service import audit_shipping, health
 from service.endpoints import (
     authorize,
     discovery,
@@ -106,7 +105,7 @@ def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         watcher = asyncio.create_task(health.watch(the_node))
         deliveries = asyncio.create_task(backchannel.poll(the_node))
-        auditing = asyncio.create_task(shipper.run(the_node))
+        auditing = asyncio.create_task(audit_shipping.run(the_node))
         try:
             yield
         finally:

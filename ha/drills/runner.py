@@ -13,7 +13,7 @@ from pathlib import Path
 import redis
 
 from ha import cluster as clustermod
-from ha import supervisor
+from ha import supervision
 from ha.drills import checks, faults, journeys
 from ha.drills.history import History
 from ha.drills.observe import Watch
@@ -45,13 +45,13 @@ async def drill(c: clustermod.Cluster, kind: str, *, load: int = 6, duration: fl
     target = journeys.target_from_status(info)
     # The drill stops processes on purpose and heals them itself: the supervisor waits.
     held = [m.name for m in c.members]
-    supervisor.hold(c.run_dir, held, warmup + duration + 120)
+    supervision.hold(c.run_dir, held, warmup + duration + 120)
     try:
         return await _drill(c, kind, info, target, load=load, duration=duration,
                             warmup=warmup, approval_s=approval_s, provider=provider,
                             show_progress=show_progress)
     finally:
-        supervisor.release(c.run_dir, held)
+        supervision.release(c.run_dir, held)
 
 
 async def _drill(c: clustermod.Cluster, kind: str, info: dict[str, object],

@@ -4,7 +4,7 @@ number in clear outside the audit store). Pure: no I/O.
 
 An event travels as a Redis stream entry (flat string fields, ``to_fields``) written in
 the same confirmed store operation as the change it records, and is shipped from there
-into PostgreSQL (``service.audit.shipper``), idempotently by ``event_id``.
+into PostgreSQL (``service.audit_shipping``), idempotently by ``event_id``.
 """
 
 from __future__ import annotations

@@ -10,38 +10,38 @@ from pathlib import Path
 
 import pytest
 
-from ha import procs, supervisor
+from ha import procs, supervision, supervisor
 from ha.cluster import Cluster, Layout
 
 
 def test_backoff_doubles_then_resets_after_a_minute_alive() -> None:
-    rec = supervisor.Record(started_at=0.0)
+    rec = supervision.Record(started_at=0.0)
     waits = []
     now = 100.0
     for _ in range(4):
-        assert not supervisor.decide(rec, alive=False, now=now)  # seen dead: wait first
+        assert not supervision.decide(rec, alive=False, now=now)  # seen dead: wait first
         died = now
-        while not supervisor.decide(rec, alive=False, now=now):
+        while not supervision.decide(rec, alive=False, now=now):
             now += 0.5
         waits.append(now - died)
         now += 1.0  # it dies again a second later
     assert waits == [1.0, 2.0, 4.0, 8.0]
-    supervisor.decide(rec, alive=True, now=now + supervisor.STABLE_AFTER_S + 1)
-    assert rec.backoff_s == supervisor.BACKOFF_FIRST_S
+    supervision.decide(rec, alive=True, now=now + supervision.STABLE_AFTER_S + 1)
+    assert rec.backoff_s == supervision.BACKOFF_FIRST_S
 
 
 def test_five_restarts_in_two_minutes_is_a_crash_loop_retried_at_the_longest_backoff() -> None:
-    rec = supervisor.Record()
+    rec = supervision.Record()
     now = 0.0
-    for _ in range(supervisor.LOOP_RESTARTS):
-        supervisor.decide(rec, alive=False, now=now)
+    for _ in range(supervision.LOOP_RESTARTS):
+        supervision.decide(rec, alive=False, now=now)
         now = rec.next_try
-        assert supervisor.decide(rec, alive=False, now=now)
+        assert supervision.decide(rec, alive=False, now=now)
         now += 0.1
     assert rec.crash_loop(now)
-    supervisor.decide(rec, alive=False, now=now)
-    assert rec.next_try - now == supervisor.BACKOFF_MAX_S
-    assert not rec.crash_loop(now + supervisor.LOOP_WINDOW_S + 1)
+    supervision.decide(rec, alive=False, now=now)
+    assert rec.next_try - now == supervision.BACKOFF_MAX_S
+    assert not rec.crash_loop(now + supervision.LOOP_WINDOW_S + 1)
 
 
 def test_a_killed_process_is_started_again_unless_held(tmp_path: Path) -> None:
@@ -50,14 +50,14 @@ def test_a_killed_process_is_started_again_unless_held(tmp_path: Path) -> None:
     c.start("sleeper", "demo", 0, [sys.executable, "-c", "import time; time.sleep(60)"])
     first = c.member("sleeper").pid
     try:
-        supervisor.hold(tmp_path, ["sleeper"], 30)
+        supervision.hold(tmp_path, ["sleeper"], 30)
         procs.signal_pid(first, 9)
         time.sleep(0.2)
         for _ in range(4):
             supervisor.tick(tmp_path)
             time.sleep(0.4)
         assert Cluster.load(tmp_path).member("sleeper").pid == first  # type: ignore[union-attr]
-        supervisor.release(tmp_path, ["sleeper"])
+        supervision.release(tmp_path, ["sleeper"])
         deadline = time.monotonic() + 5
         while Cluster.load(tmp_path).member("sleeper").pid == first:  # type: ignore[union-attr]
             assert time.monotonic() < deadline, "not restarted"
@@ -65,7 +65,7 @@ def test_a_killed_process_is_started_again_unless_held(tmp_path: Path) -> None:
             time.sleep(0.2)
         again = Cluster.load(tmp_path)
         assert again is not None and again.member("sleeper").proc().alive()
-        assert supervisor.status(tmp_path, "sleeper").startswith("restarted 1x")
+        assert supervision.status(tmp_path, "sleeper").startswith("restarted 1x")
     finally:
         latest = Cluster.load(tmp_path)
         for m in latest.members if latest else []:
