@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from service import audit_shipping, health
+from service import audit_shipping, health, selfservice
 from service.endpoints import (
     authorize,
     discovery,
@@ -56,6 +56,7 @@ ROUTES = [
     Route("/login/{tx}", flow.choose, name="login_choose"),
     Route("/login/{tx}/cancel", flow.cancel, methods=["POST"], name="login_cancel"),
     *help.ROUTES,  # help pages and the accessibility statement
+    *selfservice.ROUTES,  # "Mina inloggningar": a citizen's own page
     *methods.routes(),  # each way in brings its own pages (service/login/methods.py)
     *context.ROUTES,  # whom a representative acts for
     Route("/healthz", health.healthz, name="healthz"),
@@ -71,7 +72,7 @@ def build_node(settings: Settings) -> Node:
     return Node(
         settings=settings,
         store=open_store(settings),
-        registry=clientsmod.load(settings.clients_file),
+        registry=clientsmod.load(settings.clients_file).with_self_service(settings.issuer),
         keys=keys,
         bankid=BankIDClient(settings.bankid),
         pins=pin_register.load(settings.pin.register_file, settings.pin),

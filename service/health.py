@@ -88,7 +88,7 @@ def reload_clients(n: Node) -> None:
     if mtime == n.clients_mtime:
         return
     try:
-        n.registry = clients.load(path)
+        n.registry = clients.load(path).with_self_service(n.settings.issuer)
     except clients.ClientsError as exc:
         log.error("clients_reload_failed", problems=exc.problems[:20])
     else:

@@ -139,7 +139,7 @@ def build_world(settings: Settings, backchannel: list[tuple[str, str]]) -> Node:
     return Node(
         settings=settings,
         store=open_store(settings),
-        registry=clientsmod.load(settings.clients_file),
+        registry=clientsmod.load(settings.clients_file).with_self_service(settings.issuer),
         keys=_keys(settings),
         bankid=BankIDClient(settings.bankid),
         pins=load_register(settings.pin.register_file, settings.pin),

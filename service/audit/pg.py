@@ -109,3 +109,18 @@ def search(conn: psycopg.Connection[Any], q: Query) -> list[dict[str, Any]]:
     for row in rows:
         row["ts"] = row["ts"].isoformat()
     return rows
+
+
+async def recent(cfg: AuditSettings, subject: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    """One citizen's latest events (their own page shows them), newest first."""
+    conn = await psycopg.AsyncConnection.connect(cfg.dsn, password=_password(cfg),
+                                                 autocommit=True, connect_timeout=2)
+    try:
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM audit_events WHERE subject = %s "  # noqa: S608 - constants
+                "AND kind IN ('login', 'step_up', 'signing', 'logout') ORDER BY ts DESC "
+                "LIMIT %s", (subject, limit))
+            return list(await cur.fetchall())
+    finally:
+        await conn.close()

@@ -88,12 +88,24 @@ class Client:
         return same(hashlib.sha256(presented.encode()).hexdigest(), self.secret_sha256)
 
 
+SELF_SERVICE = "idportal"  # idportal's own page for citizens ("Mina inloggningar")
+SELF_SERVICE_PATH = "/mina-inloggningar"
+
+
 @dataclass(frozen=True)
 class Registry:
     clients: dict[str, Client]
 
     def get(self, client_id: str) -> Client | None:
         return self.clients.get(client_id)
+
+    def with_self_service(self, issuer: str) -> Registry:
+        """The e-services plus idportal's own page for citizens, which logs them in like
+        any e-service (LoA3: BankID, Freja eID+ or a card) and never redeems its code."""
+        own = Client(client_id=SELF_SERVICE, name="Mina inloggningar",
+                     redirect_uris=(issuer.rstrip("/") + SELF_SERVICE_PATH,),
+                     min_loa=loa.LOA3, methods=("bankid", "freja", "smartcard"))
+        return Registry({**self.clients, SELF_SERVICE: own})
 
 
 def new_secret() -> tuple[str, str]:

@@ -135,3 +135,18 @@ async def test_the_desk_has_the_caller_confirm_in_bankid_before_it_acts(
             assert code == 0 and result["verified"] and result["name"], result
         else:
             assert code == 1  # not confirmed: the desk changes nothing
+
+
+async def test_a_citizen_sees_their_recent_logins_on_their_own_page(
+        info: dict[str, Any]) -> None:
+    async with browser(info) as b, httpx.AsyncClient(base_url=info["phone_url"]) as phone:
+        await demo_login(b, phone, info["demos"]["bygglov"])
+        deadline = time.monotonic() + 20
+        while True:
+            page = await b.get("/mina-inloggningar")
+            # The login's event arrives from the audit store once shipped.
+            if "inloggning på Bygglov" in page.text or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+    assert page.status_code == 200 and "Bygglov" in page.text
+    assert "inloggning på Bygglov" in page.text, page.text[-1500:]

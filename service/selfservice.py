@@ -1,0 +1,136 @@
+""""Mina inloggningar": a citizen's own page at idportal. After a login at idportal itself
+(the built-in client ``idportal``: BankID, Freja eID+ or a card, LoA3) it shows the
+citizen's live sessions by e-service, their recent logins from the audit trail, and
+"log out everywhere" (every session ended, every e-service told by back-channel
+logout). Same rules as the login pages: both languages, no JavaScript needed."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import psycopg
+import structlog
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from service.audit import pg
+from service.audit.events import PSEUDONYM_PURPOSE, AuditEvent, pseudonym
+from service.crypto import digest, new_id, same
+from service.oidc import pkce
+from service.oidc.clients import SELF_SERVICE, SELF_SERVICE_PATH
+from service.records import Session
+from service.sso import backchannel
+from service.state import Node, node
+from service.web import http, i18n
+from service.web.render import page
+
+log = structlog.get_logger("idportal.selfservice")
+CSRF_PURPOSE = b"self-service form v1"
+
+
+def _locale(request: Request, n: Node) -> str:
+    return http.locale(request, (), n.settings.default_locale)
+
+
+def _csrf(n: Node, session: Session) -> str:
+    key = n.keys.current.derived_key(CSRF_PURPOSE)
+    return hmac.new(key, session.sid.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def login_url(n: Node) -> str:
+    """Log in to the own page like to any e-service (its code is never redeemed: the
+    SSO session is what the page needs)."""
+    challenge = pkce.s256(new_id(32))
+    return "/authorize?" + urlencode({
+        "client_id": SELF_SERVICE, "response_type": "code", "scope": "openid",
+        "redirect_uri": n.settings.issuer.rstrip("/") + SELF_SERVICE_PATH,
+        "state": new_id(12), "code_challenge": challenge, "code_challenge_method": "S256"})
+
+
+async def _session(request: Request, n: Node) -> tuple[str, Session | None]:
+    cookie = http.get_cookie(request, http.SESSION_COOKIE, secure=n.settings.cookie_secure)
+    if not cookie:
+        return "", None
+    return cookie, await n.store.sessions.get(cookie, now=n.now())
+
+
+async def show(request: Request) -> Response:
+    """GET /mina-inloggningar (also the callback of its own login)."""
+    n = node(request)
+    if "code" in request.query_params or "error" in request.query_params:
+        return RedirectResponse(SELF_SERVICE_PATH, status_code=303)  # a clean address
+    loc = _locale(request, n)
+    cookie, session = await _session(request, n)
+    switch = f"{SELF_SERVICE_PATH}?lang={'en' if loc == 'sv' else 'sv'}"
+    if session is None:
+        return page("selfservice.html", locale=loc, request_id=http.request_id(request),
+                    login=login_url(n), switch_url=switch)
+    me = session.identity
+    mine = digest(cookie)
+    sessions = [{"this": d == mine, "since": time.strftime("%Y-%m-%d %H:%M", time.localtime(
+        s.created)), "method": s.identity.method, "e_services": [
+            _name(n, c) for c in s.clients if c != SELF_SERVICE]}
+        for d, s in await n.store.sessions.of_person(me.personal_number)]
+    recent: list[dict[str, Any]] | None = None
+    if n.settings.audit.dsn:
+        subject = pseudonym(n.keys.current.derived_key(PSEUDONYM_PURPOSE), me.personal_number)
+        try:
+            recent = await pg.recent(n.settings.audit, subject)
+        except (psycopg.Error, OSError) as exc:
+            log.warning("selfservice_audit_unavailable", error=type(exc).__name__)
+    return page("selfservice.html", locale=loc, request_id=http.request_id(request),
+                name=me.name, sessions=sessions, recent=recent, csrf=_csrf(n, session),
+                switch_url=switch, names={c.client_id: c.name for c in
+                                          n.registry.clients.values()})
+
+
+def _name(n: Node, client_id: str) -> str:
+    client = n.registry.get(client_id)
+    return client.name if client else client_id
+
+
+async def logout_everywhere(request: Request) -> Response:
+    """POST /mina-inloggningar/logout: every session of this citizen ends, every e-service
+    is told; recorded in the audit trail."""
+    n = node(request)
+    form, _ = await http.form(request, limit=n.settings.max_body_bytes)
+    _, session = await _session(request, n)
+    loc = _locale(request, n)
+    if session is None or not same(form.get("csrf", ""), _csrf(n, session)):
+        return page("error.html", locale=loc, request_id=http.request_id(request),
+                    status=403, message=i18n.text(loc, "err_csrf"))
+    now = n.now()
+    ended, deliveries = 0, []
+    for d, _ in await n.store.sessions.of_person(session.identity.personal_number):
+        done = await n.store.sessions.end_by_digest(
+            d, now=now, notify_until=now + n.settings.lifetimes.backchannel_delivery,
+            event=AuditEvent(kind="logout", outcome="success", ts=time.time(),
+                             node=n.settings.node_name, reference=http.request_id(request),
+                             detail={"by": "citizen", "everywhere": True}))
+        ended += done.session is not None
+        if done.delivery:
+            deliveries.append(done.delivery)
+    log.info("logout_everywhere", sessions=ended)
+    response = page("logout.html", locale=loc, request_id=http.request_id(request),
+                    confirm=False)
+
+    async def tell_the_e_services() -> None:  # first try now; the pollers retry
+        for delivery in deliveries:
+            await backchannel.deliver_now(n, delivery)
+
+    response.background = BackgroundTask(tell_the_e_services)
+    http.clear_cookie(response, http.SESSION_COOKIE, secure=n.settings.cookie_secure)
+    return response
+
+
+ROUTES = (
+    Route(SELF_SERVICE_PATH, show, name="selfservice"),
+    Route(SELF_SERVICE_PATH + "/logout", logout_everywhere, methods=["POST"],
+          name="selfservice_logout"),
+)
