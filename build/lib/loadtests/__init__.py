@@ -1,1 +1,0 @@
-"""Locust load tests: whole citizen journeys, load shapes, SLOs and the capacity planner."""
