@@ -19,6 +19,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-redis-exporter >/dev/null 2>&1 || need+=(prometheus-redis-exporter)
 # socat: the runbooks read HAProxy's stick tables through its admin socket.
 command -v socat >/dev/null 2>&1 || need+=(socat)
+# PostgreSQL (Debian's): the audit trail; the cluster runs its own server on its own port.
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 # keepalived: the front door of two (cluster up --front-door ha, its tests).
 command -v keepalived >/dev/null 2>&1 || [ -x /usr/sbin/keepalived ] || need+=(keepalived)
 # The node's image: buildah builds it on a root file system mmdebstrap makes; podman runs
