@@ -17,7 +17,8 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "clients.toml"
 
 
 def node_for(path: Path) -> Any:
-    return SimpleNamespace(settings=SimpleNamespace(clients_file=str(path)),
+    return SimpleNamespace(settings=SimpleNamespace(clients_file=str(path),
+                                                    issuer="https://idp.test"),
                            registry=clients.load(path), clients_mtime=path.stat().st_mtime)
 
 
