@@ -289,7 +289,7 @@ def audit_event(request: Request, n: Node, tx: Transaction, identity: Identity |
 
 async def audit_failure(request: Request, n: Node, tx: Transaction, method: str,
                         reason: str, *, personal_number: str = "") -> None:
-    """Record a login that failed (a wrong PIN, a refused card, a cancelled app): best
+    """Record a login that failed (a wrong or locked PIN, a failed app login, a cancel): best
     effort, confirmed like every audit write; a store outage is logged, not shown."""
     try:
         await n.store.audit.record(audit_event(request, n, tx, None, "failure", method=method,
