@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from service import loa
 from service.audit import pg
 from service.audit.events import PSEUDONYM_PURPOSE, AuditEvent, pseudonym
 from service.crypto import digest, new_id, same
@@ -54,10 +55,15 @@ def login_url(n: Node) -> str:
 
 
 async def _session(request: Request, n: Node) -> tuple[str, Session | None]:
+    """The browser's SSO session if it was proven at LoA3 (BankID, Freja eID+ PLUS, a
+    card): a PIN session is asked to log in again, stronger, before the page shows it."""
     cookie = http.get_cookie(request, http.SESSION_COOKIE, secure=n.settings.cookie_secure)
     if not cookie:
         return "", None
-    return cookie, await n.store.sessions.get(cookie, now=n.now())
+    session = await n.store.sessions.get(cookie, now=n.now())
+    if session is None or loa.rank(session.identity.acr) < loa.rank(loa.LOA3):
+        return cookie, None
+    return cookie, session
 
 
 async def show(request: Request) -> Response:

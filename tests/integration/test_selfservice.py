@@ -40,3 +40,11 @@ async def test_a_citizen_sees_their_sessions_and_logs_out_everywhere(world: Worl
     sso, _ = await citizen.start(world.browser, "rp-basic", prompt="none")
     assert citizen.query_of(sso.headers["location"])["error"] == "login_required"
     assert any("rp.test/bcl" in url for url, _ in world.backchannel)  # rp-basic was told
+
+
+async def test_a_pin_session_is_asked_to_log_in_stronger_first(world: World) -> None:
+    resp, _ = await citizen.start(world.browser, "rp-basic")
+    done = await citizen.pin_login(world.browser, citizen.login_url(resp), "194001011008", "1234")
+    assert done.status_code == 303
+    page = await world.browser.get("/mina-inloggningar")
+    assert "/authorize?" in page.text and "Logga ut överallt" not in page.text
