@@ -115,6 +115,21 @@ async def guard(request: Request, tx_id: str, *, csrf: str | None = None) -> Tra
     return tx
 
 
+async def open_for(request: Request, method: str, *, post: bool
+                   ) -> tuple[Node, Transaction, dict[str, str]]:
+    """A way in's page opens its login: on POST the form (its CSRF token checked), and
+    the method must be one this login offers."""
+    n = node(request)
+    form: dict[str, str] = {}
+    if post:
+        form, _ = await http.form(request, limit=n.settings.max_body_bytes)
+    tx = await guard(request, request.path_params["tx"],
+                     csrf=form.get("csrf", "") if post else None)
+    if method not in methods_of(n, tx):
+        raise PageError("err_tx_expired", status=403)
+    return n, tx, form
+
+
 def methods_of(n: Node, tx: Transaction) -> tuple[str, ...]:
     """The ways in that reach the level this login needs; only the one the e-service
     named with ``authnProvider`` when it is one of them."""

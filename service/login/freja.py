@@ -30,7 +30,7 @@ from service.login.transaction import Transaction
 from service.personnummer import InvalidPersonalNumber, parse
 from service.providers.freja_client import FrejaClient, Result, app_link
 from service.records import Identity
-from service.state import Node, node
+from service.state import Node
 from service.web import http, i18n
 from service.web.http import JSONResponse
 from service.web.render import page
@@ -71,15 +71,7 @@ def _client(n: Node) -> FrejaClient:
 
 
 async def _tx(request: Request, *, post: bool) -> tuple[Node, Transaction, dict[str, str]]:
-    n = node(request)
-    form: dict[str, str] = {}
-    if post:
-        form, _ = await http.form(request, limit=n.settings.max_body_bytes)
-    tx = await flow.guard(request, request.path_params["tx"],
-                          csrf=form.get("csrf", "") if post else None)
-    if NAME not in flow.methods_of(n, tx):
-        raise PageError("err_tx_expired", status=403)
-    return n, tx, form
+    return await flow.open_for(request, NAME, post=post)
 
 
 def min_level(required_rank: int) -> str:

@@ -65,10 +65,7 @@ def _tx_id(request: Request) -> str:
 
 
 async def _tx(request: Request) -> tuple[Node, Transaction]:
-    n = node(request)
-    tx = await flow.guard(request, request.path_params["tx"])
-    if NAME not in flow.methods_of(n, tx):
-        raise PageError("err_tx_expired", status=403)
+    n, tx, _ = await flow.open_for(request, NAME, post=False)
     return n, tx
 
 

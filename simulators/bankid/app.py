@@ -134,6 +134,18 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
             await asyncio.sleep(60)
         return None
 
+    async def rp_request(request: Request) -> dict[str, Any] | Response:
+        """What every RP API call checks first: mutual TLS, a JSON object, and the
+        failure mode the control API set. The body, or the answer to send instead."""
+        if (refused := refuse_plain(request)) is not None:
+            return refused
+        data = await _body(request)
+        if isinstance(data, Response):
+            return data
+        if (bad := await failure_mode()) is not None:
+            return bad
+        return data
+
     async def auth(request: Request) -> Response:
         return await start_order(request, signing=False)
 
@@ -143,13 +155,9 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
         required; no autostart token or QR code: the citizen's app gets the order."""
         signing = request.url.path.endswith("/sign")
         stats["sign" if signing else "auth"] += 1
-        if (refused := refuse_plain(request)) is not None:
-            return refused
-        data = await _body(request)
+        data = await rp_request(request)
         if isinstance(data, Response):
             return data
-        if (bad := await failure_mode()) is not None:
-            return bad
         if data.get("callInitiator") not in ("user", "RP"):
             return _error("invalidParameters", "callInitiator must be user or RP")
         try:
@@ -176,13 +184,9 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
         """``/auth`` and ``/sign``: the same order, ``/sign`` with the text the citizen
         signs (``userVisibleData``, required) and the data (``userNonVisibleData``)."""
         stats["sign" if signing else "auth"] += 1
-        if (refused := refuse_plain(request)) is not None:
-            return refused
-        data = await _body(request)
+        data = await rp_request(request)
         if isinstance(data, Response):
             return data
-        if (bad := await failure_mode()) is not None:
-            return bad
         ip = data.get("endUserIp")
         try:
             ipaddress.ip_address(str(ip))
@@ -223,13 +227,9 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
 
     async def collect(request: Request) -> Response:
         stats["collect"] += 1
-        if (refused := refuse_plain(request)) is not None:
-            return refused
-        data = await _body(request)
+        data = await rp_request(request)
         if isinstance(data, Response):
             return data
-        if (bad := await failure_mode()) is not None:
-            return bad
         o = book.get(str(data.get("orderRef", "")), time.time())
         if o is None:
             return _error("invalidParameters", "No such order")
@@ -254,13 +254,9 @@ def create_app(*, order_ttl_s: float = 180.0, qr_max_age_s: float = 10.0,
 
     async def cancel(request: Request) -> Response:
         stats["cancel"] += 1
-        if (refused := refuse_plain(request)) is not None:
-            return refused
-        data = await _body(request)
+        data = await rp_request(request)
         if isinstance(data, Response):
             return data
-        if (bad := await failure_mode()) is not None:
-            return bad
         if not book.cancel(str(data.get("orderRef", ""))):
             return _error("invalidParameters", "No such order")
         return JSONResponse({})
