@@ -125,7 +125,7 @@ def node_metrics(metrics_url: str) -> dict[str, float]:
 
 def argon2_limit(n: int = 30) -> float:
     """Verifications per second on CPU 0 with the register's argon2id parameters."""
-    code = ("import time\nfrom service.providers.pin_register import hasher\n"
+    code = ("import time\nfrom service.providers.pin_hashes import hasher\n"
             "from service.settings import PinSettings\n"
             "ph = hasher(PinSettings())\nh = ph.hash('1234')\nph.verify(h, '1234')\n"
             f"t = time.perf_counter()\nfor _ in range({n}): ph.verify(h, '1234')\n"

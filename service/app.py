@@ -14,7 +14,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from service import audit_shipping, health, selfservice
+from service import audit_shipping, health, pin_admin, pin_pages, selfservice
 from service.endpoints import (
     authorize,
     discovery,
@@ -28,7 +28,7 @@ from service.endpoints import (
 from service.login import context, flow, methods
 from service.observability import configure_logging
 from service.oidc import clients as clientsmod
-from service.providers import pin_register
+from service.providers import pin_hashes, pin_register
 from service.providers.bankid_client import BankIDClient
 from service.providers.freja_client import FrejaClient
 from service.providers.representation import Representations
@@ -57,6 +57,7 @@ ROUTES = [
     Route("/login/{tx}/cancel", flow.cancel, methods=["POST"], name="login_cancel"),
     *help.ROUTES,  # help pages and the accessibility statement
     *selfservice.ROUTES,  # "Mina inloggningar": a citizen's own page
+    *pin_pages.ROUTES,  # choosing a PIN with a letter's activation code
     *methods.routes(),  # each way in brings its own pages (service/login/methods.py)
     *context.ROUTES,  # whom a representative acts for
     Route("/healthz", health.healthz, name="healthz"),
@@ -75,7 +76,9 @@ def build_node(settings: Settings) -> Node:
         registry=clientsmod.load(settings.clients_file).with_self_service(settings.issuer),
         keys=keys,
         bankid=BankIDClient(settings.bankid),
-        pins=pin_register.load(settings.pin.register_file, settings.pin),
+        pins=pin_hashes.PinHasher(pin_hashes.hasher(settings.pin)),
+        pin_seed=pin_register.read(settings.pin.register_file)
+        if settings.pin.register_file else [],
         http=httpx.AsyncClient(timeout=settings.backchannel_timeout_s, follow_redirects=False,
                                verify=_backchannel_tls(settings)),
         representations=_representations(settings),
@@ -104,6 +107,7 @@ def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await pin_admin.import_at_start(the_node)
         watcher = asyncio.create_task(health.watch(the_node))
         deliveries = asyncio.create_task(backchannel.poll(the_node))
         auditing = asyncio.create_task(audit_shipping.run(the_node))

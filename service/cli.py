@@ -4,7 +4,7 @@
                    [--server uvicorn|hypercorn] [--drain SECONDS] [--metrics-bind HOST:PORT]
     idportal keys generate|rotate [--dir DIR]
     idportal clients check FILE | clients secret | clients reload
-    idportal pins hash | pins seed --out FILE
+    idportal pin issue|reset|revoke|status PNR | pin import FILE | pin hash | pin seed
     idportal representation list|add|remove   who may act for which organisation
     idportal pki                      test cards for the smart-card login
     idportal dashboard                the Grafana dashboard, generated from ha/dashboard.py
@@ -27,6 +27,7 @@ import os
 import select
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -386,21 +387,102 @@ def _pki(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pins(args: argparse.Namespace) -> int:
-    from service.providers.pin_register import hasher
+PIN_CHANGES = ("issue", "reset", "revoke", "import")
+
+
+def _pin(args: argparse.Namespace) -> int:
+    """The PIN life cycle (service/pin_admin.py) and the test register's tools."""
+    from service.providers.pin_hashes import hasher
     from service.settings import PinSettings
 
-    ph = hasher(PinSettings())
     if args.action == "hash":
+        ph = hasher(PinSettings())
         pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
         print(ph.hash(pin))
         return 0
-    from service import testpeople
+    if args.action == "seed":
+        from service import testpeople
 
-    text = testpeople.register_toml(args.count, pin=args.pin, ph=ph)
-    Path(args.out).write_text(text)
-    print(f"wrote {args.count} test citizens with PIN {args.pin} to {args.out}")
-    return 0
+        text = testpeople.register_toml(args.count, pin=args.pin, ph=hasher(PinSettings()))
+        Path(args.out or "config/pin-register.toml").write_text(text)
+        print(f"wrote {args.count} test citizens with PIN {args.pin} to "
+              f"{args.out or 'config/pin-register.toml'}")
+        return 0
+    return _pin_store(args)
+
+
+def _pin_store(args: argparse.Namespace) -> int:
+    import json
+
+    from service import pin_admin
+    from service.personnummer import InvalidPersonalNumber, parse
+    from service.providers.pin_register import RegisterError
+    from service.store import StoreUnavailable, open_store
+
+    settings = load_settings(args.config)
+    if args.action in PIN_CHANGES and not (args.operator and args.reason):
+        print(f"pin {args.action} needs --operator NAME and --reason TEXT (audited)",
+              file=sys.stderr)
+        return 2
+    if not args.subject:
+        print(f"pin {args.action} needs a "
+              f"{'register file' if args.action == 'import' else 'personal number'}",
+              file=sys.stderr)
+        return 2
+    if args.action != "import":
+        try:
+            parse(args.subject)
+        except InvalidPersonalNumber as exc:
+            print(f"not a personal number: {exc}", file=sys.stderr)
+            return 2
+
+    async def go() -> dict[str, Any]:
+        store = open_store(settings)
+        try:
+            if args.action in ("issue", "reset"):
+                letter = await pin_admin.issue(
+                    settings, store, args.subject, operator=args.operator, reason=args.reason,
+                    reset=args.action == "reset", given_name=args.given_name,
+                    family_name=args.family_name, locale=args.lang,
+                    out_dir=Path(args.out) if args.out else None)
+                return {"letter": str(letter.path), "letter_id": letter.letter_id,
+                        "expires": letter.expires}
+            if args.action == "revoke":
+                return {"revoked": await pin_admin.revoke(settings, store, args.subject,
+                                                          operator=args.operator,
+                                                          reason=args.reason)}
+            if args.action == "import":
+                read, written = await pin_admin.import_file(
+                    settings, store, Path(args.subject), fmt=args.format,
+                    replace=args.replace, operator=args.operator, reason=args.reason)
+                return {"read": read, "written": written}
+            return await pin_admin.status(store, args.subject)
+        finally:
+            await store.close()
+
+    try:
+        result = asyncio.run(go())
+    except (pin_admin.PinAdminError, RegisterError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except StoreUnavailable as exc:
+        print(f"cannot reach the store: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+    elif args.action in ("issue", "reset"):
+        print(f"letter {result['letter_id']} written to {result['letter']} (mode 600): print "
+              "it and send it by post; the code in it works until "
+              f"{time.strftime('%Y-%m-%d', time.localtime(result['expires']))}, once")
+    elif args.action == "revoke":
+        print("revoked: the PIN and any letter's code no longer work" if result["revoked"]
+              else "this citizen has no PIN: nothing to revoke")
+    elif args.action == "import":
+        print(f"read {result['read']} citizens, wrote {result['written']} "
+              f"({'replacing' if args.replace else 'keeping'} records the store had)")
+    else:
+        print("  ".join(f"{k}: {v}" for k, v in result.items()))
+    return 1 if args.action == "revoke" and not result["revoked"] else 0
 
 
 # What the operator commands need beyond the node's own dependencies (the extra "ops"):
@@ -564,12 +646,31 @@ def parser() -> argparse.ArgumentParser:
                     help="the local CA the listener's certificate comes from")
     pk.set_defaults(func=_pki)
 
-    pn = sub.add_parser("pins", help="the PIN register")
-    pn.add_argument("action", choices=["hash", "seed"])
-    pn.add_argument("--out", default="config/pin-register.toml")
-    pn.add_argument("--count", type=int, default=1000)
-    pn.add_argument("--pin", default="1234")
-    pn.set_defaults(func=_pins)
+    pn = sub.add_parser("pin", aliases=["pins"], help="the PIN life cycle: activation "
+                        "letters (issue, reset), revoke, import a register, status; hash and "
+                        "seed for test registers")
+    pn.add_argument("action", choices=["issue", "reset", "revoke", "import", "status", "hash",
+                                       "seed"])
+    pn.add_argument("subject", nargs="?", default="",
+                    help="a personal number; import: the register file")
+    pn.add_argument("--operator", default="", help="issue, reset, revoke, import: who does "
+                                                   "it (audited)")
+    pn.add_argument("--reason", default="", help="issue, reset, revoke, import: why "
+                                                 "(audited)")
+    pn.add_argument("--given-name", default="", help="issue: the letter's name, for a "
+                                                     "citizen with no PIN record yet")
+    pn.add_argument("--family-name", default="")
+    pn.add_argument("--lang", choices=["sv", "en"], default="sv", help="the letter's language")
+    pn.add_argument("--out", default="", help="issue, reset: the letter's folder (default "
+                                              "pin.letters_dir); seed: the file to write")
+    pn.add_argument("--format", choices=["auto", "toml", "csv"], default="auto",
+                    help="import: the register's format (auto: by the file's suffix)")
+    pn.add_argument("--replace", action="store_true",
+                    help="import: overwrite records the store has (default: keep them)")
+    pn.add_argument("--json", action="store_true", help="for the desk's own tools")
+    pn.add_argument("--count", type=int, default=1000, help="seed: how many test citizens")
+    pn.add_argument("--pin", default="1234", help="seed: their PIN")
+    pn.set_defaults(func=_pin)
 
     d = sub.add_parser("dev", help="one node + Redis + BankID simulator + demo e-services, "
                                    "in the foreground")

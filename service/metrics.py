@@ -100,6 +100,12 @@ PIN_VERIFY_CPU = Histogram(
     "CPU time of one argon2id PIN verification: the floor under each PIN login's cost",
     buckets=(0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5), registry=REGISTRY,
 )
+PIN_ACTIVATIONS = Counter(
+    "idportal_pin_activations_total",
+    "PINs chosen with a letter's activation code, by outcome (success, failed: wrong "
+    "number or code or an expired one, used: taken by another browser first, locked)",
+    ["outcome"], registry=REGISTRY,
+)
 PIN_VERIFICATIONS = Counter(
     "idportal_pin_verifications_total",
     "argon2id PIN verifications run (the lockout policy bounds them per citizen)",

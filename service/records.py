@@ -170,3 +170,17 @@ class Session(_Json):
     # The context chosen per e-service with organisation context: client id → "self" or
     # an organisation number.
     contexts: dict[str, str] = field(default_factory=dict)
+    # The browser's User-Agent when the session began (cut to 200 characters): the
+    # citizen's own page names the device from it.
+    device: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterEntry:
+    """One citizen of a PIN register file (``providers.pin_register``) on its way into
+    the store (``store.pin_records``)."""
+
+    personal_number: str
+    given_name: str
+    family_name: str
+    pin_hash: str

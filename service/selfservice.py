@@ -2,7 +2,10 @@
 (the built-in client ``idportal``: BankID, Freja eID+ or a card, LoA3) it shows the
 citizen's live sessions by e-service, their recent logins from the audit trail, and
 "log out everywhere" (every session ended, every e-service told by back-channel
-logout). Same rules as the login pages: both languages, no JavaScript needed."""
+logout), the browser and system each session was started from, and a form to choose a
+new PIN (no old PIN needed: the LoA3 login is the stronger proof; a pending letter's
+code is void then). Same rules as the login pages: both languages, no JavaScript
+needed."""
 
 from __future__ import annotations
 
@@ -18,8 +21,9 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
+from ua_parser import parse as ua_parse
 
-from service import loa
+from service import loa, pin_pages
 from service.audit import pg
 from service.audit.events import PSEUDONYM_PURPOSE, AuditEvent, pseudonym
 from service.crypto import digest, new_id, same
@@ -68,6 +72,11 @@ async def _session(request: Request, n: Node) -> tuple[str, Session | None]:
 
 async def show(request: Request) -> Response:
     """GET /mina-inloggningar (also the callback of its own login)."""
+    return await _show(request)
+
+
+async def _show(request: Request, *, pin_error: str = "", pin_changed: bool = False
+                ) -> Response:
     n = node(request)
     if "code" in request.query_params or "error" in request.query_params:
         return RedirectResponse(SELF_SERVICE_PATH, status_code=303)  # a clean address
@@ -80,9 +89,10 @@ async def show(request: Request) -> Response:
     me = session.identity
     mine = digest(cookie)
     sessions = [{"this": d == mine, "since": time.strftime("%Y-%m-%d %H:%M", time.localtime(
-        s.created)), "method": s.identity.method, "e_services": [
-            _name(n, c) for c in s.clients if c != SELF_SERVICE]}
+        s.created)), "method": s.identity.method, "device": device_name(loc, s.device),
+        "e_services": [_name(n, c) for c in s.clients if c != SELF_SERVICE]}
         for d, s in await n.store.sessions.of_person(me.personal_number)]
+    pin = await n.store.pin_records.get(me.personal_number)
     recent: list[dict[str, Any]] | None = None
     if n.settings.audit.dsn:
         subject = pseudonym(n.keys.current.derived_key(PSEUDONYM_PURPOSE), me.personal_number)
@@ -93,7 +103,21 @@ async def show(request: Request) -> Response:
     return page("selfservice.html", locale=loc, request_id=http.request_id(request),
                 name=me.name, sessions=sessions, recent=recent, csrf=_csrf(n, session),
                 switch_url=switch, names={c.client_id: c.name for c in
-                                          n.registry.clients.values()})
+                                          n.registry.clients.values()},
+                pin_state=pin.state if pin else "none", pin_error=pin_error,
+                pin_changed=pin_changed, status=400 if pin_error else 200)
+
+
+def device_name(loc: str, user_agent: str) -> str:
+    """"Firefox on Windows" from the browser's User-Agent (ua-parser's rules)."""
+    if not user_agent:
+        return i18n.text(loc, "self_device_unknown")
+    found = ua_parse(user_agent)
+    browser = found.user_agent.family if found.user_agent else "Other"
+    system = found.os.family if found.os else "Other"
+    if browser == "Other" and system == "Other":
+        return i18n.text(loc, "self_device_unknown")
+    return i18n.text(loc, "self_device", browser=browser, os=system)
 
 
 def _name(n: Node, client_id: str) -> str:
@@ -135,8 +159,36 @@ async def logout_everywhere(request: Request) -> Response:
     return response
 
 
+async def change_pin(request: Request) -> Response:
+    """POST /mina-inloggningar/pin: the citizen chooses a new PIN (typed twice, checked
+    by ``login.pin_rules``); active at once, recorded in the audit trail."""
+    n = node(request)
+    form, _ = await http.form(request, limit=n.settings.max_body_bytes)
+    _, session = await _session(request, n)
+    loc = _locale(request, n)
+    if session is None or not same(form.get("csrf", ""), _csrf(n, session)):
+        return page("error.html", locale=loc, request_id=http.request_id(request),
+                    status=403, message=i18n.text(loc, "err_csrf"))
+    me = session.identity
+    pin = form.get("pin", "")[:40]
+    problem = pin_pages.choice_error(loc, pin, form.get("pin_repeat", "")[:40],
+                                     me.personal_number)
+    if problem:
+        return await _show(request, pin_error=problem)
+    await n.store.pin_records.set_pin(
+        me.personal_number, pin_hash=await n.pins.hash(pin), given_name=me.given_name,
+        family_name=me.family_name, event=AuditEvent(
+            kind="pin_change", outcome="success", ts=time.time(), subject=pseudonym(
+                n.keys.current.derived_key(PSEUDONYM_PURPOSE), me.personal_number),
+            method=me.method, acr=me.acr, node=n.settings.node_name,
+            reference=http.request_id(request), detail={"action": "change", "by": "citizen"}))
+    log.info("pin_changed", by="citizen")
+    return await _show(request, pin_changed=True)
+
+
 ROUTES = (
     Route(SELF_SERVICE_PATH, show, name="selfservice"),
     Route(SELF_SERVICE_PATH + "/logout", logout_everywhere, methods=["POST"],
           name="selfservice_logout"),
+    Route(SELF_SERVICE_PATH + "/pin", change_pin, methods=["POST"], name="selfservice_pin"),
 )

@@ -161,6 +161,8 @@ class Lifetimes(_Model):
     session_idle: Seconds = 1800
     session_absolute: Seconds = 8 * 3600
     pin_failure_window: Seconds = 900
+    # An activation code (``idportal pin issue``) works this long: time for the letter.
+    pin_activation: Seconds = 30 * 24 * 3600
     # The longest a client assertion (private_key_jwt) may live; its jti is remembered
     # that long (plus clock_skew) so that it cannot be replayed.
     client_assertion: Seconds = 600
@@ -266,7 +268,11 @@ class SmartcardSettings(_Model):
 
 
 class PinSettings(_Model):
+    # A register file imported into the store at start for citizens it lacks ('' none;
+    # a city imports its register once with `idportal pin import`).
     register_file: str = "config/pin-register.toml"
+    # Where activation letters go (`idportal pin issue|reset`), one HTML file each.
+    letters_dir: str = "var/pin-letters"
     # A person is locked from one address after 5 misses, from all after 20; an address
     # after 50 (any persons). Counters expire after lifetimes.pin_failure_window.
     max_failures_per_person_ip: Annotated[int, Field(ge=1)] = 5
@@ -333,10 +339,10 @@ class Settings(_Model):
         return loa.LEVELS[self.loa_uris]
 
 
-_PATH_KEYS = {"keys_dir", "clients_file", "representation_file", "register_file", "client_cert",
-              "client_key", "ca_file", "backchannel_ca_file", "password_file",
-              "sentinel_password_file", "tls_ca_file", "tls_cert_file", "tls_key_file",
-              "trust_file", "jws_cert_file"}
+_PATH_KEYS = {"keys_dir", "clients_file", "representation_file", "register_file",
+              "letters_dir", "client_cert", "client_key", "ca_file", "backchannel_ca_file",
+              "password_file", "sentinel_password_file", "tls_ca_file", "tls_cert_file",
+              "tls_key_file", "trust_file", "jws_cert_file"}
 
 
 def _rebase(data: Mapping[str, Any], base: Path) -> dict[str, Any]:

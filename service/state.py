@@ -1,5 +1,5 @@
 """What a running node holds: settings, store, clients, keys, the BankID and Freja
-clients, the PIN register. Built once at start-up by the app factory; handlers read it from the app."""
+clients, the PIN hasher. Built once at start-up by the app factory; handlers read it from the app."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from service.oidc import keyring
 from service.oidc.clients import Registry
 from service.providers.bankid_client import BankIDClient
 from service.providers.freja_client import FrejaClient
-from service.providers.pin_register import PinRegister
+from service.providers.pin_hashes import PinHasher
 from service.providers.representation import Representations
+from service.records import RegisterEntry
 from service.settings import Settings
 from service.store import Store
 
@@ -51,13 +52,15 @@ class Node:
     registry: Registry
     keys: SigningKeys
     bankid: BankIDClient
-    pins: PinRegister
+    pins: PinHasher
     http: httpx.AsyncClient
     representations: Representations | None = None  # None: nobody represents anyone
     freja: FrejaClient | None = None  # None: Freja eID is not configured
     clients_mtime: float = 0.0  # of the clients file the registry was read from
     last_store_ok: float = 0.0
     draining: bool = False
+    # ``pin.register_file``: imported into the store at start for citizens it lacks.
+    pin_seed: list[RegisterEntry] = field(default_factory=list)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def now(self) -> int:

@@ -18,9 +18,11 @@ from service.oidc import keyring
 from service.providers.bankid_client import BankIDClient
 from service.settings import Settings
 from service.store import Store
+from service.store.pin_records import summary
 
 
-def _subject(settings: Settings, personal_number: str) -> str:
+def subject_of(settings: Settings, personal_number: str) -> str:
+    """The citizen's pseudonym in the audit trail (for the commands, outside a node)."""
     ring = keyring.load(Path(settings.keys_dir), publish_for=0)
     return pseudonym(ring.derived_key(PSEUDONYM_PURPOSE), personal_number)
 
@@ -32,9 +34,10 @@ def lookup(settings: Settings, reference: str) -> list[dict[str, Any]]:
 
 
 async def citizen(settings: Settings, store: Store, personal_number: str) -> dict[str, Any]:
-    """Recent logins, live SSO sessions and PIN lock state of one citizen."""
+    """Recent logins, live SSO sessions, PIN lock state and PIN record of one citizen."""
+
     with pg.connect_sync(settings.audit) as conn:
-        recent = pg.search(conn, pg.Query(subject=_subject(settings, personal_number),
+        recent = pg.search(conn, pg.Query(subject=subject_of(settings, personal_number),
                                           limit=20))
     sessions = [{"sid": s.sid, "since": s.created, "method": s.identity.method,
                  "acr": s.identity.acr, "e_services": list(s.clients)}
@@ -42,14 +45,16 @@ async def citizen(settings: Settings, store: Store, personal_number: str) -> dic
     return {"recent_logins": [{k: r[k] for k in ("ts", "kind", "outcome", "client_id",
                                                  "method", "acr", "reference")}
                               for r in recent],
-            "sessions": sessions, "pin": await store.pins.state(personal_number)}
+            "sessions": sessions, "pin": await store.pins.state(personal_number),
+            "pin_record": summary(await store.pin_records.get(personal_number),
+                                  int(time.time()))}
 
 
 async def _audit(settings: Settings, store: Store, personal_number: str, action: str,
                  operator: str, reason: str, **detail: Any) -> None:
     await store.audit.record(AuditEvent(
         kind="support", outcome="success", ts=time.time(),
-        subject=_subject(settings, personal_number), node="support-desk",
+        subject=subject_of(settings, personal_number), node="support-desk",
         detail={"action": action, "operator": operator, "reason": reason, **detail}))
 
 

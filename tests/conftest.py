@@ -4,6 +4,7 @@ BankID simulator in-process (integration tests), all on loopback."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,13 +14,16 @@ import pytest
 import redis
 
 from ha import procs
+from service import pin_admin
 from service.app import create_app
 from service.oidc import clients as clientsmod
 from service.oidc import keyring
+from service.providers import pin_register
 from service.providers.bankid_client import BankIDClient
 from service.providers.freja_client import FrejaClient
-from service.providers.pin_register import load as load_register
+from service.providers.pin_hashes import PinHasher, hasher
 from service.providers.representation import Representations
+from service.records import RegisterEntry
 from service.settings import Settings, load_settings
 from service.state import Node, SigningKeys
 from service.store import open_store
@@ -142,12 +146,18 @@ def build_world(settings: Settings, backchannel: list[tuple[str, str]]) -> Node:
         registry=clientsmod.load(settings.clients_file).with_self_service(settings.issuer),
         keys=_keys(settings),
         bankid=BankIDClient(settings.bankid),
-        pins=load_register(settings.pin.register_file, settings.pin),
+        pins=PinHasher(hasher(settings.pin)),
+        pin_seed=list(_register(settings.pin.register_file)),
         http=httpx.AsyncClient(transport=httpx.MockTransport(rp_backend)),
         representations=Representations(Path(settings.representation_file)),
         freja=FrejaClient(settings.freja) if settings.freja.base_url else None,
         last_store_ok=float("inf"),
     )
+
+
+@functools.cache
+def _register(path: str) -> tuple[RegisterEntry, ...]:
+    return tuple(pin_register.read(path))
 
 
 def _keys(settings: Settings) -> SigningKeys:
@@ -172,6 +182,7 @@ async def world(redis_proc: Any, keys_dir: Path, simulator: str,
         await c.post(freja_simulator[0] + "/control/reset", json={})
     backchannel: list[tuple[str, str]] = []
     node = build_world(settings, backchannel)
+    await pin_admin.import_at_start(node)
     app = create_app(settings, node=node)
     transport = httpx.ASGITransport(app)
     async with httpx.AsyncClient(transport=transport, base_url=ISSUER) as browser, \

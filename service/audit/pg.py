@@ -119,7 +119,8 @@ async def recent(cfg: AuditSettings, subject: str, *, limit: int = 10) -> list[d
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(
                 f"SELECT {', '.join(COLUMNS)} FROM audit_events WHERE subject = %s "  # noqa: S608 - constants
-                "AND kind IN ('login', 'step_up', 'signing', 'logout') ORDER BY ts DESC "
+                "AND kind IN ('login', 'step_up', 'signing', 'logout', 'pin_change') "
+                "ORDER BY ts DESC "
                 "LIMIT %s", (subject, limit))
             return list(await cur.fetchall())
     finally:

@@ -251,7 +251,8 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     now = n.now()
     old = await n.store.sessions.get(old_cookie, now=now) if old_cookie else None
     carry = old if old and old.identity.personal_number == identity.personal_number else None
-    cookie, session = n.store.logins.new_session(identity, now=now, carry=carry)
+    cookie, session = n.store.logins.new_session(
+        identity, now=now, carry=carry, device=request.headers.get("user-agent", ""))
     first = mint_code(n, tx.request, session, user_signature=user_signature, org=org)
     event = audit_event(request, n, tx, identity, "success", context=context, org=org)
     if not await n.store.logins.finish(

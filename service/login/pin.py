@@ -4,7 +4,10 @@ Throttled by the lockout policy (``service.login.lockout``): every attempt is co
 before its PIN is verified. A wrong PIN and an unknown person get the same answer after
 the same work (one argon2 verification), so the page tells an attacker nothing; a locked
 attempt is refused at once, with the way out (BankID, the support desk), whoever the
-person is.
+person is. The PIN is looked up in the store's register (``store.pin_records``) in the
+same round trip that counts the attempt; a revoked PIN, or one whose letter is still
+out, is no PIN. A right PIN from an imported register in an older scheme is re-hashed to
+argon2id there and then.
 """
 
 from __future__ import annotations
@@ -78,8 +81,10 @@ async def submit(request: Request) -> Response:
                                 per_ip=cfg.max_failures_per_ip)
     # The attempt is counted before the PIN is verified (lockout.py): parallel guesses
     # can never get more verifications than the limits allow.
-    locked_for = await n.store.pins.reserve(
+    # The attempt is counted and the citizen's PIN record read in one step.
+    held = await n.store.pins.reserve(
         pnr.digits, ip, device, limits=(limits.person, limits.person_bucket, limits.address))
+    locked_for = held.locked_for
     if locked_for:
         metrics.LOGINS.labels(NAME, "locked").inc()
         log.info("login", method=NAME, outcome="locked", pnr=pnr.masked,
@@ -90,16 +95,20 @@ async def submit(request: Request) -> Response:
                           error=i18n.text(loc, "pin_locked", minutes=str(minutes),
                                           ref=http.request_id(request)),
                           headers={"Retry-After": str(locked_for)})
-    citizen = await n.pins.verify(pnr.digits, pin) if 1 <= len(pin) <= 12 and pin.isdigit() \
+    plausible = 1 <= len(pin) <= 12 and pin.isdigit()
+    record = held.record if held.record is not None and held.record.usable and plausible \
         else None
-    if citizen is None:
+    verdict = await n.pins.verify(record.pin_hash if record else "", pin[:12])
+    if record is None or not verdict.ok:
         metrics.LOGINS.labels(NAME, "failed").inc()
         log.info("login", method=NAME, outcome="failed", pnr=pnr.masked,
                  client_id=tx.request.client_id, known_browser=bool(device))
         await flow.audit_failure(request, n, tx, NAME, "pin_wrong", personal_number=pnr.digits)
         return _form_page(request, n, tx, status=401, personal_number=pnr.digits,
                           error=i18n.text(loc, "pin_failed"))
-    identity = Proof(pnr, citizen.given_name, citizen.family_name, NAME, level=2,
+    if verdict.rehashed:  # an imported register's older scheme: argon2id from now on
+        await n.store.pin_records.rehash(pnr.digits, old=record.pin_hash, new=verdict.rehashed)
+    identity = Proof(pnr, record.given_name, record.family_name, NAME, level=2,
                      evidence="pin:register").identity(n.settings.loa_levels, int(time.time()))
     # The reservation is given back in the round trip that finishes the login.
     return await flow.complete(request, n, tx, identity, pin=PinAttempt(

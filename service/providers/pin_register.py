@@ -1,104 +1,89 @@
-"""The register of citizens who may log in with personal number + PIN.
+"""PIN registers as files: what ``idportal pin import`` (and a node's
+``pin.register_file`` at start) reads into the store (``service.store.pin_records``),
+the only place a node looks a PIN up.
 
-PINs are stored as argon2id hashes (OWASP: m=19 MiB, t=2, p=1). Verification runs in
-a worker thread (argon2-cffi releases the GIL) and takes the same path for an unknown
-person (a dummy hash) as for a wrong PIN: same answer, same time.
+Two formats, every problem reported at once with its line:
+- TOML, ``[[citizen]]`` tables with ``personal_number``, ``given_name``,
+  ``family_name``, ``pin_hash`` (what ``idportal pin seed`` writes);
+- CSV with a header row naming the same four columns (other columns are ignored).
+
+``pin_hash`` may be in any scheme of ``service.providers.pin_hashes.SCHEMES``: an older
+one is re-hashed to argon2id at the citizen's next successful login.
 """
 
 from __future__ import annotations
 
-import os
-import time
+import csv
+import io
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import anyio
-import anyio.to_thread
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
-from service import metrics
 from service.personnummer import InvalidPersonalNumber, parse
-from service.settings import PinSettings
+from service.providers.pin_hashes import UnknownScheme, scheme
+from service.records import RegisterEntry
 
-
-@dataclass(frozen=True, slots=True)
-class Citizen:
-    personal_number: str
-    given_name: str
-    family_name: str
-    pin_hash: str
+__all__ = ["RegisterEntry", "RegisterError", "parse_text", "read"]
+FORMATS = ("toml", "csv")
+COLUMNS = ("personal_number", "given_name", "family_name", "pin_hash")
 
 
 class RegisterError(ValueError):
     pass
 
 
-def hasher(cfg: PinSettings) -> PasswordHasher:
-    return PasswordHasher(time_cost=cfg.argon2_time_cost, memory_cost=cfg.argon2_memory_kib,
-                          parallelism=cfg.argon2_parallelism)
-
-
-def _cores() -> int:
+def read(path: str | Path, fmt: str = "auto") -> list[RegisterEntry]:
+    """Every entry of a register file; ``RegisterError`` listing every problem."""
+    path = Path(path)
+    fmt = (path.suffix.lstrip(".").lower() if fmt == "auto" else fmt)
+    if fmt not in FORMATS:
+        raise RegisterError(f"PIN register {path}: format must be one of {', '.join(FORMATS)}"
+                            " (name the file .toml or .csv, or give --format)")
     try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
-class PinRegister:
-    def __init__(self, citizens: dict[str, Citizen], ph: PasswordHasher) -> None:
-        self.citizens = citizens
-        self.ph = ph
-        self._dummy = ph.hash("not-a-pin-0000")
-        # One hash per core at a time: 19 MiB each, more in parallel only thrash the
-        # caches and the logins queue behind each other anyway.
-        self._limiter: anyio.CapacityLimiter | None = None
-
-    def _slots(self) -> anyio.CapacityLimiter:
-        if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(_cores())
-        return self._limiter
-
-    def _verify(self, personal_number: str, pin: str, queued_at: float) -> Citizen | None:
-        metrics.PIN_VERIFY_QUEUE.observe(time.monotonic() - queued_at)
-        citizen = self.citizens.get(personal_number)
-        metrics.PIN_VERIFICATIONS.inc()
-        cpu = time.thread_time()
-        try:
-            self.ph.verify(citizen.pin_hash if citizen else self._dummy, pin)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return None
-        finally:
-            metrics.PIN_VERIFY_CPU.observe(time.thread_time() - cpu)
-        return citizen
-
-    async def verify(self, personal_number: str, pin: str) -> Citizen | None:
-        """The citizen if the PIN is right; None for a wrong PIN or an unknown person."""
-        return await anyio.to_thread.run_sync(self._verify, personal_number, pin,
-                                              time.monotonic(), limiter=self._slots())
-
-
-def load(path: str | Path, cfg: PinSettings) -> PinRegister:
-    problems = []
-    try:
-        data = tomllib.loads(Path(path).read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise RegisterError(f"PIN register {path}: {exc}") from exc
-    citizens: dict[str, Citizen] = {}
-    for i, raw in enumerate(data.get("citizen", [])):
+    return parse_text(text, fmt, source=str(path))
+
+
+def parse_text(text: str, fmt: str, *, source: str = "register") -> list[RegisterEntry]:
+    rows: list[tuple[str, dict[str, Any]]]
+    if fmt == "toml":
         try:
-            pnr = parse(str(raw.get("personal_number", ""))).digits
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise RegisterError(f"PIN register {source}: {exc}") from exc
+        citizens = data.get("citizen", [])
+        if not isinstance(citizens, list):
+            raise RegisterError(f"PIN register {source}: [[citizen]] must be tables")
+        rows = [(f"citizen[{i}]", raw if isinstance(raw, dict) else {})
+                for i, raw in enumerate(citizens)]
+    else:
+        reader = csv.DictReader(io.StringIO(text))
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise RegisterError(f"PIN register {source}: the header lacks {', '.join(missing)}")
+        rows = [(f"line {i + 2}", raw) for i, raw in enumerate(reader)]
+    entries: dict[str, RegisterEntry] = {}
+    problems: list[str] = []
+    for where, raw in rows:
+        try:
+            pnr = parse(str(raw.get("personal_number", "")).strip()).digits
         except InvalidPersonalNumber as exc:
-            problems.append(f"citizen[{i}]: {exc}")
+            problems.append(f"{where}: {exc}")
             continue
-        pin_hash = str(raw.get("pin_hash", ""))
-        if not pin_hash.startswith("$argon2id$"):
-            problems.append(f"citizen[{i}]: pin_hash must be an argon2id hash")
+        pin_hash = str(raw.get("pin_hash", "")).strip()
+        try:
+            scheme(pin_hash)
+        except UnknownScheme as exc:
+            problems.append(f"{where}: pin_hash is {exc}")
             continue
-        citizens[pnr] = Citizen(pnr, str(raw.get("given_name", "")),
-                                str(raw.get("family_name", "")), pin_hash)
+        if pnr in entries:
+            problems.append(f"{where}: {pnr[:8]}-**** appears twice")
+            continue
+        entries[pnr] = RegisterEntry(pnr, str(raw.get("given_name", "")).strip(),
+                                     str(raw.get("family_name", "")).strip(), pin_hash)
     if problems:
-        raise RegisterError("PIN register problems: " + "; ".join(problems))
-    return PinRegister(citizens, hasher(cfg))
+        raise RegisterError(f"PIN register {source}: {len(problems)} problem(s): "
+                            + "; ".join(problems[:20]))
+    return list(entries.values())

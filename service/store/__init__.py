@@ -11,6 +11,7 @@ from service.store.counters import PinCounters
 from service.store.deliveries import Deliveries
 from service.store.grants import Grants
 from service.store.logins import Logins
+from service.store.pin_records import PinRecords
 from service.store.retry import StoreUnavailable
 from service.store.sessions import Sessions
 
@@ -23,6 +24,7 @@ class Store:
     sessions: Sessions
     grants: Grants
     pins: PinCounters
+    pin_records: PinRecords
     deliveries: Deliveries
     logins: Logins
     audit: AuditTrail
@@ -51,6 +53,7 @@ def open_store(settings: Settings) -> Store:
         sessions=sessions,
         grants=grants,
         pins=pins,
+        pin_records=PinRecords(client, stream_max=settings.audit.stream_max),
         deliveries=Deliveries(client, lease=lt.backchannel_claim),
         logins=Logins(client, sessions, grants, pins, audit_max=settings.audit.stream_max),
         audit=AuditTrail(client, stream_max=settings.audit.stream_max),

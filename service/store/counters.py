@@ -12,6 +12,7 @@ from typing import Any
 from service.crypto import digest
 from service.store import keys, scripts
 from service.store.client import StoreClient
+from service.store.pin_records import PinRecord, person_digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,26 +25,39 @@ class PinAttempt:
     person_counted: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """0 and the citizen's PIN record (None: none), or the seconds until the lock that
+    refused the attempt lifts."""
+
+    locked_for: int
+    record: PinRecord | None = None
+
+
 class PinCounters:
     def __init__(self, client: StoreClient, *, window: int) -> None:
         self.client = client
         self.window = window
 
     def _keys(self, personal_number: str, ip: str, device: str) -> list[str]:
-        person = digest("pin:" + personal_number)
+        person = person_digest(personal_number)
         bucket = (keys.pin_failures_person_device(person, digest("dev:" + device)) if device
                   else keys.pin_failures_person_ip(person, ip))
         return [keys.pin_failures_person(person), bucket, keys.pin_failures_ip(ip)]
 
     async def reserve(self, personal_number: str, ip: str, device: str, *,
-                      limits: tuple[int, int, int]) -> int:
-        """Count one attempt before it is verified: 0, or the seconds until the lock
-        that refuses it lifts. ``limits``: person, person bucket, address (0: unused).
-        Confirmed on a replica: a failover must not hand an attacker fresh guesses."""
-        left = await self.client.confirmed_eval(
-            "pin_reserve", scripts.RESERVE_PIN_ATTEMPT, self._keys(personal_number, ip, device),
-            [*limits, self.window])
-        return int(left)
+                      limits: tuple[int, int, int]) -> Reservation:
+        """Count one attempt (a PIN or an activation code) before it is verified, and
+        read the citizen's PIN record in the same step. ``limits``: person, person
+        bucket, address (0: unused). Confirmed on a replica: a failover must not hand an
+        attacker fresh guesses."""
+        answer = await self.client.confirmed_eval(
+            "pin_reserve", scripts.RESERVE_PIN_ATTEMPT,
+            [*self._keys(personal_number, ip, device), keys.pin_record(
+                person_digest(personal_number))], [*limits, self.window])
+        if int(answer[0]):
+            return Reservation(int(answer[0]))
+        return Reservation(0, PinRecord.from_values(answer[1:]))
 
     def release(self, attempt: PinAttempt) -> tuple[list[str], str]:
         """A right PIN: the keys and the flag with which the step that finishes the login
@@ -55,7 +69,7 @@ class PinCounters:
     async def state(self, personal_number: str) -> dict[str, int]:
         """The support desk's view of one citizen's PIN counters: key kind → misses
         counted (``person``, and per address or browser) and the seconds left."""
-        person = digest("pin:" + personal_number)
+        person = person_digest(personal_number)
         found: dict[str, int] = {}
         for name in await self._names(person):
             value, ttl = await self.client.run("pin_read", functools.partial(_read, key=name))
@@ -75,7 +89,7 @@ class PinCounters:
     async def unlock(self, personal_number: str) -> int:
         """Lift every PIN lock of one citizen (after the desk has verified the caller):
         their counters are deleted, confirmed on a replica. How many were."""
-        names = await self._names(digest("pin:" + personal_number))
+        names = await self._names(person_digest(personal_number))
         if names:
             def delete(pipe: Any) -> None:
                 pipe.delete(*names)

@@ -68,3 +68,11 @@ def person_sessions(person_digest: str) -> str:
     """The session keys one citizen has had (a set, living as long as a session can);
     ended ones are skipped when it is read. The support desk's "log out everywhere"."""
     return f"{PREFIX}psess:{person_digest}"
+
+
+def pin_record(person_digest: str) -> str:
+    """One citizen's PIN (hash): 'h' the PIN's hash, 'gn'/'fn' the names, 'st' active |
+    pending (a letter is out, no PIN yet) | revoked, 'ch'/'cx' a pending activation
+    code's argon2id hash and expiry, 'src' where the PIN came from. No TTL: the register
+    lives as long as the citizen (AOF and replicas keep it; SECURITY.md)."""
+    return f"{PREFIX}pin:{person_digest}"

@@ -30,11 +30,11 @@ class Logins:
         self.audit_max = audit_max
 
     def new_session(self, identity: Identity, *, now: int,
-                    carry: Session | None) -> tuple[str, Session]:
+                    carry: Session | None, device: str = "") -> tuple[str, Session]:
         """Choose the new session's cookie and id, for the caller to mint the first code
         in it before ``finish`` writes both."""
         cookie = new_id(32)
-        return cookie, self.sessions.new(identity, now=now, carry=carry)
+        return cookie, self.sessions.new(identity, now=now, carry=carry, device=device)
 
     async def finish(self, tx_id: str, *, open_for: int, cookie: str, session: Session,
                      first: MintedCode, now: int, pin: PinAttempt | None = None,

@@ -108,18 +108,21 @@ end
 return 1
 """
 
-# KEYS: person, person bucket (person + address, or person + known browser), address.
-# ARGV: limit for each key (0: the key is not used for this attempt), window seconds.
-# Reserves one PIN attempt: refuses it when any used counter has reached its limit, else
-# counts it in every used counter (each lives for the window from its first attempt).
-# Checking and counting in one step is what bounds parallel guesses by the limits.
-# Returns 0 (reserved) or the seconds until the lock that refused it lifts. A retry after
-# a failover may count an attempt twice: that errs on the safe side.
+# KEYS: person, person bucket (person + address, or person + known browser), address,
+# the citizen's PIN record. ARGV: limit for each key (0: the key is not used for this
+# attempt), window seconds.
+# Reserves one PIN (or activation-code) attempt: refuses it when any used counter has
+# reached its limit, else counts it in every used counter (each lives for the window from
+# its first attempt). Checking and counting in one step is what bounds parallel guesses
+# by the limits. Returns {seconds until the lock that refused it lifts} or, reserved,
+# {0, then the record's PIN hash, given name, family name, state, activation-code hash,
+# its expiry} (false for a field it lacks): the attempt and the lookup are one round
+# trip. A retry after a failover may count an attempt twice: that errs on the safe side.
 RESERVE_PIN_ATTEMPT = """
 for i = 1, 3 do
   local limit = tonumber(ARGV[i])
   if limit > 0 and tonumber(redis.call('GET', KEYS[i]) or '0') >= limit then
-    return math.max(redis.call('TTL', KEYS[i]), 1)
+    return {math.max(redis.call('TTL', KEYS[i]), 1)}
   end
 end
 for i = 1, 3 do
@@ -128,7 +131,32 @@ for i = 1, 3 do
     redis.call('EXPIRE', KEYS[i], ARGV[4], 'NX')
   end
 end
-return 0
+local r = redis.call('HMGET', KEYS[4], 'h', 'gn', 'fn', 'st', 'ch', 'cx')
+return {0, r[1], r[2], r[3], r[4], r[5], r[6]}
+"""
+
+# KEYS: a citizen's PIN record, audit stream. ARGV: condition field ('' none), the value
+# it must hold ('' : absent), done field, done value ('' none), the stream's bound,
+# number of set values, number of fields to delete, number of audit values, then the
+# field/value pairs to set, the fields to delete, the audit event's field/value pairs.
+# Changes one PIN record in one step with its audit event (no PIN change without its
+# event). The condition makes a change happen once: an activation code is taken by the
+# first activation only ('ch' still the code's hash), an import never overwrites a record
+# ('st' absent), a re-hash only replaces the hash it verified. A retry after a failover
+# finds the done field (the new PIN hash, salted: unique) and answers 1 again.
+# Returns 1 (changed), 0 (the condition failed: nothing written).
+UPDATE_PIN_RECORD = """
+if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], ARGV[3]) == ARGV[4] then return 1 end
+if ARGV[1] ~= '' and (redis.call('HGET', KEYS[1], ARGV[1]) or '') ~= ARGV[2] then
+  return 0
+end
+local ns, nd, na = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+if ns > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 9, 8 + ns)) end
+if nd > 0 then redis.call('HDEL', KEYS[1], unpack(ARGV, 9 + ns, 8 + ns + nd)) end
+if na > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', unpack(ARGV, 9 + ns + nd, 8 + ns + nd + na))
+end
+return 1
 """
 
 # KEYS: session, delivery, delivery queue, audit stream. ARGV: notify (1/0), due (epoch

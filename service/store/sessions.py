@@ -51,13 +51,14 @@ class Sessions:
         self.absolute = absolute
         self.audit_max = audit_max  # the audit stream's bound (AuditSettings.stream_max)
 
-    def new(self, identity: Identity, *, now: int, carry: Session | None = None) -> Session:
+    def new(self, identity: Identity, *, now: int, carry: Session | None = None,
+            device: str = "") -> Session:
         """A new session (not yet written), with the e-services and grants of ``carry``."""
         return Session(sid=new_id(16), identity=identity, created=now,
                        absolute_expiry=now + self.absolute,
                        clients=carry.clients if carry else (),
                        grants=carry.grants if carry else (),
-                       contexts=dict(carry.contexts) if carry else {})
+                       contexts=dict(carry.contexts) if carry else {}, device=device[:200])
 
     def fields(self, cookie: str, session: Session, *, client_id: str = "",
                grant_id: str = "", context: str = "", audit_subject: str = "") -> NewSession:
@@ -68,7 +69,8 @@ class Sessions:
         # session: a session must fit in 1 KB of Redis memory.
         core = Session(sid=session.sid, identity=dataclasses.replace(session.identity,
                                                                     evidence=""),
-                       created=session.created, absolute_expiry=session.absolute_expiry)
+                       created=session.created, absolute_expiry=session.absolute_expiry,
+                       device=session.device)
         fields: dict[str, str] = {"d": core.to_json(), "abs": str(session.absolute_expiry)}
         if audit_subject:  # the logout's audit event names the citizen by it
             fields["as"] = audit_subject
@@ -166,7 +168,7 @@ def _parse(raw: list[Any]) -> Session | None:
     contexts = {k[4:]: v for k, v in fields.items() if k.startswith("ctx:")}
     return Session(sid=base.sid, identity=base.identity, created=base.created,
                    absolute_expiry=base.absolute_expiry, clients=clients, grants=grants,
-                   contexts=contexts)
+                   contexts=contexts, device=base.device)
 
 
 def _plausible(opaque: str) -> bool:

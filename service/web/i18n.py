@@ -126,7 +126,58 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "self_event_step_up": "starkare inloggning på",
         "self_event_signing": "underskrift på",
         "self_event_logout": "utloggning",
+        "self_event_pin_change": "PIN-koden ändrad",
         "self_failed": "misslyckades",
+        "self_device": "{browser} på {os}",
+        "self_device_unknown": "okänd enhet",
+        "self_pin": "Din PIN-kod",
+        "self_pin_state_active": "Du har en PIN-kod. Här kan du byta den; den gamla slutar"
+                                 " gälla direkt.",
+        "self_pin_state_pending": "Ett brev med aktiveringskod är på väg till dig. Du kan också"
+                                  " välja PIN-kod här; då slutar koden i brevet att gälla.",
+        "self_pin_state_revoked": "Din PIN-kod är spärrad. Du kan välja en ny här.",
+        "self_pin_state_none": "Du har ingen PIN-kod. Här kan du välja en.",
+        "self_pin_changed": "Din nya PIN-kod gäller från och med nu.",
+        "pin_new": "Ny PIN-kod (4–12 siffror)",
+        "pin_repeat": "Upprepa PIN-koden",
+        "pin_save": "Spara PIN-koden",
+        "pin_rule_length": "PIN-koden ska vara 4–12 siffror.",
+        "pin_rule_repeated": "PIN-koden får inte vara en och samma siffra.",
+        "pin_rule_run": "PIN-koden får inte vara en stege som 1234 eller 9876.",
+        "pin_rule_birthdate": "PIN-koden får inte vara ditt födelsedatum.",
+        "pin_rule_mismatch": "De två PIN-koderna är inte lika.",
+        "activate_title": "Välj PIN-kod med aktiveringskod",
+        "activate_lead": "Har du fått ett brev från staden med en aktiveringskod? Skriv in"
+                         " ditt personnummer och koden, och välj din PIN-kod. Koden gäller"
+                         " en gång och till datumet i brevet.",
+        "activation_code": "Aktiveringskod (12 tecken, från brevet)",
+        "activate_failed": "Fel personnummer eller aktiveringskod, eller så har koden gått ut"
+                           " eller redan använts. Stadens kundtjänst kan skicka ett nytt brev;"
+                           " ange referensen {ref}.",
+        "activate_bad_code": "En aktiveringskod är 12 bokstäver och siffror, som i brevet.",
+        "activate_used": "Koden användes nyss i en annan webbläsare. Har du redan valt din"
+                         " PIN-kod kan du logga in med den.",
+        "activate_done_title": "Din PIN-kod är klar",
+        "activate_done": "Du kan nu logga in med personnummer och PIN-kod i stadens"
+                         " e-tjänster. Aktiveringskoden i brevet gäller inte längre.",
+        "activate_link": "Har du fått ett brev med aktiveringskod? Välj PIN-kod",
+        "letter_title": "Din aktiveringskod för PIN-kod",
+        "letter_ref": "brev {ref}",
+        "personal_number_short": "Personnummer",
+        "letter_lead": "Du kan nu välja en PIN-kod för att logga in i stadens e-tjänster med"
+                       " personnummer och PIN-kod.",
+        "letter_reset": "Din tidigare PIN-kod har spärrats. Välj en ny PIN-kod med koden i"
+                        " det här brevet.",
+        "letter_step_open": "Gå till {url}",
+        "letter_step_enter": "Skriv in ditt personnummer och aktiveringskoden nedan.",
+        "letter_step_choose": "Välj en PIN-kod med 4–12 siffror och skriv den två gånger.",
+        "letter_code": "Din aktiveringskod:",
+        "letter_expires": "Koden gäller en gång, till och med {date}. Spara inte brevet"
+                          " tillsammans med din PIN-kod.",
+        "letter_bankid": "Har du BankID kan du i stället välja PIN-kod under Mina"
+                         " inloggningar.",
+        "letter_not_you": "Har du inte bett om en PIN-kod? Ring stadens kundtjänst och uppge"
+                          " brevets nummer.",
         "cancel_login": "Avbryt och gå tillbaka till e-tjänsten",
         "help_link": "Hjälp med inloggningen",
         "accessibility_link": "Tillgänglighetsredogörelse",
@@ -286,7 +337,61 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "self_event_step_up": "stronger login at",
         "self_event_signing": "signing at",
         "self_event_logout": "logout",
+        "self_event_pin_change": "PIN changed",
         "self_failed": "failed",
+        "self_device": "{browser} on {os}",
+        "self_device_unknown": "unknown device",
+        "self_pin": "Your PIN",
+        "self_pin_state_active": "You have a PIN. You can change it here; the old one stops"
+                                 " working at once.",
+        "self_pin_state_pending": "A letter with an activation code is on its way to you. You"
+                                  " can also choose your PIN here; the letter's code then"
+                                  " stops working.",
+        "self_pin_state_revoked": "Your PIN is blocked. You can choose a new one here.",
+        "self_pin_state_none": "You have no PIN. You can choose one here.",
+        "self_pin_changed": "Your new PIN works from now on.",
+        "pin_new": "New PIN (4–12 digits)",
+        "pin_repeat": "Repeat the PIN",
+        "pin_save": "Save the PIN",
+        "pin_rule_length": "The PIN must be 4–12 digits.",
+        "pin_rule_repeated": "The PIN must not be one digit repeated.",
+        "pin_rule_run": "The PIN must not be a run such as 1234 or 9876.",
+        "pin_rule_birthdate": "The PIN must not be your date of birth.",
+        "pin_rule_mismatch": "The two PINs are not the same.",
+        "activate_title": "Choose a PIN with an activation code",
+        "activate_lead": "Did you get a letter from the city with an activation code? Enter"
+                         " your personal identity number and the code, and choose your PIN."
+                         " The code works once, until the date in the letter.",
+        "activation_code": "Activation code (12 characters, from the letter)",
+        "activate_failed": "Wrong personal identity number or activation code, or the code"
+                           " has expired or was used already. The city's support desk can"
+                           " send a new letter; give them the reference {ref}.",
+        "activate_bad_code": "An activation code is 12 letters and digits, as in the letter.",
+        "activate_used": "The code was just used in another browser. If you have chosen your"
+                         " PIN already, you can log in with it.",
+        "activate_done_title": "Your PIN is ready",
+        "activate_done": "You can now log in with your personal identity number and PIN at"
+                         " the city's e-services. The letter's activation code no longer"
+                         " works.",
+        "activate_link": "Got a letter with an activation code? Choose your PIN",
+        "letter_title": "Your activation code for a PIN",
+        "letter_ref": "letter {ref}",
+        "personal_number_short": "Personal identity number",
+        "letter_lead": "You can now choose a PIN to log in to the city's e-services with your"
+                       " personal identity number and PIN.",
+        "letter_reset": "Your previous PIN has been blocked. Choose a new PIN with the code in"
+                        " this letter.",
+        "letter_step_open": "Go to {url}",
+        "letter_step_enter": "Enter your personal identity number and the activation code"
+                             " below.",
+        "letter_step_choose": "Choose a PIN of 4–12 digits and type it twice.",
+        "letter_code": "Your activation code:",
+        "letter_expires": "The code works once, until {date}. Do not keep this letter with"
+                          " your PIN.",
+        "letter_bankid": "If you have BankID, you can choose your PIN under My logins"
+                         " instead.",
+        "letter_not_you": "Did you not ask for a PIN? Call the city's support desk and give"
+                          " the letter's number.",
         "cancel_login": "Cancel and go back to the service",
         "help_link": "Help with logging in",
         "accessibility_link": "Accessibility statement",

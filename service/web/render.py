@@ -49,11 +49,16 @@ def user_message_html(text: str, *, markdown: bool) -> Markup:
         Markup("</p>")
 
 
-def page(template: str, *, locale: str, status: int = 200, request_id: str = "",
-         headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+def html(template: str, *, locale: str, request_id: str = "", **context: Any) -> str:
+    """A template rendered in ``locale`` (a page, or a letter written to a file)."""
     def t(key: str, **params: str) -> str:
         return i18n.text(locale, key, **params)
 
-    html = _ENV.get_template(template).render(t=t, locale=locale, request_id=request_id,
+    return _ENV.get_template(template).render(t=t, locale=locale, request_id=request_id,
                                               **context)
-    return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def page(template: str, *, locale: str, status: int = 200, request_id: str = "",
+         headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+    return HTMLResponse(html(template, locale=locale, request_id=request_id, **context),
+                        status_code=status, headers=headers)
