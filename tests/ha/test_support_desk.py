@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +22,7 @@ from tests.ha.test_edge import (
     browser,
     demo_login,
     forgets,
+    new_login,
     post_pin,
     register_citizen,
 )
@@ -155,3 +158,47 @@ async def test_a_citizen_sees_their_recent_logins_on_their_own_page(
             await asyncio.sleep(0.5)
     assert page.status_code == 200 and "Bygglov" in page.text
     assert "inloggning på Bygglov" in page.text, page.text[-1500:]
+
+
+def pin_cmd(cluster: clustermod.Cluster, capsys: pytest.CaptureFixture[str],
+            *args: str) -> tuple[int, Any]:
+    capsys.readouterr()
+    code = cli.main(["--config", cluster.settings_file, "pin", *args, "--json"])
+    out = capsys.readouterr()
+    return code, json.loads(out.out) if code == 0 else out.err
+
+
+async def test_a_pin_letter_from_the_desk_lets_the_citizen_choose_a_pin_through_the_front_door(
+        cluster: clustermod.Cluster, info: dict[str, Any],
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pnr = register_citizen(72)
+    code, _ = await asyncio.to_thread(pin_cmd, cluster, capsys, "reset", pnr)
+    assert code == 2  # no operator, no reason: refused
+    code, letter = await asyncio.to_thread(
+        pin_cmd, cluster, capsys, "reset", pnr, "--operator", "Kim Karlsson", "--reason",
+        "caller verified with BankID, PIN forgotten", "--out", str(tmp_path))
+    assert code == 0, letter
+    printed = re.search(r'class="code">([0-9A-Z-]+)<',
+                        await asyncio.to_thread(Path(letter["letter"]).read_text))
+    assert printed
+    async with browser(info) as b:
+        tx = await new_login(b, info)
+        assert (await post_pin(b, tx, pnr, "1234", forwarded_for="")).status_code == 401
+        form = await b.get("/pin/aktivera")
+        done = await b.post("/pin/aktivera", data={
+            "csrf": citizen.csrf_of(form.text), "personal_number": pnr,
+            "code": printed.group(1), "pin": "4826", "pin_repeat": "4826"})
+        assert done.status_code == 200, done.text[:300]
+        tx = await new_login(b, info)
+        assert (await post_pin(b, tx, pnr, "4826", forwarded_for="")).status_code == 303
+    code, status = await asyncio.to_thread(pin_cmd, cluster, capsys, "status", pnr)
+    assert code == 0 and status["state"] == "active" and "letter" not in status
+    code, seen = await asyncio.to_thread(support, cluster, capsys, "citizen", pnr)
+    assert seen["pin_record"]["state"] == "active"
+    code, revoked = await asyncio.to_thread(
+        pin_cmd, cluster, capsys, "revoke", pnr, "--operator", "Kim Karlsson", "--reason",
+        "citizen asked")
+    assert code == 0 and revoked["revoked"]
+    async with browser(info) as b:
+        tx = await new_login(b, info)
+        assert (await post_pin(b, tx, pnr, "4826", forwarded_for="")).status_code == 401

@@ -113,3 +113,14 @@ async def test_error_pages_keep_the_rules_and_name_a_support_reference(
     assert page.status_code in (403, 410)
     assert re.search(r"[0-9a-f]{8,}", page.text)
     check(page.text, locale, switch=False)
+
+
+@pytest.mark.parametrize("locale", ["sv", "en"])
+async def test_the_pin_activation_pages_keep_the_rules(world: World, locale: str) -> None:
+    form = await world.browser.get(f"/pin/aktivera?lang={locale}")
+    check(form.text, locale)
+    wrong = await world.browser.post(f"/pin/aktivera?lang={locale}", data={
+        "csrf": citizen.csrf_of(form.text), "personal_number": "19400101-1008",
+        "code": "AAAA-BBBB-CCCC", "pin": "4826", "pin_repeat": "4826"})
+    assert wrong.status_code == 401
+    check(wrong.text, locale)
