@@ -193,7 +193,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "help_locked-pin_body": "Efter flera felaktiga försök spärras PIN-inloggningen en stund"
                                 " och öppnas sedan av sig själv; sidan säger när. Logga in med"
                                 " BankID under tiden, eller ring kundtjänst: de kan häva"
-                                " spärren när de har kontrollerat att det är du.",
+                                " spärren när de har kontrollerat att det är du. Har du"
+                                " glömt PIN-koden väljer du en ny under Mina inloggningar"
+                                " (med BankID), eller så skickar kundtjänst ett brev med"
+                                " en aktiveringskod.",
         "help_wrong-personal-number_title": "Mitt personnummer godtas inte",
         "help_wrong-personal-number_body": "Skriv personnumret med tolv siffror, ÅÅÅÅMMDD-NNNN."
                                            " Sidan säger vad som är fel: kontrollsiffran,"
@@ -407,7 +410,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "help_locked-pin_body": "After several wrong attempts PIN login is locked for a while"
                                 " and opens again by itself; the page says when. Log in with"
                                 " BankID meanwhile, or call the support desk: they can lift"
-                                " the lock once they have checked that it is you.",
+                                " the lock once they have checked that it is you. If you"
+                                " forgot the PIN, choose a new one under My logins (with"
+                                " BankID), or the support desk sends a letter with an"
+                                " activation code.",
         "help_wrong-personal-number_title": "My personal identity number is not accepted",
         "help_wrong-personal-number_body": "Write the number with twelve digits, YYYYMMDD-NNNN."
                                            " The page says what is wrong: the check digit, the"
