@@ -110,13 +110,13 @@ async def _show(request: Request, *, pin_error: str = "", pin_changed: bool = Fa
 
 def device_name(loc: str, user_agent: str) -> str:
     """"Firefox on Windows" from the browser's User-Agent (ua-parser's rules)."""
-    if not user_agent:
+    if not user_agent.strip():
         return i18n.text(loc, "self_device_unknown")
     found = ua_parse(user_agent)
     browser = found.user_agent.family if found.user_agent else "Other"
     system = found.os.family if found.os else "Other"
-    if browser == "Other" and system == "Other":
-        return i18n.text(loc, "self_device_unknown")
+    if browser == "Other" and system == "Other":  # not a browser it knows: its own words
+        return f"{i18n.text(loc, 'self_device_unknown')} ({user_agent.split()[0][:40]})"
     return i18n.text(loc, "self_device", browser=browser, os=system)
 
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import httpx
 import pytest
 
@@ -156,8 +157,15 @@ async def test_a_citizen_sees_their_recent_logins_on_their_own_page(
             if "inloggning på Bygglov" in page.text or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.5)
-    assert page.status_code == 200 and "Bygglov" in page.text
-    assert "inloggning på Bygglov" in page.text, page.text[-1500:]
+        assert page.status_code == 200 and "Bygglov" in page.text
+        assert "inloggning på Bygglov" in page.text, page.text[-1500:]
+        assert "python-httpx" in page.text  # the session's device, as its browser said
+        changed = await b.post("/mina-inloggningar/pin", data={
+            "csrf": citizen.csrf_of(page.text), "pin": "5738", "pin_repeat": "5738"})
+        assert changed.status_code == 200 and "Din nya PIN-kod gäller" in changed.text
+    async with browser(info) as fresh:
+        tx = await new_login(fresh, info)
+        assert (await post_pin(fresh, tx, BANKID_PNR, "5738", forwarded_for="")).status_code == 303
 
 
 def pin_cmd(cluster: clustermod.Cluster, capsys: pytest.CaptureFixture[str],
@@ -202,3 +210,20 @@ async def test_a_pin_letter_from_the_desk_lets_the_citizen_choose_a_pin_through_
     async with browser(info) as b:
         tx = await new_login(b, info)
         assert (await post_pin(b, tx, pnr, "4826", forwarded_for="")).status_code == 401
+
+
+async def test_a_register_from_another_system_is_imported_and_logs_in_through_the_front_door(
+        cluster: clustermod.Cluster, info: dict[str, Any],
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    register = tmp_path / "legacy.csv"
+    hashed = bcrypt.hashpw(b"6130", bcrypt.gensalt(rounds=4)).decode()
+    await asyncio.to_thread(register.write_text, "personal_number,given_name,family_name,"
+                            f"pin_hash\n19121212-1212,Tolvan,Tolvansson,{hashed}\n")
+    code, done = await asyncio.to_thread(
+        pin_cmd, cluster, capsys, "import", str(register), "--operator", "Kim Karlsson",
+        "--reason", "migration from the old portal", "--replace")
+    assert code == 0 and done == {"read": 1, "written": 1}
+    async with browser(info) as b:
+        tx = await new_login(b, info)
+        assert (await post_pin(b, tx, "191212121212", "6130",
+                               forwarded_for="")).status_code == 303

@@ -20,6 +20,7 @@ import pytest
 from service import pin_admin
 from service.login import pin_rules
 from service.pin_pages import ACTIVATION_PATH
+from service.selfservice import device_name
 from service.store.pin_records import PinRecords
 from tests.conftest import PIN_CITIZEN, World
 from tests.helpers import citizen
@@ -278,3 +279,12 @@ async def test_every_pin_change_is_an_audit_event(world: World, tmp_path: Path) 
     assert actions == [("issue", "success"), ("activate", "failure"),
                        ("activate", "success"), ("revoke", "success")]
     assert all(f["subject"] and NEW_DIGITS not in str(f) for f in events)
+
+
+@pytest.mark.parametrize(("agent", "name"), [
+    ("", "unknown device"), ("   ", "unknown device"),
+    ("python-httpx/0.28.1", "unknown device (python-httpx/0.28.1)"),
+    ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+     "like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "Mobile Safari on iOS")])
+def test_a_device_is_named_from_its_user_agent(agent: str, name: str) -> None:
+    assert device_name("en", agent) == name
