@@ -20,7 +20,7 @@ _SHORT = {"personal_number": "p", "given_name": "g", "family_name": "f", "method
           "acr_values": "av", "login_hint": "lh", "ui_locales": "ul", "response_mode": "rm",
           "user_message": "um", "authn_provider": "ap", "sign": "sg",
           "user_signature": "us", "org": "o", "contexts": "cx", "employee_id": "e",
-          "evidence": "ev"}
+          "evidence": "ev", "device": "dv"}
 _LONG = {v: k for k, v in _SHORT.items()}
 
 
@@ -170,8 +170,8 @@ class Session(_Json):
     # The context chosen per e-service with organisation context: client id → "self" or
     # an organisation number.
     contexts: dict[str, str] = field(default_factory=dict)
-    # The browser's User-Agent when the session began (cut to 200 characters): the
-    # citizen's own page names the device from it.
+    # The browser's User-Agent when the session began (cut to 160 characters: a
+    # browser's fits, and a session stays under 1 KB): the own page names the device.
     device: str = ""
 
 

@@ -166,6 +166,10 @@ async def test_absolute_timeout_is_never_extended_by_use(world: World) -> None:
 
 
 async def test_redis_memory_per_session_is_under_one_kilobyte(world: World) -> None:
+    # A browser's long User-Agent, kept in the session for the citizen's own page.
+    world.browser.headers["user-agent"] = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0")
     await bankid(world)
     await citizen.start(world.browser, "rp-loa3")
     key = next(iter(world.redis.scan_iter("idp:sess:*")))
