@@ -36,7 +36,7 @@ from service.settings import Settings
 from service.sso import backchannel
 from service.state import Node, SigningKeys
 from service.store import open_store
-from service.web import help, render
+from service.web import devices, help, render
 from service.web.edge import Edge
 from service.web.errorpages import HANDLERS
 
@@ -104,6 +104,7 @@ def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
     render.configure_site(help_url=settings.help.url, contact=settings.help.contact,
                           accessibility_url=settings.help.accessibility_statement_url)
     the_node = node or build_node(settings)
+    devices.warm()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -170,8 +170,8 @@ class Session(_Json):
     # The context chosen per e-service with organisation context: client id → "self" or
     # an organisation number.
     contexts: dict[str, str] = field(default_factory=dict)
-    # The browser's User-Agent when the session began (cut to 160 characters: a
-    # browser's fits, and a session stays under 1 KB): the own page names the device.
+    # The browser and system the session began in (``web.devices.kind``): the citizen's
+    # own page names the device.
     device: str = ""
 
 

@@ -21,7 +21,6 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from ua_parser import parse as ua_parse
 
 from service import loa, pin_pages
 from service.audit import pg
@@ -32,7 +31,7 @@ from service.oidc.clients import SELF_SERVICE, SELF_SERVICE_PATH
 from service.records import Session
 from service.sso import backchannel
 from service.state import Node, node
-from service.web import http, i18n
+from service.web import devices, http, i18n
 from service.web.render import page
 
 log = structlog.get_logger("idportal.selfservice")
@@ -108,15 +107,13 @@ async def _show(request: Request, *, pin_error: str = "", pin_changed: bool = Fa
                 pin_changed=pin_changed, status=400 if pin_error else 200)
 
 
-def device_name(loc: str, user_agent: str) -> str:
-    """"Firefox on Windows" from the browser's User-Agent (ua-parser's rules)."""
-    if not user_agent.strip():
+def device_name(loc: str, device: str) -> str:
+    """"Firefox on Windows" from a session's ``devices.kind``."""
+    browser, _, system = device.partition("|")
+    if not browser:
         return i18n.text(loc, "self_device_unknown")
-    found = ua_parse(user_agent)
-    browser = found.user_agent.family if found.user_agent else "Other"
-    system = found.os.family if found.os else "Other"
-    if browser == "Other" and system == "Other":  # not a browser it knows: its own words
-        return f"{i18n.text(loc, 'self_device_unknown')} ({user_agent.split()[0][:40]})"
+    if browser == devices.UNKNOWN:  # not a browser the rules know: its own first word
+        return f"{i18n.text(loc, 'self_device_unknown')} ({system})"
     return i18n.text(loc, "self_device", browser=browser, os=system)
 
 

@@ -36,7 +36,7 @@ from service.sso.logout import end_session
 from service.state import Node, node
 from service.store import StoreUnavailable
 from service.store.counters import PinAttempt
-from service.web import http, i18n
+from service.web import devices, http, i18n
 from service.web.errorpages import authorize_redirect
 from service.web.render import page, user_message_html
 
@@ -252,7 +252,8 @@ async def complete(request: Request, n: Node, tx: Transaction, identity: Identit
     old = await n.store.sessions.get(old_cookie, now=now) if old_cookie else None
     carry = old if old and old.identity.personal_number == identity.personal_number else None
     cookie, session = n.store.logins.new_session(
-        identity, now=now, carry=carry, device=request.headers.get("user-agent", ""))
+        identity, now=now, carry=carry,
+        device=devices.kind(request.headers.get("user-agent", "")))
     first = mint_code(n, tx.request, session, user_signature=user_signature, org=org)
     event = audit_event(request, n, tx, identity, "success", context=context, org=org)
     if not await n.store.logins.finish(

@@ -58,7 +58,7 @@ class Sessions:
                        absolute_expiry=now + self.absolute,
                        clients=carry.clients if carry else (),
                        grants=carry.grants if carry else (),
-                       contexts=dict(carry.contexts) if carry else {}, device=device[:160])
+                       contexts=dict(carry.contexts) if carry else {}, device=device[:100])
 
     def fields(self, cookie: str, session: Session, *, client_id: str = "",
                grant_id: str = "", context: str = "", audit_subject: str = "") -> NewSession:

@@ -22,6 +22,7 @@ from service.login import pin_rules
 from service.pin_pages import ACTIVATION_PATH
 from service.selfservice import device_name
 from service.store.pin_records import PinRecords
+from service.web import devices
 from tests.conftest import PIN_CITIZEN, World
 from tests.helpers import citizen
 from tests.integration.test_page_rules import check
@@ -285,6 +286,8 @@ async def test_every_pin_change_is_an_audit_event(world: World, tmp_path: Path) 
     ("", "unknown device"), ("   ", "unknown device"),
     ("python-httpx/0.28.1", "unknown device (python-httpx/0.28.1)"),
     ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
-     "like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "Mobile Safari on iOS")])
+     "like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "Mobile Safari on iOS"),
+    ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0", "Edge on Windows")])
 def test_a_device_is_named_from_its_user_agent(agent: str, name: str) -> None:
-    assert device_name("en", agent) == name
+    assert device_name("en", devices.kind(agent)) == name
