@@ -21,10 +21,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from service.crypto import b64url
+from service.oidc import compact_jws
 
 ALGS = ("ES256", "RS256")
 
@@ -56,8 +56,8 @@ class KeyRing:
 
     def sign(self, claims: dict[str, Any], *, alg: str = "ES256", typ: str = "JWT") -> str:
         key = self.signing[alg]
-        header = {"alg": alg, "kid": key.kid, "typ": typ}
-        return jwt.encode(header, claims, key, algorithms=[alg])
+        return compact_jws.sign({"alg": alg, "kid": key.kid, "typ": typ}, claims,
+                                key.private_key)
 
     def jwks(self) -> dict[str, Any]:
         return dict(self.published.as_dict(private=False))
