@@ -55,11 +55,12 @@ ROUTES = [
     Route("/introspect", introspect.introspect, methods=["POST"], name="introspect"),
     Route("/login/{tx}", flow.choose, name="login_choose"),
     Route("/login/{tx}/cancel", flow.cancel, methods=["POST"], name="login_cancel"),
+    # Starlette tries routes in order: the login's own come before the rarer pages.
+    *methods.routes(),  # each way in brings its own pages (service/login/methods.py)
+    *context.ROUTES,  # whom a representative acts for
     *help.ROUTES,  # help pages and the accessibility statement
     *selfservice.ROUTES,  # "Mina inloggningar": a citizen's own page
     *pin_pages.ROUTES,  # choosing a PIN with a letter's activation code
-    *methods.routes(),  # each way in brings its own pages (service/login/methods.py)
-    *context.ROUTES,  # whom a representative acts for
     Route("/healthz", health.healthz, name="healthz"),
     Route("/readyz", health.readyz, name="readyz"),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),

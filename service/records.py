@@ -6,9 +6,10 @@ Pure data: no I/O. The store modules decide where and how long each one lives.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from typing import Any, Self
+
+import orjson
 
 # Short names in the stored JSON: every SSO session must fit in 1 KB of Redis memory.
 _SHORT = {"personal_number": "p", "given_name": "g", "family_name": "f", "method": "m",
@@ -42,11 +43,11 @@ def _compact(value: Any) -> Any:
 
 class _Json:
     def to_json(self) -> str:
-        return json.dumps(_compact(self), separators=(",", ":"))
+        return orjson.dumps(_compact(self)).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Self:
-        data = json.loads(text)
+        data = orjson.loads(text)
         return cls.from_dict(data)
 
     @classmethod

@@ -15,6 +15,7 @@ lists only as JSON; the merge below is twenty lines and reports both.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import tomllib
@@ -322,18 +323,19 @@ class Settings(_Model):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     help: HelpSettings = Field(default_factory=HelpSettings)
 
-    @property
+    # Read on every request: computed once (the settings are frozen).
+    @functools.cached_property
     def methods_available(self) -> tuple[str, ...]:
         """The ways in this deployment is configured for, strongest first."""
         off = ({"smartcard"} if not self.smartcard.login_url else set()) | (
             {"freja"} if not self.freja.base_url else set())
         return tuple(m for m in loa.METHODS if m not in off)
 
-    @property
+    @functools.cached_property
     def cookie_secure(self) -> bool:
         return self.issuer.startswith("https://")
 
-    @property
+    @functools.cached_property
     def loa_levels(self) -> tuple[str, ...]:
         """The LoA URIs this deployment states, LoA2 first (``loa_uris``)."""
         return loa.LEVELS[self.loa_uris]

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+import orjson
 import structlog
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -55,12 +55,12 @@ class OrderState:
     mobile: bool = False  # started on a phone or tablet: the universal link
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return orjson.dumps(asdict(self)).decode()
 
 
 def _order(tx: Transaction) -> OrderState | None:
     # Another way in's order (``<method>:<json>``) is not a BankID order.
-    return OrderState(**json.loads(tx.order)) if tx.order.startswith("{") else None
+    return OrderState(**orjson.loads(tx.order)) if tx.order.startswith("{") else None
 
 
 async def _tx(request: Request, *, post: bool) -> tuple[Node, Transaction, dict[str, str]]:

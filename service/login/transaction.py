@@ -21,10 +21,10 @@ import base64
 import binascii
 import dataclasses
 import functools
-import json
 import os
 from dataclasses import dataclass
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -63,10 +63,9 @@ class Transaction:
 
 
 def seal(tx: Transaction, key: bytes) -> str:
-    body = json.dumps({"r": tx.request.to_json(), "b": tx.browser, "c": tx.csrf,
-                       "t": tx.created, "x": tx.expires, "o": tx.order, "s": tx.step_up_from,
-                       "p": tx.proven, "a": tx.pin},
-                      separators=(",", ":")).encode()
+    body = orjson.dumps({"r": tx.request.to_json(), "b": tx.browser, "c": tx.csrf,
+                         "t": tx.created, "x": tx.expires, "o": tx.order,
+                         "s": tx.step_up_from, "p": tx.proven, "a": tx.pin})
     nonce = os.urandom(12)
     sealed = _aead(key).encrypt(nonce, body, _aad(tx.tx_id))
     return base64.urlsafe_b64encode(_VERSION + nonce + sealed).rstrip(b"=").decode()
@@ -94,8 +93,8 @@ def unseal(sealed: str, tx_id: str, key: bytes, *, now: int) -> Transaction | No
     if len(raw) < 1 + 12 + 16 or raw[:1] != _VERSION:
         return None
     try:
-        body = json.loads(_aead(key).decrypt(raw[1:13], raw[13:], _aad(tx_id)))
-    except (InvalidTag, ValueError):
+        body = orjson.loads(_aead(key).decrypt(raw[1:13], raw[13:], _aad(tx_id)))
+    except (InvalidTag, ValueError):  # orjson.JSONDecodeError is a ValueError
         return None
     tx = Transaction(tx_id=tx_id, request=AuthRequest.from_json(body["r"]), browser=body["b"],
                      csrf=body["c"], created=body["t"], expires=body["x"], order=body["o"],
