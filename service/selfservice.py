@@ -122,9 +122,9 @@ def _name(n: Node, client_id: str) -> str:
     return client.name if client else client_id
 
 
-async def logout_everywhere(request: Request) -> Response:
-    """POST /mina-inloggningar/logout: every session of this citizen ends, every e-service
-    is told; recorded in the audit trail."""
+async def _own_form(request: Request) -> tuple[Node, Session, dict[str, str], str] | Response:
+    """A form posted from the own page: the session (proven at LoA3) and the page's CSRF
+    token checked, or the 403 page to answer with."""
     n = node(request)
     form, _ = await http.form(request, limit=n.settings.max_body_bytes)
     _, session = await _session(request, n)
@@ -132,6 +132,16 @@ async def logout_everywhere(request: Request) -> Response:
     if session is None or not same(form.get("csrf", ""), _csrf(n, session)):
         return page("error.html", locale=loc, request_id=http.request_id(request),
                     status=403, message=i18n.text(loc, "err_csrf"))
+    return n, session, form, loc
+
+
+async def logout_everywhere(request: Request) -> Response:
+    """POST /mina-inloggningar/logout: every session of this citizen ends, every e-service
+    is told; recorded in the audit trail."""
+    checked = await _own_form(request)
+    if isinstance(checked, Response):
+        return checked
+    n, session, _, loc = checked
     now = n.now()
     ended, deliveries = 0, []
     for d, _ in await n.store.sessions.of_person(session.identity.personal_number):
@@ -159,13 +169,10 @@ async def logout_everywhere(request: Request) -> Response:
 async def change_pin(request: Request) -> Response:
     """POST /mina-inloggningar/pin: the citizen chooses a new PIN (typed twice, checked
     by ``login.pin_rules``); active at once, recorded in the audit trail."""
-    n = node(request)
-    form, _ = await http.form(request, limit=n.settings.max_body_bytes)
-    _, session = await _session(request, n)
-    loc = _locale(request, n)
-    if session is None or not same(form.get("csrf", ""), _csrf(n, session)):
-        return page("error.html", locale=loc, request_id=http.request_id(request),
-                    status=403, message=i18n.text(loc, "err_csrf"))
+    checked = await _own_form(request)
+    if isinstance(checked, Response):
+        return checked
+    n, session, form, loc = checked
     me = session.identity
     pin = form.get("pin", "")[:40]
     problem = pin_pages.choice_error(loc, pin, form.get("pin_repeat", "")[:40],

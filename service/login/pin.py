@@ -27,6 +27,7 @@ from service.login.transaction import Transaction
 from service.personnummer import InvalidPersonalNumber, parse
 from service.state import Node, node
 from service.store.counters import PinAttempt
+from service.store.retry import StoreUnavailable
 from service.web import http, i18n
 from service.web.render import page
 
@@ -80,8 +81,8 @@ async def submit(request: Request) -> Response:
                                 per_person_ip=cfg.max_failures_per_person_ip,
                                 per_ip=cfg.max_failures_per_ip)
     # The attempt is counted before the PIN is verified (lockout.py): parallel guesses
-    # can never get more verifications than the limits allow.
-    # The attempt is counted and the citizen's PIN record read in one step.
+    # can never get more verifications than the limits allow. The same step reads the
+    # citizen's PIN record.
     held = await n.store.pins.reserve(
         pnr.digits, ip, device, limits=(limits.person, limits.person_bucket, limits.address))
     locked_for = held.locked_for
@@ -107,7 +108,11 @@ async def submit(request: Request) -> Response:
         return _form_page(request, n, tx, status=401, personal_number=pnr.digits,
                           error=i18n.text(loc, "pin_failed"))
     if verdict.rehashed:  # an imported register's older scheme: argon2id from now on
-        await n.store.pin_records.rehash(pnr.digits, old=record.pin_hash, new=verdict.rehashed)
+        try:
+            await n.store.pin_records.rehash(pnr.digits, old=record.pin_hash,
+                                             new=verdict.rehashed)
+        except StoreUnavailable:  # the next login tries again; this one goes on
+            log.warning("pin_rehash_deferred", pnr=pnr.masked)
     identity = Proof(pnr, record.given_name, record.family_name, NAME, level=2,
                      evidence="pin:register").identity(n.settings.loa_levels, int(time.time()))
     # The reservation is given back in the round trip that finishes the login.
