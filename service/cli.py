@@ -648,7 +648,18 @@ def parser() -> argparse.ArgumentParser:
 
     pn = sub.add_parser("pin", aliases=["pins"], help="the PIN life cycle: activation "
                         "letters (issue, reset), revoke, import a register, status; hash and "
-                        "seed for test registers")
+                        "seed for test registers",
+                        formatter_class=argparse.RawDescriptionHelpFormatter, description="""\
+  issue PNR    a one-time activation code in a printable letter (HTML, mode 600); the
+               citizen chooses a PIN with it at /pin/aktivera; a PIN they have keeps
+               working until then
+  reset PNR    the same, and the current PIN stops working now
+  revoke PNR   the PIN and any letter's code stop working
+  status PNR   the PIN's state and any pending letter (never a hash)
+  import FILE  a register (TOML or CSV; argon2id, bcrypt or pbkdf2_sha256 hashes):
+               citizens the store lacks, or all with --replace
+  hash | seed  an argon2id hash of a PIN on stdin; a seeded test register
+issue, reset, revoke and import need --operator and --reason and are audit events.""")
     pn.add_argument("action", choices=["issue", "reset", "revoke", "import", "status", "hash",
                                        "seed"])
     pn.add_argument("subject", nargs="?", default="",
