@@ -84,6 +84,8 @@ async def issue(settings: Settings, store: Store, personal_number: str, *, opera
     expires = int(time.time()) + settings.lifetimes.pin_activation
     letter_id = new_id(9)
     path = (out_dir or Path(settings.pin.letters_dir)) / f"pin-letter-{letter_id}.html"
+    render.configure_site(help_url=settings.help.url, contact=settings.help.contact,
+                          accessibility_url=settings.help.accessibility_statement_url)
     _write_private(path, render.html(
         "pin_letter.html", locale=locale, given_name=given, family_name=family,
         personal_number=f"{pnr.digits[:8]}-****", code=pin_rules.printed(code),

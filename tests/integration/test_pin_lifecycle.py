@@ -68,7 +68,7 @@ async def test_a_letter_lets_a_new_citizen_choose_a_pin_and_log_in(world: World,
     assert stat.S_IMODE(letter.stat().st_mode) == 0o600
     text = letter.read_text()
     assert "Tolvan Tolvansson" in text and "19121212-****" in text and NEW_DIGITS not in text
-    assert ACTIVATION_PATH in text
+    assert ACTIVATION_PATH in text and "kundtjänst: 08-000 00 00" in text  # whom to call
     assert await pin_login(world, NEW, "4826") == 401  # no PIN before the letter is used
     status, page = await activate(world, NEW, code.lower(), "4826")  # case and dashes: any
     assert status == 200 and "Din PIN-kod är klar" in page
