@@ -109,6 +109,26 @@ async def test_two_browsers_racing_with_one_code_set_one_pin(world: World, tmp_p
     assert await pin_login(world, NEW, chosen) == 303
 
 
+async def test_a_code_works_only_for_the_citizen_it_was_issued_to(world: World,
+                                                                   tmp_path: Path) -> None:
+    code, _ = await issue(world, tmp_path)  # for NEW
+    await issue(world, tmp_path, PIN_CITIZEN)
+    assert (await activate(world, PIN_CITIZEN, code, "4826"))[0] == 401
+    assert await pin_login(world, PIN_CITIZEN, "4826") == 401
+    assert await pin_login(world, PIN_CITIZEN, "1234") == 303
+
+
+async def test_an_unknown_number_and_a_wrong_code_get_the_same_answer(world: World,
+                                                                      tmp_path: Path) -> None:
+    code, _ = await issue(world, tmp_path)
+    wrong = "AAAA-BBBB-" + ("CCCC" if not code.endswith("CCCC") else "DDDD")
+    unknown = await activate(world, "19400101-1016", wrong, "4826", browser=world.new_browser())
+    mistyped = await activate(world, NEW, wrong, "4826", browser=world.new_browser())
+    assert unknown[0] == mistyped[0] == 401
+    strip = re.compile(r"[0-9a-f]{16}|value=\"[^\"]*\"")  # references, tokens, the number
+    assert strip.sub("", unknown[1]) == strip.sub("", mistyped[1])
+
+
 async def test_an_expired_code_is_refused(world: World, tmp_path: Path) -> None:
     code, _ = await issue(world, tmp_path)
     world.redis.hset(PinRecords.key(NEW_DIGITS), "cx", str(int(time.time()) - 1))
