@@ -3,6 +3,7 @@ middle of it, and a store that stays away gives 503 + Retry-After, not a stack t
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -12,9 +13,10 @@ import httpx
 import pytest
 
 from ha import procs
-from service import metrics
+from service import metrics, pin_admin
 from service.app import create_app
 from service.health import readiness
+from service.pin_pages import ACTIVATION_PATH
 from tests.conftest import ISSUER, PIN_CITIZEN, PNR, build_world, make_settings
 from tests.helpers import citizen
 from tests.helpers.redis_procs import SentinelSet, sentinel_set, single_redis
@@ -81,6 +83,33 @@ async def test_citizen_completes_login_when_the_primary_is_killed_midway(
     # SSO still works against the new primary: the session was confirmed on a replica.
     resp, _ = await citizen.start(browser, "rp-post", prompt="none")
     assert "code" in citizen.query_of(resp.headers["location"])
+
+
+async def test_a_pin_chosen_with_a_letter_survives_the_primary_being_killed(
+        sentinels: SentinelSet, keys_dir: Path, simulator: str, tmp_path: Path) -> None:
+    settings = make_settings(keys_dir, "", simulator,
+                             redis__sentinels=",".join(sentinels.sentinel_addrs),
+                             redis__wait_replicas="1", redis__retry_budget_s="15")
+    node = build_world(settings, [])
+    await pin_admin.import_at_start(node)
+    letter = await pin_admin.issue(settings, node.store, PIN_CITIZEN, operator="Ann",
+                                   reason="test", reset=True, out_dir=tmp_path)
+    code = re.search(r'class="code">([0-9A-Z-]+)<', letter.path.read_text())
+    assert code
+    t = httpx.ASGITransport(create_app(settings, node=node))
+    async with httpx.AsyncClient(transport=t, base_url=ISSUER) as browser:
+        form = await browser.get(ACTIVATION_PATH)
+        done = await browser.post(ACTIVATION_PATH, data={
+            "csrf": citizen.csrf_of(form.text), "personal_number": PIN_CITIZEN,
+            "code": code.group(1), "pin": "4826", "pin_repeat": "4826"})
+        assert done.status_code == 200
+        old = sentinels.current_primary_port()
+        procs.signal_pid(sentinels.proc_on(old).pid, signal.SIGKILL)
+        resp, _ = await citizen.start(browser, "rp-basic")
+        final = await citizen.pin_login(browser, citizen.login_url(resp), PIN_CITIZEN, "4826")
+        assert final.status_code == 303, final.text[:300]  # confirmed on a replica: kept
+        assert sentinels.current_primary_port() != old
+    await node.store.close()
 
 
 async def test_store_gone_for_good_answers_503_with_retry_after(tmp_path: Path, keys_dir: Path) -> None:
