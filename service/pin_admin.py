@@ -98,8 +98,8 @@ async def issue(settings: Settings, store: Store, personal_number: str, *, opera
             pnr.digits, code_hash=code_hash, expires=expires, given_name=given,
             family_name=family, reset=reset, seen=seen,
             event=_event(settings, pnr.digits, action, operator, reason, letter=letter_id))
-    except StoreUnavailable:
-        path.unlink(missing_ok=True)  # a letter whose code is not stored must not go out
+    except BaseException:  # a letter whose code may not be stored must not go out
+        path.unlink(missing_ok=True)
         raise
     if not stored:
         path.unlink(missing_ok=True)

@@ -22,6 +22,7 @@ from service.login import pin_rules
 from service.pin_pages import ACTIVATION_PATH
 from service.selfservice import device_name
 from service.store.pin_records import PinRecords
+from service.store.retry import StoreUnavailable
 from service.web import devices
 from tests.conftest import PIN_CITIZEN, World
 from tests.helpers import citizen
@@ -204,6 +205,18 @@ async def test_issuing_for_an_unknown_citizen_needs_the_names(world: World,
         await pin_admin.issue(world.settings, world.node.store, NEW, operator="Ann",
                               reason="r", out_dir=tmp_path)
     assert _files(tmp_path) == []  # no letter without its code stored
+
+
+async def test_no_letter_is_left_when_its_code_could_not_be_stored(
+        world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def store_down(*args: object, **kwargs: object) -> bool:
+        raise StoreUnavailable("the store is away")
+
+    monkeypatch.setattr(world.node.store.pin_records, "issue_code", store_down)
+    with pytest.raises(StoreUnavailable):
+        await pin_admin.issue(world.settings, world.node.store, PIN_CITIZEN, operator="Ann",
+                              reason="r", out_dir=tmp_path)
+    assert _files(tmp_path) == []
 
 
 def _files(folder: Path) -> list[Path]:
