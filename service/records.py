@@ -25,16 +25,32 @@ _SHORT = {"personal_number": "p", "given_name": "g", "family_name": "f", "method
 _LONG = {v: k for k, v in _SHORT.items()}
 
 
+# Per record class, worked out once: (field name, stored name, default or a factory).
+_Plan = tuple[tuple[str, str, Any], ...]
+_PLANS: dict[type, _Plan] = {}
+_NO_DEFAULT = object()
+
+
+def _plan(cls: type) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = tuple(
+            (f.name, _SHORT.get(f.name, f.name),
+             f.default if f.default is not dataclasses.MISSING
+             else f.default_factory() if f.default_factory is not dataclasses.MISSING
+             else _NO_DEFAULT)
+            for f in dataclasses.fields(cls))
+    return plan
+
+
 def _compact(value: Any) -> Any:
     if isinstance(value, _Json):
         out = {}
-        for f in dataclasses.fields(value):  # type: ignore[arg-type]
-            v = getattr(value, f.name)
-            if f.default is not dataclasses.MISSING and v == f.default:
+        for name, short, default in _plan(type(value)):
+            v = getattr(value, name)
+            if v is default or (default is not _NO_DEFAULT and v == default):
                 continue  # defaults are not stored
-            if f.default_factory is not dataclasses.MISSING and v == f.default_factory():
-                continue
-            out[_SHORT.get(f.name, f.name)] = _compact(v)
+            out[short] = _compact(v)
         return out
     if isinstance(value, tuple | list):
         return [_compact(v) for v in value]
@@ -52,17 +68,18 @@ class _Json:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        data = {_LONG.get(k, k): v for k, v in data.items()}
         kwargs: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-            if f.name not in data:
-                continue
-            value = data[f.name]
-            if f.name == "identity" and isinstance(value, dict):
+        for name, short, _ in _plan(cls):
+            value = data.get(short, _NO_DEFAULT)
+            if value is _NO_DEFAULT:
+                value = data.get(name, _NO_DEFAULT)  # written by a release before the short names
+                if value is _NO_DEFAULT:
+                    continue
+            if name == "identity" and isinstance(value, dict):
                 value = Identity.from_dict(value)
             elif isinstance(value, list):
                 value = tuple(value)
-            kwargs[f.name] = value
+            kwargs[name] = value
         return cls(**kwargs)
 
 
