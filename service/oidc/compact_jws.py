@@ -3,23 +3,35 @@
 and RS256 (RSASSA-PKCS1-v1_5 with SHA-256). About 40 % less CPU per signature than
 joserfc's ``jwt.encode`` (``BENCHMARKS.md``; a login signs two tokens, a refresh two).
 
-Only for claims and headers idportal builds: every token that comes back to a node (an
-``id_token_hint``, an access token at userinfo, an e-service's client assertion) is
-read by joserfc, and the tests read every token signed here with joserfc and with the
-e-services' own libraries."""
+``verify`` reads back only tokens idportal signed (an access token at userinfo, an
+``id_token_hint``): the key is found by ``kid`` among idportal's own published keys and
+must be of the header's algorithm, the three parts must be strict base64url, and a
+``crit`` header is refused (RFC 7515 §4.1.11). What others sign (an e-service's client
+assertion) is read by joserfc; the tests read every token signed here with joserfc and
+with the e-services' own libraries, and try to break ``verify`` with forged ones."""
 
 from __future__ import annotations
 
 import base64
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _PKCS1 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
+# Three non-empty parts of the base64url alphabet, no padding (RFC 7515 §2, §7.1).
+_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+class BadJWS(ValueError):
+    """Not a token idportal signed: malformed, an unknown key, another algorithm than
+    the key's, or a signature that does not verify."""
 
 
 def _b64(data: bytes) -> bytes:
@@ -40,3 +52,49 @@ def sign(header: dict[str, Any], claims: dict[str, Any], key: Any) -> str:
     else:
         raise ValueError(f"{alg} cannot sign with {type(key).__name__}")
     return (signing_input + b"." + _b64(signature)).decode()
+
+
+def _unb64(part: str) -> bytes:
+    if len(part) % 4 == 1:
+        raise BadJWS("not base64url")
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def verify(token: str, keys: Mapping[str, tuple[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(header, claims) of ``token`` if one of ``keys`` (kid → (alg, public key)) signed
+    it; ``BadJWS`` otherwise."""
+    if not _COMPACT.fullmatch(token):
+        raise BadJWS("not a compact JWS")
+    h64, c64, s64 = token.split(".")
+    try:
+        header = orjson.loads(_unb64(h64))
+    except orjson.JSONDecodeError:
+        raise BadJWS("the header is not JSON") from None
+    if not isinstance(header, dict) or "crit" in header:
+        raise BadJWS("not a header idportal writes")
+    kid, alg = header.get("kid"), header.get("alg")
+    entry = keys.get(kid) if isinstance(kid, str) else None
+    if entry is None or entry[0] != alg:
+        raise BadJWS("not signed with a published key of its algorithm")
+    signature, key = _unb64(s64), entry[1]
+    signing_input = f"{h64}.{c64}".encode("ascii")
+    try:
+        if alg == "ES256" and isinstance(key, ec.EllipticCurvePublicKey):
+            if len(signature) != 64:
+                raise BadJWS("an ES256 signature is 64 bytes")
+            der = utils.encode_dss_signature(int.from_bytes(signature[:32], "big"),
+                                             int.from_bytes(signature[32:], "big"))
+            key.verify(der, signing_input, _ECDSA_SHA256)
+        elif alg == "RS256" and isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, signing_input, _PKCS1, _SHA256)
+        else:
+            raise BadJWS(f"{alg} is not verified here")
+    except InvalidSignature:
+        raise BadJWS("the signature does not verify") from None
+    try:
+        claims = orjson.loads(_unb64(c64))
+    except orjson.JSONDecodeError:
+        raise BadJWS("the claims are not JSON") from None
+    if not isinstance(claims, dict):
+        raise BadJWS("the claims are not an object")
+    return header, claims

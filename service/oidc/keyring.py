@@ -15,7 +15,7 @@ import json
 import os
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,8 @@ class KeyRing:
     # When the oldest key that signs now was made (epoch seconds): rotation is due
     # when it is old (the alert SigningKeyOld).
     signing_since: int = 0
+    # kid → (alg, public key) of every published key: what ``compact_jws.verify`` needs.
+    verifying: dict[str, tuple[str, Any]] = field(default_factory=dict)
 
     def sign(self, claims: dict[str, Any], *, alg: str = "ES256", typ: str = "JWT") -> str:
         key = self.signing[alg]
@@ -171,6 +173,7 @@ def load(folder: Path, *, publish_for: int, now: int | None = None) -> KeyRing:
     if not secret_file.exists():
         raise KeysMissing(f"no subject.secret in {folder}")
     return KeyRing(signing=signing, published=KeySet(published),
+                   verifying={k.kid: (k.alg, k.public_key) for k in published if k.kid},
                    subject_secret=bytes.fromhex(secret_file.read_text().strip()),
                    loaded_from_mtime=folder.stat().st_mtime,
                    signing_since=min(created.values()))
