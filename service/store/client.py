@@ -8,6 +8,7 @@ confirmation for writes a citizen would lose in a failover.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +20,7 @@ from redis.asyncio.client import Pipeline
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError, ResponseError
 
 from service import metrics
 from service.settings import RedisSettings
@@ -182,7 +184,62 @@ class StoreClient:
 
     async def confirmed_eval(self, name: str, script: str, keys: list[str],
                              args: list[Any]) -> Any:
-        """Run one Lua script and confirm its writes on a replica (same connection)."""
-        results = await self.confirmed(
-            name, lambda pipe: pipe.eval(script, len(keys), *keys, *args))  # type: ignore[arg-type]
-        return results[0]
+        """Run one Lua script and confirm its writes on a replica: EVALSHA and WAIT sent
+        together on one pooled connection, one round trip (EVAL and WAIT again, the
+        same round trip's cost, when the primary does not have the script yet: a new or
+        just promoted one). Straight on the connection rather than through a redis-py
+        pipeline object: about 35 µs less per call (BENCHMARKS.md)."""
+        sha = _sha1(script)
+        wait = self.cfg.wait_replicas
+        confirm: tuple[Any, ...] = ("WAIT", wait, self.cfg.wait_timeout_ms) if wait else ()
+
+        async def op(redis: Redis) -> Any:
+            pool = redis.connection_pool
+            conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+            try:
+                replies = await _exchange(conn, ("EVALSHA", sha, len(keys), *keys, *args),
+                                          confirm)
+                if isinstance(replies[0], NoScriptError):
+                    replies = await _exchange(conn, ("EVAL", script, len(keys), *keys, *args),
+                                              confirm)
+            except BaseException:
+                # A reply may still be on its way (cancelled, timed out): never reuse it.
+                await conn.disconnect()
+                raise
+            finally:
+                await pool.release(conn)
+            if isinstance(replies[0], ResponseError):
+                raise replies[0]
+            if confirm:
+                if isinstance(replies[1], ResponseError):
+                    raise replies[1]
+                if int(replies[1]) < wait:
+                    raise ReplicationNotConfirmed(f"{replies[1]} of {wait} replicas confirmed")
+            return replies[0]
+
+        return await self.run(name, op)
+
+
+_SHAS: dict[str, str] = {}
+
+
+def _sha1(script: str) -> str:
+    """The script's SHA1 as Redis names it (worked out once per script)."""
+    sha = _SHAS.get(script)
+    if sha is None:
+        sha = _SHAS[script] = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
+    return sha
+
+
+async def _exchange(conn: Any, command: tuple[Any, ...], confirm: tuple[Any, ...]) -> list[Any]:
+    """Send ``command`` (and ``confirm``, a WAIT) in one write; every reply read, an
+    error reply as its exception, so the connection is left with nothing unread."""
+    commands = [command, confirm] if confirm else [command]
+    await conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+    replies: list[Any] = []
+    for _ in commands:
+        try:
+            replies.append(await conn.read_response())
+        except ResponseError as exc:  # READONLY and the like are ConnectionErrors: raised
+            replies.append(exc)
+    return replies

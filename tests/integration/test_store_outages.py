@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from redis.asyncio.client import Pipeline
+from redis.exceptions import ResponseError
 
 from ha import procs
 from service.settings import RedisSettings
@@ -72,6 +73,42 @@ async def test_a_primary_that_refuses_writes_for_want_of_replicas_is_retried_not
                 await store.confirmed("write", write)
             admin.config_set("min-replicas-to-write", 0)
             assert await store.confirmed("write", write) == [1, True]
+        finally:
+            admin.close()
+            await store.close()
+
+
+async def test_a_script_step_runs_on_a_primary_without_its_scripts_and_errors_leave_the_connection_clean(
+        tmp_path: Path) -> None:
+    # Script steps go as EVALSHA; a just-promoted primary, or one restarted, has no
+    # scripts cached (NOSCRIPT): the step is sent again with the script's text. A script
+    # error is raised to the caller, and the WAIT sent with it is read off the connection,
+    # so the next call on it gets its own answer.
+    with single_redis(tmp_path) as r:
+        admin = procs.redis_client(r.port)
+        cfg = RedisSettings(url=f"redis://127.0.0.1:{r.port}/0", wait_replicas=0,
+                            socket_timeout_s=0.5, retry_budget_s=1.0, max_connections=1)
+        store = StoreClient(connect(cfg), cfg)
+        script = "redis.call('SET', KEYS[1], ARGV[1]) return ARGV[1]"
+        try:
+            admin.script_flush()
+            assert await store.confirmed_eval("s", script, ["idp:t:s"], ["one"]) == "one"
+            assert await store.confirmed_eval("s", script, ["idp:t:s"], ["two"]) == "two"
+            admin.script_flush()
+            assert await store.confirmed_eval("s", script, ["idp:t:s"], ["three"]) == "three"
+            assert admin.get("idp:t:s") == b"three"
+            with pytest.raises(ResponseError, match="boom"):
+                await store.confirmed_eval("s", "return redis.error_reply('boom')", [], [])
+            assert await store.run("get", lambda c: c.get("idp:t:s")) == "three"
+            # With a replica to wait for and none there: not confirmed, retried, refused.
+            waiting = RedisSettings(url=cfg.url, wait_replicas=1, wait_timeout_ms=50,
+                                    socket_timeout_s=0.5, retry_budget_s=0.5)
+            strict = StoreClient(connect(waiting), waiting)
+            try:
+                with pytest.raises(StoreUnavailable):
+                    await strict.confirmed_eval("s", script, ["idp:t:s"], ["four"])
+            finally:
+                await strict.close()
         finally:
             admin.close()
             await store.close()
