@@ -86,6 +86,13 @@ def _issuer(value: str) -> str:
     return value
 
 
+def _api_url(value: str) -> str:
+    url = urlsplit(value)
+    if url.scheme not in {"https", "http"} or not url.hostname or url.query or url.fragment:
+        raise ValueError("must be an http(s) URL without query or fragment")
+    return value
+
+
 List = Annotated[tuple[str, ...], BeforeValidator(_comma_list)]
 HostPort = Annotated[str, AfterValidator(_host_port)]
 Seconds = Annotated[int, Field(gt=0)]
@@ -202,7 +209,7 @@ class Lifetimes(_Model):
 class BankIDSettings(_Model):
     """The BankID RP API v6 endpoint. ``https`` URLs use mutual TLS with the files below."""
 
-    base_url: str = "http://127.0.0.1:8444/rp/v6.0"
+    base_url: Annotated[str, AfterValidator(_api_url)] = "http://127.0.0.1:8444/rp/v6.0"
     client_cert: str = ""
     client_key: str = ""
     ca_file: str = ""

@@ -8,14 +8,14 @@ garbage, slowly or not at all gives ``BankIDError`` — never an unhandled excep
 from __future__ import annotations
 
 import base64
-import json
 import ssl
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
+import orjson
 
 from service.errors import BankIDError
+from service.providers.json_post import JsonPoster
 from service.settings import BankIDSettings
 
 
@@ -43,47 +43,35 @@ def _str(data: Any, key: str, *, limit: int = 200) -> str:
 
 
 class BankIDClient:
-    """aiohttp, not httpx: measured here, httpx spent ~30 % of a node's CPU per BankID
-    login on its connection pool; aiohttp keeps /collect polling cheap."""
+    """Over ``json_post`` (kept-alive connections, httptools): /collect polling and the
+    two calls of every login cost the node little (BENCHMARKS.md)."""
 
     def __init__(self, cfg: BankIDSettings) -> None:
         self.cfg = cfg
-        self.base = cfg.base_url.rstrip("/") + "/"
-        self._ssl: ssl.SSLContext | bool = False
+        ctx: ssl.SSLContext | None = None
         if cfg.base_url.startswith("https://"):
             ctx = ssl.create_default_context(cafile=cfg.ca_file or None)
             if cfg.client_cert:
                 ctx.load_cert_chain(cfg.client_cert, cfg.client_key or None)
-            self._ssl = ctx
-        self._session: aiohttp.ClientSession | None = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=self._ssl, limit=200, keepalive_timeout=30),
-                timeout=aiohttp.ClientTimeout(total=self.cfg.timeout_s),
-                cookie_jar=aiohttp.DummyCookieJar(), skip_auto_headers=("User-Agent",),
-            )
-        return self._session
+        self._poster = JsonPoster(cfg.base_url, ssl_context=ctx, timeout_s=cfg.timeout_s,
+                                  limit=200)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self._poster.close()
 
     async def _post(self, path: str, body: dict[str, Any]) -> Any:
         try:
-            async with self._http().post(self.base + path, json=body) as resp:
-                raw = await resp.read()
-                status = resp.status
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            answer = await self._poster.post(path, orjson.dumps(body))
+        except (TimeoutError, OSError) as exc:
             raise BankIDError("unreachable", type(exc).__name__) from exc
         try:
-            data = json.loads(raw) if len(raw) < 65536 else None
-        except ValueError:
+            data = orjson.loads(answer.body)
+        except orjson.JSONDecodeError:
             data = None
-        if status != 200:
+        if answer.status != 200:
             code = data.get("errorCode") if isinstance(data, dict) else None
-            raise BankIDError(code if isinstance(code, str) and len(code) < 50 else f"http{status}")
+            raise BankIDError(code if isinstance(code, str) and len(code) < 50
+                              else f"http{answer.status}")
         if not isinstance(data, dict):
             raise BankIDError("badResponse", "not a JSON object")
         return data

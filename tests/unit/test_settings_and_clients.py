@@ -172,11 +172,13 @@ def test_every_settings_problem_comes_with_its_path() -> None:
         load_settings(environ={
             "IDPORTAL_REDIS__PASWORD": "typo", "IDPORTAL_PIN__MAX_FAILURES_PER_IP": "0",
             "IDPORTAL_LIFETIMES__SESSION_IDLE": "99999", "IDPORTAL_METRICS_BIND": "nowhere",
-            "IDPORTAL_REDIS__SENTINELS": "127.0.0.1:1,bad", "IDPORTAL_LOG_FORMAT": "xml"})
+            "IDPORTAL_REDIS__SENTINELS": "127.0.0.1:1,bad", "IDPORTAL_LOG_FORMAT": "xml",
+            "IDPORTAL_BANKID__BASE_URL": "bankid.example/rp/v6.0"})
     text = "\n".join(err.value.problems)
     for path in ("redis.pasword: unknown setting",
                  "pin.max_failures_per_ip:", "lifetimes.session_idle: must not exceed",
-                 "metrics_bind:", "redis.sentinels:", "log_format:"):
+                 "metrics_bind:", "redis.sentinels:", "log_format:",
+                 "bankid.base_url: must be an http(s) URL"):
         assert path in text, text
 
 
