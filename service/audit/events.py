@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 PSEUDONYM_PURPOSE = b"audit pseudonym v1"  # KeyRing.derived_key: the pseudonyms' key
@@ -44,10 +44,10 @@ class AuditEvent:
 
     def to_fields(self) -> dict[str, str]:
         """Flat strings for a stream entry."""
-        data = asdict(self)
+        data = {f.name: str(getattr(self, f.name)) for f in _FIELDS}
         data["detail"] = json.dumps(self.detail, separators=(",", ":"), sort_keys=True)
         data["ts"] = f"{self.ts:.3f}"
-        return {k: str(v) for k, v in data.items()}
+        return data
 
     @classmethod
     def from_fields(cls, fields: dict[str, str]) -> AuditEvent:
@@ -57,3 +57,6 @@ class AuditEvent:
                    node=fields.get("node", ""), reference=fields.get("reference", ""),
                    detail=json.loads(fields.get("detail") or "{}"),
                    event_id=fields["event_id"])
+
+
+_FIELDS = fields(AuditEvent)  # to_fields walks these: asdict would deep-copy each value

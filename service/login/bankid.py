@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import orjson
@@ -55,7 +55,7 @@ class OrderState:
     mobile: bool = False  # started on a phone or tablet: the universal link
 
     def to_json(self) -> str:
-        return orjson.dumps(asdict(self)).decode()
+        return orjson.dumps(self).decode()  # orjson writes dataclasses itself
 
 
 def _order(tx: Transaction) -> OrderState | None:
@@ -220,9 +220,9 @@ async def _collect_once(n: Node, tx: Transaction, state: OrderState
     except BankIDError as exc:
         if exc.code in ("maintenance", "unreachable", "requestTimeout"):
             # Transient: keep the order pending, show RFA5 until it answers again.
-            return OrderState(**{**asdict(state), "rfa": "RFA5"}), None, ""
-        return OrderState(**{**asdict(state), "status": "failed", "hint": exc.code,
-                             "rfa": msgs.code_for_error(exc.code)}), None, ""
+            return replace(state, rfa="RFA5"), None, ""
+        return replace(state, status="failed", hint=exc.code,
+                       rfa=msgs.code_for_error(exc.code)), None, ""
     rfa = msgs.code_for(result.status, result.hint_code, qr=qr_mode)
     identity = None
     status = result.status
@@ -235,8 +235,8 @@ async def _collect_once(n: Node, tx: Transaction, state: OrderState
     if status == "failed":
         metrics.LOGINS.labels(NAME, f"failed_{msgs.metric_code(result.hint_code)}").inc()
         log.info("login", method=NAME, outcome="failed", hint=result.hint_code)
-    return OrderState(**{**asdict(state), "status": status, "hint": result.hint_code,
-                         "rfa": rfa}), identity, result.signature if tx.request.sign else ""
+    return replace(state, status=status, hint=result.hint_code, rfa=rfa), identity, \
+        result.signature if tx.request.sign else ""
 
 
 def _identity(user: dict[str, str], levels: tuple[str, ...], order_ref: str) -> Identity | None:
