@@ -8,10 +8,11 @@ confirmation for writes a citizen would lose in a failover.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import hiredis
@@ -195,20 +196,12 @@ class StoreClient:
         confirm: tuple[Any, ...] = ("WAIT", wait, self.cfg.wait_timeout_ms) if wait else ()
 
         async def op(redis: Redis) -> Any:
-            pool = redis.connection_pool
-            conn = await pool.get_connection()  # type: ignore[no-untyped-call]
-            try:
+            async with _connection(redis) as conn:
                 replies = await _exchange(conn, ("EVALSHA", sha, len(keys), *keys, *args),
                                           confirm)
                 if isinstance(replies[0], NoScriptError):
                     replies = await _exchange(conn, ("EVAL", script, len(keys), *keys, *args),
                                               confirm)
-            except BaseException:
-                # A reply may still be on its way (cancelled, timed out): never reuse it.
-                await conn.disconnect()
-                raise
-            finally:
-                await pool.release(conn)
             if isinstance(replies[0], ResponseError):
                 raise replies[0]
             if confirm:
@@ -216,6 +209,19 @@ class StoreClient:
                     raise replies[1]
                 if int(replies[1]) < wait:
                     raise ReplicationNotConfirmed(f"{replies[1]} of {wait} replicas confirmed")
+            return replies[0]
+
+        return await self.run(name, op)
+
+    async def command(self, name: str, *command: Any) -> Any:
+        """One command that changes nothing (a read), under the retry policy, sent the
+        way ``confirmed_eval`` sends its step: the reply as redis-py's parser gives it
+        (no response callback: ``HMGET`` is a list, ``GET`` a string or None)."""
+        async def op(redis: Redis) -> Any:
+            async with _connection(redis) as conn:
+                replies = await _exchange(conn, command, ())
+            if isinstance(replies[0], ResponseError):
+                raise replies[0]
             return replies[0]
 
         return await self.run(name, op)
@@ -230,6 +236,22 @@ def _sha1(script: str) -> str:
     if sha is None:
         sha = _SHAS[script] = hashlib.sha1(script.encode(), usedforsecurity=False).hexdigest()
     return sha
+
+
+@contextlib.asynccontextmanager
+async def _connection(redis: Redis) -> AsyncIterator[Any]:
+    """A pooled connection, back in the pool afterwards; closed first if anything went
+    wrong on it (cancelled, timed out, cut): a reply may still be on its way, and must
+    never reach the next caller."""
+    pool = redis.connection_pool
+    conn = await pool.get_connection()  # type: ignore[no-untyped-call]
+    try:
+        yield conn
+    except BaseException:
+        await conn.disconnect()
+        raise
+    finally:
+        await pool.release(conn)
 
 
 async def _exchange(conn: Any, command: tuple[Any, ...], confirm: tuple[Any, ...]) -> list[Any]:

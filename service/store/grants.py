@@ -119,11 +119,9 @@ class Grants:
 
     async def grant_for_access_token(self, grant_id: str, jti: str) -> Grant | None:
         """The grant behind an access token, or None if it or the token was revoked."""
-        async def op(r: Redis) -> Grant | None:
-            cg, ea, revoked = await r.hmget(keys.grant(grant_id), ["cg", "ea", "x:" + jti])
-            return None if revoked or not cg or not ea else _grant(str(cg), str(ea))
-
-        return await self.client.run("grant_get", op)
+        cg, ea, revoked = await self.client.command("grant_get", "HMGET", keys.grant(grant_id),
+                                                    "cg", "ea", "x:" + jti)
+        return None if revoked or not cg or not ea else _grant(str(cg), str(ea))
 
     async def refresh_grant(self, grant_id: str, presented: str) -> Grant | None:
         """For introspection: the grant if ``presented`` is its current refresh token."""
