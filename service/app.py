@@ -39,6 +39,7 @@ from service.store import open_store
 from service.web import devices, help, render
 from service.web.edge import Edge
 from service.web.errorpages import HANDLERS
+from service.web.routing import IndexedRouter
 
 STATIC = Path(__file__).parent / "web" / "static"
 
@@ -140,6 +141,6 @@ def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
     )
     # A trailing-slash redirect would be built from the node's own view (plain http):
     # no path of ours has two spellings, so a wrong one is a 404, not a redirect.
-    app.router.redirect_slashes = False
+    app.router = IndexedRouter(ROUTES, lifespan=lifespan, redirect_slashes=False)
     app.state.node = the_node
     return app
