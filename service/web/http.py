@@ -132,7 +132,13 @@ def locale(request: Request, preferred: tuple[str, ...], default: str) -> str:
     """The page's language: the citizen's choice on this page (``?lang=``) or earlier in
     the login (the ``idp_lang`` cookie), then the e-service's ``ui_locales``, then the
     browser's languages."""
-    for chosen in (request.query_params.get("lang", ""), request.cookies.get(LANG_COOKIE, "")):
+    # Parsed only when there (most pages have neither): a login's query string is long.
+    if b"lang=" in request.scope.get("query_string", b""):
+        chosen = request.query_params.get("lang", "")
+        if chosen in i18n.LOCALES:
+            return chosen
+    if LANG_COOKIE in request.headers.get("cookie", ""):
+        chosen = request.cookies.get(LANG_COOKIE, "")
         if chosen in i18n.LOCALES:
             return chosen
     return i18n.pick_locale(preferred, request.headers.get("accept-language", "")[:200], default)
