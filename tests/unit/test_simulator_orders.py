@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import base64
+
 import pytest
+from lxml import etree
 
 from service.login import qr
+from simulators.bankid import signature
 from simulators.bankid.orders import OrderBook, ScanError
 
 NAMES = ("Anna", "Andersson")
@@ -61,3 +65,20 @@ def test_the_simulator_checks_return_url_web_data_and_visible_data_as_the_rp_api
     assert _visible_data({"userVisibleData": "!!"})[1] == "Invalid userVisibleData"
     assert _visible_data({"userVisibleData": "SGVq", "userVisibleDataFormat": "html"})[1]
     assert _visible_data({"userVisibleData": "A" * 1504})[1] == "Invalid userVisibleData"
+
+
+def test_a_citizen_signs_with_one_certificate_and_each_signature_is_new() -> None:
+    keys = signature.make_keys()
+
+    def signed(pnr: str) -> tuple[bytes, bytes]:
+        xml = base64.b64decode(signature.sign(keys, visible_b64="", non_visible_b64="",
+                                              signing=False, personal_number=pnr, name="A B"))
+        root = etree.fromstring(xml)
+        cert = root.find(".//{http://www.w3.org/2000/09/xmldsig#}X509Certificate")
+        nonce = root.find(".//{http://www.bankid.com/signature/v1.0.0/types}nonce")
+        assert cert is not None and nonce is not None
+        return (cert.text or "").encode(), (nonce.text or "").encode()
+
+    first, again, other = signed("198112189876"), signed("198112189876"), signed("199001011234")
+    assert first[0] == again[0] and first[1] != again[1]  # as a bank's BankID: kept
+    assert other[0] != first[0]
