@@ -29,11 +29,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from service.personnummer import InvalidPersonalNumber, parse
 from service.testpeople import name as test_name
+from service.web.http import JSONResponse  # orjson: a tenth of the time of the json module
 from simulators.bankid import signature
 from simulators.bankid.orders import OrderBook, ScanError
 

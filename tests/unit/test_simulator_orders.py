@@ -82,3 +82,13 @@ def test_a_citizen_signs_with_one_certificate_and_each_signature_is_new() -> Non
     first, again, other = signed("198112189876"), signed("198112189876"), signed("199001011234")
     assert first[0] == again[0] and first[1] != again[1]  # as a bank's BankID: kept
     assert other[0] != first[0]
+
+
+def test_orders_older_than_the_kept_time_are_forgotten_and_younger_ones_kept() -> None:
+    book = OrderBook()
+    old = [book.create("127.0.0.1", "", now=t) for t in (0, 1, 2)]
+    young = book.create("127.0.0.1", "", now=500)
+    book.prune(now=601.5, keep_s=600)
+    assert [o.order_ref for o in old if book.get(o.order_ref, now=601.5)] == [old[2].order_ref]
+    assert book.get(young.order_ref, now=601.5) is not None
+    assert old[0].auto_start_token not in book.by_auto and old[0].qr_start_token not in book.by_qr
