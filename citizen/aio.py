@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
@@ -52,7 +52,9 @@ class Runner:
             headers.update(browser.header(urlsplit(c.path).path))
         kw: dict[str, Any] = {"json": dict(c.json)} if c.json is not None else {}
         if c.form is not None:
-            kw["data"] = dict(c.form)
+            # Encoded here: aiohttp's FormData builds a multipart writer for every form.
+            kw["data"] = urlencode(c.form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
             async with self.session.request(c.method, url, headers=headers,
                                             allow_redirects=False, **kw) as resp:
