@@ -145,22 +145,34 @@ async def test_health_and_metrics_answer(world: World) -> None:
     assert "idportal_http_requests_total" in m and "idportal_store_retries_total" in m
 
 
-async def test_request_log_line_names_route_client_status_and_never_secrets(world: World) -> None:
+async def test_request_log_line_names_route_client_status_and_never_secrets(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import json
+
     import structlog
 
+    from service import observability
     from service.observability import redact
 
+    # The request line is written by the configured chain straight to its stream: read
+    # it there, as an operator's log shipper would.
+    written = io.StringIO()
+    processors, _ = observability._REQUEST_LINE[0]
+    monkeypatch.setattr(observability, "_REQUEST_LINE", [(processors, written)])
     with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars,
                                                     redact]) as logs:
         resp, flow = await citizen.start(world.browser, "rp-basic")
         final = await citizen.pin_login(world.browser, citizen.login_url(resp), "194001011008", "1234")
         code = citizen.query_of(final.headers["location"])["code"]
         await citizen.redeem(world.http, flow, code)
-    lines = [e for e in logs if e["event"] == "request"]
+    lines = [json.loads(line) for line in written.getvalue().splitlines()]
+    assert lines and all(e["event"] == "request" and e["level"] == "info" for e in lines)
     assert {"authorize", "pin_submit", "token"} <= {e["route"] for e in lines}
     assert all(e.get("client_id") == "rp-basic" for e in lines if e["route"] in ("authorize", "token"))
-    assert all("status" in e and "duration_ms" in e for e in lines)
-    assert code not in repr(logs)
+    assert all("status" in e and "duration_ms" in e and "timestamp" in e and "request_id" in e
+               for e in lines)
+    assert code not in written.getvalue() and code not in repr(logs)
     login = [e for e in logs if e["event"] == "login"]
     assert login and login[0]["method"] == "pin" and login[0]["outcome"] == "success"
     assert "194001011008" not in repr(login)
