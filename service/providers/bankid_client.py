@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from service.errors import BankIDError
-from service.providers.json_post import JsonPoster
+from service.providers.json_post import BadAnswer, JsonPoster
 from service.settings import BankIDSettings
 
 
@@ -62,6 +62,8 @@ class BankIDClient:
     async def _post(self, path: str, body: dict[str, Any]) -> Any:
         try:
             answer = await self._poster.post(path, orjson.dumps(body))
+        except BadAnswer as exc:  # garbage, not an outage: the order is not kept pending
+            raise BankIDError("badResponse", str(exc)) from exc
         except (TimeoutError, OSError) as exc:
             raise BankIDError("unreachable", type(exc).__name__) from exc
         try:

@@ -11,7 +11,8 @@ A connection is reused while the server keeps it open and it has been idle less 
 httptools cannot parse or longer than ``max_body``) closes its connection, so no late
 answer can reach another call. Nothing is retried here: ``/auth`` starts an order, and
 whether to try again is the caller's decision. Every failure is an ``OSError`` (a
-``ConnectionError`` for a bad or cut answer) or ``TimeoutError``.
+``BadAnswer`` for an answer that cannot be read, a ``ConnectionResetError`` for one cut
+off) or ``TimeoutError``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class Answer:
 
 
 class BadAnswer(ConnectionError):
-    """The server's answer could not be read: malformed, too long, or cut off."""
+    """The server's answer could not be read: malformed or too long. (A connection the
+    server closed before its answer is a ``ConnectionResetError``.)"""
 
 
 class _Connection(asyncio.Protocol):
@@ -54,7 +56,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._fail(BadAnswer("the server closed the connection"))
+        self._fail(ConnectionResetError("the server closed the connection"))
 
     def data_received(self, data: bytes) -> None:
         if self.waiter is None or self.waiter.done():
@@ -118,7 +120,8 @@ class JsonPoster:
             self.ssl = ssl.create_default_context()
         self.prefix = parts.path.rstrip("/") + "/"
         default_port = self.port == (443 if self.ssl else 80)
-        self.host_header = (self.host if default_port else f"{self.host}:{self.port}").encode()
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        self.host_header = (host if default_port else f"{host}:{self.port}").encode()
         self.timeout_s = timeout_s
         # Below the server's own keep-alive (Uvicorn's default is 5 s): a connection is
         # not reused just as the server closes it.

@@ -130,6 +130,17 @@ async def test_nobody_listening_is_an_os_error() -> None:
         await poster.post("auth", b"{}")
 
 
+def test_the_host_header_names_the_origin() -> None:
+    for url, host in (("http://127.0.0.1:8444/rp/v6.0", b"127.0.0.1:8444"),
+                      ("https://appapi2.bankid.com/rp/v6.0", b"appapi2.bankid.com"),
+                      ("http://[::1]:8444/rp", b"[::1]:8444"), ("https://[::1]/rp", b"[::1]")):
+        poster = JsonPoster(url, ssl_context=None, timeout_s=1)
+        assert poster.host_header == host
+        assert poster._request("collect", b"{}").startswith(
+            b"POST " + url.split(host.decode(), 1)[1].encode() + b"/collect HTTP/1.1\r\nHost: "
+            + host + b"\r\n")
+
+
 def test_only_http_and_https_urls_are_taken() -> None:
     for url in ("ftp://x/rp", "bankid.example/rp", "http:///rp"):
         with pytest.raises(ValueError, match="not an http"):
