@@ -32,8 +32,10 @@ _ENV = Environment(
 # with one (compared it, filtered it) would leave a marker broken, and is then always
 # rendered in full.
 SHAPED = frozenset({"choose.html", "bankid.html", "freja.html", "pin.html"})
+# Also what may name a citizen (a pre-filled number, an error quoting what they typed, an
+# e-service's message to them): filled in, never part of a kept shape's key.
 FILLED = frozenset({"tx_id", "csrf", "request_id", "switch_url", "qr_n", "autostart",
-                    "personal_number"})
+                    "personal_number", "error", "user_message"})
 _MARK = "\ue000{}\ue001"
 _MARKS = re.compile("\ue000([a-z_]+)\ue001")
 _SHAPES: OrderedDict[tuple[Any, ...], tuple[str, ...] | None] = OrderedDict()
