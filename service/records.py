@@ -22,7 +22,6 @@ _SHORT = {"personal_number": "p", "given_name": "g", "family_name": "f", "method
           "user_message": "um", "authn_provider": "ap", "sign": "sg",
           "user_signature": "us", "org": "o", "contexts": "cx", "employee_id": "e",
           "evidence": "ev", "device": "dv"}
-_LONG = {v: k for k, v in _SHORT.items()}
 
 
 # Per record class, worked out once: (field name, stored name, default or a factory).

@@ -34,7 +34,7 @@ C14N = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
 class SimulatorKeys:
     ca_key: rsa.RSAPrivateKey
     ca: x509.Certificate
-    # Each citizen's key and certificate (PEM), made at their first signature and kept,
+    # Each citizen's key and certificate chain (PEM), made at their first signature and kept,
     # as a bank issues a BankID once: (personal number, name) → (key, certificate chain).
     citizens: dict[tuple[str, str], tuple[ec.EllipticCurvePrivateKey, list[str]]] = field(
         default_factory=dict, compare=False, hash=False, repr=False)
