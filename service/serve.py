@@ -24,7 +24,6 @@ from contextlib import contextmanager
 import uvicorn
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from service import health, tls
 from service.app import build_node, create_app
@@ -33,6 +32,7 @@ from service.oidc.keyring import KeysMissing
 from service.providers.pin_register import RegisterError
 from service.settings import DEFAULT_SERVER, SERVERS, Settings
 from service.state import Node
+from service.uvicorn_protocol import BoundedHttpTools
 
 # What build_node raises for configuration the node cannot use (the settings themselves
 # are checked before, with every problem listed at once).
@@ -129,72 +129,6 @@ async def _serve(app: object, node: Node, *, bind: str, certfile: str, keyfile: 
         config.certfile, config.keyfile = certfile, keyfile
         config.ciphers = tls.TLS12_CIPHERS
     await hypercorn_serve(app, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
-
-
-# The request line and headers together. h11 (Hypercorn) answers 431 past 16 KiB on its
-# own; httptools has no limit and would buffer a header of any size.
-MAX_HEAD_BYTES = 16 * 1024
-_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n"
-              b"connection: close\r\n\r\n")
-
-
-class _HeadTooLarge(Exception):
-    pass
-
-
-class BoundedHttpTools(HttpToolsProtocol):
-    """Uvicorn's httptools protocol with a limit on the request head (request line and
-    headers): past ``MAX_HEAD_BYTES`` the node answers 431 and closes the connection,
-    before the app sees the request. Counted twice: as parsed (a head that arrives in
-    one read) and as received while incomplete (a head that keeps coming), so httptools
-    never buffers more than the limit and one read."""
-
-    _in_head = False
-    _head_size = 0  # the head as parsed so far
-    _head_bytes = 0  # bytes received while the head was incomplete
-    _too_large = False
-
-    def on_message_begin(self) -> None:
-        self._in_head, self._head_size = True, 0
-        super().on_message_begin()
-
-    def on_url(self, url: bytes) -> None:
-        self._grow(len(url))
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._grow(len(name) + len(value) + 4)
-        super().on_header(name, value)
-
-    def on_headers_complete(self) -> None:
-        self._in_head = False
-        super().on_headers_complete()
-
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if not self._in_head:
-            self._head_bytes = 0
-            return
-        self._head_bytes += len(data)
-        if self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
-            self._refuse()
-
-    def send_400_response(self, msg: str) -> None:
-        # A callback's exception reaches uvicorn as a parser error (a 400): ours is a 431.
-        if self._too_large:
-            self._refuse()
-        else:
-            super().send_400_response(msg)
-
-    def _grow(self, n: int) -> None:
-        self._head_size += n
-        if self._head_size > MAX_HEAD_BYTES:
-            self._too_large = True
-            raise _HeadTooLarge
-
-    def _refuse(self) -> None:
-        self.transport.write(_TOO_LARGE)
-        self.transport.close()
 
 
 class _UvicornServer(uvicorn.Server):

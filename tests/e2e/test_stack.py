@@ -191,7 +191,7 @@ def test_clients_that_hang_up_early_do_not_kill_the_node(running: Stack) -> None
 @pytest.mark.parametrize("how", ["one header of 100 KB", "a head that keeps coming"])
 def test_an_oversized_request_head_gets_431_and_the_node_serves_on(running: Stack, how: str) -> None:
     # Hypercorn's h11 stops at 16 KiB; Uvicorn's httptools has no limit of its own, so
-    # the node adds one (service/serve.py BoundedHttpTools). Behind HAProxy its buffer
+    # the node adds one (service/uvicorn_protocol.py BoundedHttpTools). Behind HAProxy its buffer
     # (16 KiB) is a second limit; a node reached directly must hold its own.
     head = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     if how == "one header of 100 KB":
