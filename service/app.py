@@ -7,12 +7,14 @@ import contextlib
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
+from starlette.middleware.errors import ServerErrorMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from service import audit_shipping, health, pin_admin, pin_pages, selfservice
 from service.endpoints import (
@@ -38,7 +40,7 @@ from service.state import Node, SigningKeys
 from service.store import open_store
 from service.web import devices, help, render
 from service.web.edge import Edge
-from service.web.errorpages import HANDLERS
+from service.web.errorpages import HANDLERS, unexpected
 from service.web.routing import IndexedRouter
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -129,14 +131,11 @@ def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
             await the_node.http.aclose()
             await the_node.store.close()
 
-    app = Starlette(
+    app = NodeApp(
         routes=ROUTES,
-        middleware=[
-            Middleware(Edge, node=settings.node_name, hsts=settings.cookie_secure,
-                       body_limit=settings.max_body_bytes,
-                       trusted_proxies=settings.trusted_proxies, issuer=settings.issuer),
-        ],
-        exception_handlers=HANDLERS,
+        edge={"node": settings.node_name, "hsts": settings.cookie_secure,
+              "body_limit": settings.max_body_bytes,
+              "trusted_proxies": settings.trusted_proxies, "issuer": settings.issuer},
         lifespan=lifespan,
     )
     # A trailing-slash redirect would be built from the node's own view (plain http):
@@ -144,3 +143,20 @@ def create_app(settings: Settings, *, node: Node | None = None) -> Starlette:
     app.router = IndexedRouter(ROUTES, lifespan=lifespan, redirect_slashes=False)
     app.state.node = the_node
     return app
+
+
+class NodeApp(Starlette):
+    """Starlette with two layers instead of four: ``ServerErrorMiddleware`` (the last
+    resort: a 500 page and the traceback logged) around ``Edge``, which turns every
+    other error into its page (``HANDLERS``) itself, around the router. Starlette's own
+    stack would add its ``ExceptionMiddleware`` with one more ``send`` wrapper, which
+    each request pays for (BENCHMARKS.md)."""
+
+    def __init__(self, *, edge: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.edge = edge
+
+    def build_middleware_stack(self) -> ASGIApp:
+        handlers = {cls: h for cls, h in HANDLERS.items() if cls is not Exception}
+        return ServerErrorMiddleware(Edge(self.router, handlers=handlers, **self.edge),
+                                     handler=unexpected)

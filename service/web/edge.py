@@ -3,15 +3,21 @@
 It applies rules that live elsewhere: the request id and the request's log line and
 metrics (``service.observability``; an incoming id only from a trusted proxy), the body
 limit, the security headers and the rule that no redirect of ours leads to plain http
-(``service.web.headers``). One layer with one ``send`` wrapper instead of three: each
-layer costs every request (BENCHMARKS.md). Pure ASGI (not ``BaseHTTPMiddleware``, which
-would break contextvars).
+(``service.web.headers``), and it turns an exception into its error page
+(``service.web.errorpages``: Starlette's ``ExceptionMiddleware`` does the same with
+another layer and ``send`` wrapper). One layer with one ``send`` wrapper instead of four:
+each layer costs every request (BENCHMARKS.md). Pure ASGI (not ``BaseHTTPMiddleware``,
+which would break contextvars). What no handler takes goes on up to Starlette's
+``ServerErrorMiddleware`` (a 500 page, and the traceback in the log).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable, Mapping
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.observability import begin_request, end_request
@@ -41,10 +47,15 @@ def chosen_language(scope: Scope) -> bytes:
     return b""
 
 
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
 class Edge:
     def __init__(self, app: ASGIApp, *, node: str, hsts: bool, body_limit: int,
-                 trusted_proxies: tuple[str, ...] = (), issuer: str = "") -> None:
+                 trusted_proxies: tuple[str, ...] = (), issuer: str = "",
+                 handlers: Mapping[type[Exception], Handler] | None = None) -> None:
         self.app = app
+        self.handlers = dict(handlers or {})
         self.node = node
         self.extra = security_headers(hsts=hsts)
         self.body_limit = body_limit
@@ -63,10 +74,12 @@ class Edge:
         id_header = (b"x-request-id", request_id.encode())
         chosen = chosen_language(scope)
 
+        responded = False
+
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, responded = message["status"], True
                 headers = list(message.get("headers", []))
                 if 300 <= status < 400 and self.own_http:
                     no_plain_redirect(headers, self.own_http)
@@ -81,6 +94,22 @@ class Edge:
             if body_too_large(scope, self.body_limit):
                 await refuse_too_large(send_wrapper, request_id)
             else:
-                await self.app(scope, receive, send_wrapper)
+                try:
+                    await self.app(scope, receive, send_wrapper)
+                except Exception as exc:
+                    handler = self.handler_for(exc)
+                    if handler is None or responded:
+                        raise
+                    response = await handler(Request(scope, receive), exc)
+                    await response(scope, receive, send_wrapper)
+                    exc.__traceback__ = None  # an exception kept for reuse must not grow
         finally:
             end_request(scope, status, time.perf_counter() - started)
+
+    def handler_for(self, exc: Exception) -> Handler | None:
+        """The handler of the exception's nearest class that has one (Starlette's rule)."""
+        for cls in type(exc).__mro__:
+            handler = self.handlers.get(cls)
+            if handler is not None:
+                return handler
+        return None

@@ -7,13 +7,20 @@ every other path is its own) and looked up; only that route's pattern is tried. 
 request the look-up does not fully match (another method, a path of no route, a static
 file) goes to Starlette's loop as before, so the answer is always the one Starlette's
 order gives (``tests/unit/test_routing.py`` checks every route).
+
+A route found so whose endpoint is a coroutine function is called directly: the
+request, the endpoint's response, sent. Starlette's ``Route.handle`` would wrap it in
+two more closures and a ``send`` wrapper that catches exceptions for handlers the node
+keeps in ``Edge`` (``service.web.edge``), where an exception from here lands alike.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
+from starlette.requests import Request
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import Receive, Scope, Send
 
@@ -32,9 +39,12 @@ class IndexedRouter(Router):
     def __init__(self, routes: Sequence[BaseRoute], **kwargs: Any) -> None:
         super().__init__(routes, **kwargs)
         self.index: dict[str, Route] = {}
+        self.direct: set[int] = set()  # ids of the routes called directly (not hashable)
         for route in self.routes:
             if isinstance(route, Route):
                 self.index.setdefault(route.path, route)  # the first, as Starlette's order
+                if inspect.iscoroutinefunction(route.endpoint):
+                    self.direct.add(id(route))
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -45,6 +55,10 @@ class IndexedRouter(Router):
                     scope.setdefault("router", self)
                     scope["route"] = route
                     scope.update(child_scope)
-                    await route.handle(scope, receive, send)
+                    if id(route) in self.direct:
+                        response = await route.endpoint(Request(scope, receive, send))
+                        await response(scope, receive, send)
+                    else:
+                        await route.handle(scope, receive, send)
                     return
         await super().app(scope, receive, send)
