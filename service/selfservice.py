@@ -9,8 +9,6 @@ needed."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -25,7 +23,7 @@ from starlette.routing import Route
 from service import loa, pin_pages
 from service.audit import pg
 from service.audit.events import PSEUDONYM_PURPOSE, AuditEvent, pseudonym
-from service.crypto import digest, new_id, same
+from service.crypto import digest, mac, new_id, same
 from service.oidc import pkce
 from service.oidc.clients import SELF_SERVICE, SELF_SERVICE_PATH
 from service.records import Session
@@ -44,7 +42,7 @@ def _locale(request: Request, n: Node) -> str:
 
 def _csrf(n: Node, session: Session) -> str:
     key = n.keys.current.derived_key(CSRF_PURPOSE)
-    return hmac.new(key, session.sid.encode(), hashlib.sha256).hexdigest()[:32]
+    return mac(key, session.sid.encode()).hex()[:32]
 
 
 def login_url(n: Node) -> str:

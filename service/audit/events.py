@@ -9,12 +9,12 @@ into PostgreSQL (``service.audit_shipping``), idempotently by ``event_id``.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import uuid
 from dataclasses import dataclass, field, fields
 from typing import Any
+
+from service.crypto import mac
 
 PSEUDONYM_PURPOSE = b"audit pseudonym v1"  # KeyRing.derived_key: the pseudonyms' key
 KINDS = ("login", "logout", "step_up", "context", "signing", "pin_change", "support",
@@ -25,7 +25,7 @@ OUTCOMES = ("success", "failure", "refused")
 def pseudonym(key: bytes, personal_number: str) -> str:
     """The keyed pseudonym of a citizen in the audit trail: the same for one person on
     every node (the key is derived from the shared secret), useless without the key."""
-    return hmac.new(key, b"audit|" + personal_number.encode(), hashlib.sha256).hexdigest()[:32]
+    return mac(key, b"audit|" + personal_number.encode()).hex()[:32]
 
 
 @dataclass(frozen=True, slots=True)

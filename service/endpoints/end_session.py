@@ -6,14 +6,12 @@ in it; otherwise the citizen confirms first. Ending it is ``service.sso.logout``
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service.crypto import same
+from service.crypto import mac, same
 from service.errors import PageError
 from service.oidc.issued_tokens import InvalidToken, verify_id_token_hint
 from service.records import Session
@@ -24,8 +22,7 @@ from service.web.render import page
 
 
 def _logout_csrf(n: Node, cookie: str) -> str:
-    return hmac.new(n.keys.current.subject_secret, b"logout|" + cookie.encode(),
-                    hashlib.sha256).hexdigest()
+    return mac(n.keys.current.subject_secret, b"logout|" + cookie.encode()).hex()
 
 
 def hint_names(n: Node, hint: dict[str, object], session: Session) -> bool:

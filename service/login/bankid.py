@@ -9,8 +9,6 @@ gets SVG.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
@@ -22,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from service import metrics
-from service.crypto import new_id, same
+from service.crypto import mac, new_id, same
 from service.errors import BankIDError, PageError
 from service.login import bankid_messages as msgs
 from service.login import flow, qr
@@ -112,9 +110,8 @@ def _device_data(request: Request, n: Node) -> dict[str, str]:
     data = {"referringDomain": urlsplit(n.settings.issuer).hostname or "",
             "userAgent": request.headers.get("user-agent", "")[:256]}
     if browser:
-        data["deviceIdentifier"] = hmac.new(n.keys.current.subject_secret,
-                                            b"bankid-device|" + browser.encode(),
-                                            hashlib.sha256).hexdigest()
+        data["deviceIdentifier"] = mac(n.keys.current.subject_secret,
+                                       b"bankid-device|" + browser.encode()).hex()
     return {k: v for k, v in data.items() if v}
 
 

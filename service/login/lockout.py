@@ -20,11 +20,9 @@ in with BankID (which makes the browser known) or ask the support desk.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 
-from service.crypto import b64url, new_id, same
+from service.crypto import b64url, mac, new_id, same
 
 DEVICE_COOKIE = "__Host-idp_device"  # lives ``lifetimes.known_browser``
 
@@ -47,7 +45,7 @@ def limits_for(*, known_browser: bool, per_person: int, per_person_ip: int,
 
 def _mac(secret: bytes, device_id: str, personal_number: str) -> str:
     msg = f"device|{device_id}|{personal_number}".encode()
-    return b64url(hmac.new(secret, msg, hashlib.sha256).digest()[:18])
+    return b64url(mac(secret, msg)[:18])
 
 
 def device_cookie(secret: bytes, personal_number: str, current: str = "") -> str:

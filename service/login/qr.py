@@ -7,15 +7,15 @@ the ``/auth`` response. The secret never leaves the server.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
 
 import segno
 
+from service.crypto import mac
+
 
 def auth_code(qr_start_secret: str, seconds: int) -> str:
-    return hmac.new(qr_start_secret.encode(), str(seconds).encode(), hashlib.sha256).hexdigest()
+    return mac(qr_start_secret.encode(), str(seconds).encode()).hex()
 
 
 def payload(qr_start_token: str, qr_start_secret: str, seconds: int) -> str:

@@ -9,8 +9,6 @@ the JWKS until every token it signed has expired (``publish_for`` seconds), then
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -23,7 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from service.crypto import b64url
+from service.crypto import b64url, mac
 from service.oidc import compact_jws
 
 ALGS = ("ES256", "RS256")
@@ -76,8 +74,8 @@ class KeyRing:
         sector. Keyed by ``subject.secret``, which key rotation never touches."""
         message = (b"pairwise|" + sector.encode() + b"|" if sector else b"") + \
             personal_number.encode()
-        mac = hmac.new(self.subject_secret, message, hashlib.sha256).digest()
-        return b64url(mac[:20])
+        digest = mac(self.subject_secret, message)
+        return b64url(digest[:20])
 
 
 @functools.lru_cache(maxsize=16)

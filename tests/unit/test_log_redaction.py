@@ -96,3 +96,21 @@ def test_what_a_request_brings_is_scrubbed_even_in_the_common_fields() -> None:
 def test_a_string_with_nothing_to_scrub_comes_back_as_it_was() -> None:
     for text in ["request", "rp-basic", "11:22:33", "12345", "a-b_c.d"]:
         assert scrub(text) is text
+
+
+def test_a_line_is_stamped_with_the_utc_time_to_the_microsecond_as_iso_8601() -> None:
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    from service.observability import UtcStamp
+
+    stamp = UtcStamp()
+    for ns in (1_764_547_200_000_000_000,  # midnight: the microseconds are written too
+               1_764_547_200_000_456_789, 1_764_547_259_999_999_999, 1_764_547_260_000_001_000):
+        with mock.patch("service.observability.time.time_ns", return_value=ns):
+            got = stamp(None, "info", {})["timestamp"]
+        want = datetime.fromtimestamp(ns // 1000 / 1e6, UTC)
+        assert got == want.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), (ns, got)
+        assert datetime.fromisoformat(got) == want
+    now = datetime.fromisoformat(UtcStamp()(None, "info", {})["timestamp"])
+    assert abs((now - datetime.now(UTC)).total_seconds()) < 1
