@@ -38,27 +38,36 @@ def template(path: str) -> str:
 class IndexedRouter(Router):
     def __init__(self, routes: Sequence[BaseRoute], **kwargs: Any) -> None:
         super().__init__(routes, **kwargs)
-        self.index: dict[str, Route] = {}
+        # A path's routes in Starlette's order (a page and its form share a path: GET
+        # and POST); the first that fully matches is the one Starlette's loop takes.
+        self.index: dict[str, tuple[Route, ...]] = {}
         self.direct: set[int] = set()  # ids of the routes called directly (not hashable)
         for route in self.routes:
             if isinstance(route, Route):
-                self.index.setdefault(route.path, route)  # the first, as Starlette's order
+                self.index[route.path] = (*self.index.get(route.path, ()), route)
                 if inspect.iscoroutinefunction(route.endpoint):
                     self.direct.add(id(route))
 
+    def found(self, scope: Scope) -> tuple[Route, Scope] | None:
+        """The route the path's template names that fully matches, with its child scope."""
+        for route in self.index.get(template(scope["path"]), ()):
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                return route, child_scope
+        return None
+
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            route = self.index.get(template(scope["path"]))
-            if route is not None:
-                match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    scope.setdefault("router", self)
-                    scope["route"] = route
-                    scope.update(child_scope)
-                    if id(route) in self.direct:
-                        response = await route.endpoint(Request(scope, receive, send))
-                        await response(scope, receive, send)
-                    else:
-                        await route.handle(scope, receive, send)
-                    return
+            hit = self.found(scope)
+            if hit is not None:
+                route, child_scope = hit
+                scope.setdefault("router", self)
+                scope["route"] = route
+                scope.update(child_scope)
+                if id(route) in self.direct:
+                    response = await route.endpoint(Request(scope, receive, send))
+                    await response(scope, receive, send)
+                else:
+                    await route.handle(scope, receive, send)
+                return
         await super().app(scope, receive, send)

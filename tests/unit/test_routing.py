@@ -31,10 +31,18 @@ def test_every_route_and_method_is_matched_as_starlettes_order_matches_it() -> N
     for path in [*paths, "/login/x", "/login/x/", "/login//bankid", "/nowhere", "/static/x.css"]:
         for method in METHODS:
             scope = {"type": "http", "path": path, "method": method, "root_path": ""}
-            indexed = router.index.get(template(path))
-            chosen = indexed if indexed is not None and \
-                indexed.matches(scope)[0] is Match.FULL else linear(path, method)
+            hit = router.found(scope)
+            chosen = hit[0] if hit is not None else linear(path, method)
             assert chosen is linear(path, method), (path, method)
+
+
+def test_a_page_and_its_form_on_one_path_are_both_found_by_the_index() -> None:
+    router = IndexedRouter(ROUTES)
+    for path, method, name in (("/login/AbC/pin", "GET", "pin_page"),
+                               ("/login/AbC/pin", "POST", "pin_submit"),
+                               ("/login/AbC/context", "POST", "login_context_choose")):
+        hit = router.found({"type": "http", "path": path, "method": method, "root_path": ""})
+        assert hit is not None and hit[0].name == name, (path, method)
 
 
 @pytest.mark.parametrize(("path", "expected"), [
