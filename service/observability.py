@@ -10,8 +10,8 @@ chain. The request id is the support reference on every error page (``X-Request-
 from __future__ import annotations
 
 import logging
+import os
 import re
-import secrets
 import sys
 import time
 from collections.abc import MutableMapping
@@ -177,7 +177,7 @@ def _json(event: Any, **_: Any) -> str:
 
 
 def new_request_id() -> str:
-    return secrets.token_hex(8)
+    return os.urandom(8).hex()
 
 
 _QUIET_ROUTES = frozenset({"healthz", "readyz", "metrics"})
