@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -24,8 +25,19 @@ def digest(value: str) -> str:
 
 
 def mac(key: bytes, message: bytes) -> bytes:
-    """HMAC-SHA256 in one C call (``hmac.new`` builds a Python object around it)."""
-    return hmac.digest(key, message, "sha256")
+    """HMAC-SHA256 under one of the node's long-lived keys (the subject secret and the
+    keys derived from it): the key's HMAC state is made once and copied for each
+    message, which spares OpenSSL looking up HMAC and SHA-256 and hashing the key each
+    time (about half the CPU of ``hmac.digest``, more with cold caches; BENCHMARKS.md).
+    A key that changes per use (a BankID order's QR secret) takes ``hmac.digest``."""
+    h = _keyed(key).copy()
+    h.update(message)
+    return h.digest()
+
+
+@functools.lru_cache(maxsize=32)
+def _keyed(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod="sha256")
 
 
 def same(a: str, b: str) -> bool:

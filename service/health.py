@@ -18,7 +18,7 @@ import structlog
 from prometheus_client import generate_latest, start_http_server
 from starlette.requests import Request
 
-from service import certificates, metrics
+from service import certificates, metrics, observability
 from service.oidc import clients, keyring
 from service.state import Node, node
 from service.web.http import JSONResponse
@@ -105,7 +105,7 @@ def report_clients(n: Node, mtime: float) -> None:
 async def watch(n: Node) -> None:
     """Background: ping the store (short timeout, no retry budget), reload keys and the
     clients file when they change."""
-    structlog.contextvars.bind_contextvars(node=n.settings.node_name)
+    observability.bind(node=n.settings.node_name)
     beats = 0
     report_clients(n, n.clients_mtime)
     while True:

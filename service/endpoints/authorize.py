@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
-from service import loa
+from service import loa, observability
 from service.errors import AuthorizeError
 from service.login import flow
 from service.oidc import authorize_checks
@@ -27,7 +26,7 @@ async def authorize(request: Request) -> Response:
         params, repeated = await http.form(request, limit=n.settings.max_body_bytes)
     else:
         params, repeated = http.query(request)
-    structlog.contextvars.bind_contextvars(client_id=params.get("client_id", "")[:100])
+    observability.bind(client_id=params.get("client_id", "")[:100])
     req = authorize_checks.validate(params, repeated, n.registry, levels=n.settings.loa_levels,
                                     issuer=n.settings.issuer, now=n.now(),
                                     skew=n.settings.lifetimes.clock_skew)

@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 from starlette.requests import Request
 
-from service import metrics
+from service import metrics, observability
 from service.crypto import digest, new_id
 from service.errors import TokenError
 from service.oidc import claims as claimsmod
@@ -37,7 +37,7 @@ async def authenticated_client(request: Request, n: Node) -> tuple[Client, dict[
     auth = authenticate(n.registry, authorization=request.headers.get("authorization", ""),
                         form=form, audiences={n.settings.issuer, n.settings.issuer + "/token"},
                         now=now, max_assertion_life=lt.client_assertion, skew=lt.clock_skew)
-    structlog.contextvars.bind_contextvars(client_id=auth.client.client_id)
+    observability.bind(client_id=auth.client.client_id)
     # The assertion's jti is remembered until the assertion could no longer be accepted.
     if auth.assertion_jti and not await n.store.grants.first_use_of_assertion(
             auth.client.client_id, auth.assertion_jti,

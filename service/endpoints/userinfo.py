@@ -4,10 +4,10 @@ for an e-service registered with ``userinfo_signed_response_alg``."""
 
 from __future__ import annotations
 
-import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
+from service import observability
 from service.errors import BearerError
 from service.oidc import claims as claimsmod
 from service.oidc.issued_tokens import InvalidToken, verify
@@ -26,7 +26,7 @@ async def bearer_grant(request: Request, n: Node, token: str) -> tuple[Grant, di
     gid, jti = v.claims.get("gid"), v.claims.get("jti")
     if not isinstance(gid, str) or not isinstance(jti, str):
         raise BearerError("invalid_token", "the access token is not valid")
-    structlog.contextvars.bind_contextvars(client_id=str(v.claims.get("client_id", ""))[:100])
+    observability.bind(client_id=str(v.claims.get("client_id", ""))[:100])
     grant = await n.store.grants.grant_for_access_token(gid, jti)
     if grant is None:
         raise BearerError("invalid_token", "the access token was revoked")

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from service import loa, metrics
+from service import loa, metrics, observability
 from service.audit.events import PSEUDONYM_PURPOSE, AuditEvent, pseudonym
 from service.crypto import digest, new_id, same
 from service.errors import AuthorizeError, PageError
@@ -109,7 +109,7 @@ async def guard(request: Request, tx_id: str, *, csrf: str | None = None) -> Tra
         raise PageError("err_tx_expired", status=410)
     if not browser or not same(digest(browser), tx.browser):
         raise PageError("err_tx_expired", status=403)
-    structlog.contextvars.bind_contextvars(client_id=tx.request.client_id)
+    observability.bind(client_id=tx.request.client_id)
     if csrf is not None and not same(csrf, tx.csrf):
         raise PageError("err_csrf", status=403)
     return tx

@@ -160,8 +160,7 @@ async def test_request_log_line_names_route_client_status_and_never_secrets(
     written = io.StringIO()
     processors, _ = observability._REQUEST_LINE[0]
     monkeypatch.setattr(observability, "_REQUEST_LINE", [(processors, written)])
-    with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars,
-                                                    redact]) as logs:
+    with structlog.testing.capture_logs(processors=[observability.merge_bound, redact]) as logs:
         resp, flow = await citizen.start(world.browser, "rp-basic")
         final = await citizen.pin_login(world.browser, citizen.login_url(resp), "194001011008", "1234")
         code = citizen.query_of(final.headers["location"])["code"]
