@@ -67,6 +67,20 @@ def run_pair(base: Path, a: argparse.Namespace, n: int) -> dict[str, dict[str, A
     return results
 
 
+def compare(got: dict[str, dict[str, Any]], modes: list[str]) -> dict[str, dict[str, float]]:
+    """One pair's figures per mode: each side's logins per node core and this ÷ base."""
+    row: dict[str, dict[str, float]] = {}
+    for mode in modes:
+        b, t = got["base"][mode]["per_node_core"], got["this"][mode]["per_node_core"]
+        row[mode] = {"base": b, "this": t, "ratio": round(t / b, 3)}
+    return row
+
+
+def medians(pairs: list[dict[str, Any]], modes: list[str]) -> dict[str, float]:
+    """The median ratio of each mode over the pairs."""
+    return {mode: round(statistics.median(p[mode]["ratio"] for p in pairs), 3) for mode in modes}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--base", required=True, help="the commit to compare this checkout with")
@@ -81,18 +95,17 @@ def main() -> None:
                               capture_output=True, text=True, check=True).stdout.strip()
     dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
                                 cwd=stack.REPO, capture_output=True, text=True).stdout.strip())
+    modes = a.modes.split(",")
     pairs: list[dict[str, Any]] = []
     for n in range(a.pairs):
-        got = run_pair(base, a, n)
-        row: dict[str, Any] = {"started": time.strftime("%H:%M:%S")}
-        for mode in a.modes.split(","):
-            b, t = got["base"][mode]["per_node_core"], got["this"][mode]["per_node_core"]
-            row[mode] = {"base": b, "this": t, "ratio": round(t / b, 3)}
-            print(f"pair {n + 1}/{a.pairs} {mode:8} base {b:8.1f}  this {t:8.1f} per node core"
-                  f"  this/base {t / b:.3f}", flush=True)
+        started = time.strftime("%H:%M:%S")
+        row: dict[str, Any] = {"started": started, **compare(run_pair(base, a, n), modes)}
+        for mode in modes:
+            print(f"pair {n + 1}/{a.pairs} {mode:8} base {row[mode]['base']:8.1f}  this "
+                  f"{row[mode]['this']:8.1f} per node core  this/base {row[mode]['ratio']:.3f}",
+                  flush=True)
         pairs.append(row)
-    summary = {mode: round(statistics.median(p[mode]["ratio"] for p in pairs), 3)
-               for mode in a.modes.split(",")}
+    summary = medians(pairs, modes)
     for mode, ratio in summary.items():
         print(f"median {mode:8} this/base {ratio:.3f} ({(ratio - 1) * 100:+.1f} %)")
     if a.out:

@@ -29,3 +29,16 @@ def test_redis_commands_per_login_leave_out_the_replicas_acknowledgements() -> N
 def test_the_results_name_the_processor_they_were_measured_on() -> None:
     name = processor()
     assert name and name != "unknown processor"
+
+
+def test_the_ab_benchmark_reports_this_checkout_over_the_base_per_mode_and_the_median() -> None:
+    from benchmarks.ab_bench import compare, medians
+
+    def side(bankid: float, refresh: float) -> dict[str, Any]:
+        return {"bankid": {"per_node_core": bankid}, "refresh": {"per_node_core": refresh}}
+
+    pairs = [compare({"base": side(200, 1000), "this": side(214, 1090)}, ["bankid", "refresh"]),
+             compare({"base": side(180, 900), "this": side(190, 1000)}, ["bankid", "refresh"]),
+             compare({"base": side(210, 1200), "this": side(230, 1300)}, ["bankid", "refresh"])]
+    assert pairs[0]["bankid"] == {"base": 200, "this": 214, "ratio": 1.07}
+    assert medians(pairs, ["bankid", "refresh"]) == {"bankid": 1.07, "refresh": 1.09}
