@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import statistics
 import subprocess
 import sys
@@ -34,7 +35,8 @@ RUN = stack.REPO / "run" / "ab"
 
 
 def worktree(rev: str) -> Path:
-    """``rev`` checked out under run/ab (made once per commit), sharing this venv."""
+    """``rev`` checked out under run/ab (made once per commit and kept for the next run;
+    ``git worktree remove run/ab/<sha>`` drops it), sharing this venv."""
     sha = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=stack.REPO,
                          capture_output=True, text=True, check=True).stdout.strip()
     folder = RUN / sha[:12]
@@ -44,6 +46,12 @@ def worktree(rev: str) -> Path:
                        cwd=stack.REPO, check=True)
         (folder / ".venv").symlink_to(stack.REPO / ".venv")
     return folder
+
+
+def _interruptible() -> None:
+    """In the child before it starts: SIGINT stops it even when this script was started
+    in the background (where the shell ignores SIGINT, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def run_pair(base: Path, a: argparse.Namespace, n: int) -> dict[str, dict[str, Any]]:
@@ -57,13 +65,25 @@ def run_pair(base: Path, a: argparse.Namespace, n: int) -> dict[str, dict[str, A
                "--warmup", str(a.warmup), "--duration", str(a.duration), "--out", str(out),
                "--run-dir", str(RUN / f"bench-{side}")]
         procs[side] = (subprocess.Popen(cmd, cwd=sides[side], stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True), out)
+                                        stderr=subprocess.STDOUT, text=True,
+                                        preexec_fn=_interruptible), out)
     results: dict[str, dict[str, Any]] = {}
-    for side, (proc, out) in procs.items():
-        log, _ = proc.communicate(timeout=a.warmup * 4 + a.duration * 4 + 600)
-        if proc.returncode != 0:
-            raise SystemExit(f"the {side} benchmark failed:\n{log[-3000:]}")
-        results[side] = json.loads(out.read_text())["rounds"][0]["modes"]
+    try:
+        for side, (proc, out) in procs.items():
+            log, _ = proc.communicate(timeout=a.warmup * 4 + a.duration * 4 + 600)
+            if proc.returncode != 0:
+                raise SystemExit(f"the {side} benchmark failed:\n{log[-3000:]}")
+            results[side] = json.loads(out.read_text())["rounds"][0]["modes"]
+    finally:
+        # The other side, if this one failed or we were interrupted: SIGINT, so that
+        # login_bench stops the Redis, simulator and node it started.
+        for proc, _ in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
     return results
 
 
@@ -90,6 +110,8 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=15)
     ap.add_argument("--out", default="")
     a = ap.parse_args()
+    # A SIGTERM (a timeout, an operator) unwinds like Ctrl-C: both sides are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     base = worktree(a.base)
     this_rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=stack.REPO,
                               capture_output=True, text=True, check=True).stdout.strip()
