@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import binascii
 import functools
 import hashlib
@@ -49,6 +50,12 @@ def b64url(data: bytes) -> str:
     """Base64url without padding (RFC 7515 §2), as ``base64.urlsafe_b64encode`` writes
     it, in one C call and a translation."""
     return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_URLSAFE).decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    """The bytes of base64url written with or without its padding; ``ValueError``
+    (``binascii.Error``) when it is not base64url."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def half_hash(value: str, alg: str) -> str:

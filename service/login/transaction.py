@@ -17,8 +17,6 @@ Pure: no I/O. The key comes from the key ring (``KeyRing.derived_key(PURPOSE)``)
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
 import functools
 import os
@@ -28,6 +26,7 @@ import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from service.crypto import b64url, b64url_decode
 from service.records import AuthRequest
 
 PURPOSE = b"login transaction v1"  # what the sealing key is derived for
@@ -68,7 +67,7 @@ def seal(tx: Transaction, key: bytes) -> str:
                          "s": tx.step_up_from, "p": tx.proven, "a": tx.pin})
     nonce = os.urandom(12)
     sealed = _aead(key).encrypt(nonce, body, _aad(tx.tx_id))
-    return base64.urlsafe_b64encode(_VERSION + nonce + sealed).rstrip(b"=").decode()
+    return b64url(_VERSION + nonce + sealed)
 
 
 def seal_new(tx: Transaction, key: bytes) -> str:
@@ -87,8 +86,8 @@ def unseal(sealed: str, tx_id: str, key: bytes, *, now: int) -> Transaction | No
     if not sealed or len(sealed) > MAX_SEALED:
         return None
     try:
-        raw = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
-    except (binascii.Error, ValueError):
+        raw = b64url_decode(sealed)
+    except ValueError:  # not base64url (binascii.Error is one)
         return None
     if len(raw) < 1 + 12 + 16 or raw[:1] != _VERSION:
         return None

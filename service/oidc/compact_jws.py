@@ -12,7 +12,6 @@ with the e-services' own libraries, and try to break ``verify`` with forged ones
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +20,8 @@ import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+
+from service.crypto import b64url, b64url_decode
 
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _PKCS1 = padding.PKCS1v15()
@@ -35,7 +36,7 @@ class BadJWS(ValueError):
 
 
 def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
+    return b64url(data).encode("ascii")
 
 
 def sign(header: dict[str, Any], claims: dict[str, Any], key: Any) -> str:
@@ -55,9 +56,10 @@ def sign(header: dict[str, Any], claims: dict[str, Any], key: Any) -> str:
 
 
 def _unb64(part: str) -> bytes:
-    if len(part) % 4 == 1:
-        raise BadJWS("not base64url")
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    try:
+        return b64url_decode(part)
+    except ValueError:
+        raise BadJWS("not base64url") from None
 
 
 def verify(token: str, keys: Mapping[str, tuple[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -31,3 +31,17 @@ def test_mac_is_hmac_sha256() -> None:
 
     for key, msg in ((b"k" * 32, b"audit|198112189876"), (b"", b""), (b"x" * 100, b"y" * 1000)):
         assert mac(key, msg) == hmac.new(key, msg, hashlib.sha256).digest()
+
+
+def test_b64url_decode_reads_what_b64url_writes_and_refuses_what_is_not_base64url() -> None:
+    import pytest
+
+    from service.crypto import b64url_decode
+
+    for n in range(0, 70):
+        data = os.urandom(n)
+        assert b64url_decode(b64url(data)) == data
+        assert b64url_decode(base64.urlsafe_b64encode(data).decode()) == data  # padded too
+    for bad in ("A", "AAAAA", "AB*D"):
+        with pytest.raises(ValueError):
+            b64url_decode(bad)
