@@ -15,7 +15,9 @@ session.
 CPU is read at the two edges of the measured window. PIN logins are also given as a
 share of the argon2id limit (verifications per second of CPU 0, measured by this
 script with the register's parameters just before and after the run) and as the share
-of the node's CPU its verifications took (its idportal_pin_verify_cpu_seconds).
+of the node's CPU its verifications took (its idportal_pin_verify_cpu_seconds); every
+journey also gives the CPU of the node's event-loop thread per login (its main thread,
+read from /proc; not under Granian).
 
 --peer runs the peer (node-oidc-provider, its folder's bench.sh; set it up as its
 README says, with an absolute PEER_DIR) right after ours with the same users and times,
@@ -208,7 +210,9 @@ def medians(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for mode in rounds[0]["modes"]:
         ours = [r["modes"][mode]["per_node_core"] for r in rounds]
-        out[mode] = {"ours_per_node_core": statistics.median(ours), "ours_all": ours}
+        out[mode] = {"ours_per_node_core": statistics.median(ours), "ours_all": ours,
+                     "event_loop_ms_per_op": [r["modes"][mode].get("event_loop_cpu_ms_per_op")
+                                              for r in rounds]}
         peer_mode = {"bankid": "login", "refresh": "refresh"}.get(mode, "")
         theirs = [r["peer"][peer_mode]["per_provider_core"]
                   for r in rounds if peer_mode in r.get("peer", {})]
@@ -234,6 +238,7 @@ def print_medians(m: dict[str, Any]) -> None:
         if mode == "pin":
             line += (f"; argon2id share of node CPU {x['argon2_share_of_node_cpu']}, "
                      f"of the limit {x['share_of_argon2_limit']}")
+        line += f"; event loop ms per login {x['event_loop_ms_per_op']}"
         print(line, flush=True)
 
 
@@ -319,6 +324,7 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
             def sample() -> dict[str, float]:
                 """The counters, read at each edge of the measured window."""
                 return {"t": time.monotonic(), "node": node_cpu(node.pid),
+                        "loop": cpu_seconds(node.pid, node.pid),
                         "redis": cpu_seconds(r1.pid) + cpu_seconds(r2.pid),
                         "primary": cpu_seconds(r1.pid),
                         "sim": cpu_seconds(sim.pid), "me": cpu_seconds(os.getpid()),
@@ -353,6 +359,11 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                 "redis_round_trips_per_op": round(sum(calls.values()), 2),
                 "store_calls_per_op": calls,
                 "node_cores": round(node_cores, 2),
+                # The event loop's own thread (the node's main thread: not under
+                # Granian, which serves from a forked worker); the rest of the node's
+                # CPU is its other threads: argon2id verifications, the metrics listener.
+                "event_loop_cpu_ms_per_op": round(1000 * used["loop"] / max(stats.ok, 1), 2)
+                if a.server != "granian" else None,
                 "redis_cores": round(used["redis"] / elapsed, 2),
                 "redis_primary_cores": round(used["primary"] / elapsed, 3),
                 # What one Redis primary core would carry of this journey alone.
@@ -370,6 +381,8 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                     1000 * used["pin"] / max(stats.ok, 1), 1)
                 limits.append(argon2_limit())
                 res["argon2_verifications_per_s_cpu0"] = round(statistics.mean(limits), 1)
+                res["argon2_cpu_ms_per_verification_at_limit"] = round(
+                    1000 / res["argon2_verifications_per_s_cpu0"], 1)
                 res["share_of_argon2_limit"] = round(
                     res["per_node_core"] / res["argon2_verifications_per_s_cpu0"], 2)
             results["modes"][mode] = res
@@ -382,7 +395,9 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                 print(f"          argon2id limit on CPU 0 {limits[0]}/s before, {limits[1]}/s after: "
                       f"PIN logins per core are {res['share_of_argon2_limit']:.0%} of it; "
                       f"the node spent {res['argon2_share_of_node_cpu']:.0%} of its CPU in "
-                      f"argon2id ({res['argon2_cpu_ms_per_verification_in_node']} ms each)",
+                      f"argon2id ({res['argon2_cpu_ms_per_verification_in_node']} ms each, "
+                      f"{res['argon2_cpu_ms_per_verification_at_limit']} ms at the limit), "
+                      f"its event loop {res['event_loop_cpu_ms_per_op']} ms a login",
                       flush=True)
         rc.close()
     finally:
