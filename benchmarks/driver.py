@@ -5,6 +5,8 @@ Modes:
            the simulator) → collect (completes: code) → token → userinfo: 5 requests
   pin      authorize (method page with the PIN form) → PIN post (code) → token → userinfo: 4
   refresh  one BankID login per virtual user, then refresh_token grants in a loop
+  mixed    half the users log in with BankID, half with a PIN, counted apart (``Stats.pin``):
+           what a node's hashing thread, always busy, does to the BankID logins beside it
 The steps and their checks are ``citizen.journeys``, run by ``citizen.aio``. A login
 counts only if every step passed its checks. Bounded: stops after warm-up + duration.
 Only ever targets 127.0.0.1.
@@ -34,6 +36,7 @@ class Stats:
     requests: int = 0
     phone_requests: int = 0
     recording: bool = False
+    pin: Stats | None = None  # mode "mixed": the PIN logins, apart from the BankID ones
 
     def error(self, kind: str) -> None:
         if self.recording:
@@ -127,14 +130,24 @@ async def run(target: Target, *, mode: str, vus: int, warmup: float, duration: f
     async with aiohttp.ClientSession(connector=connector, timeout=timeout,
                                      cookie_jar=aiohttp.DummyCookieJar()) as session:
         d = Driver(session, target, stats)
+        plan = [(d, mode)] * vus
+        if mode == "mixed":
+            # Every other user logs in with a PIN: BankID logins beside a node whose
+            # hashing thread is always busy, as in a PIN guessing storm.
+            stats.pin = Stats()
+            pin_driver = Driver(session, target, stats.pin)
+            plan = [(pin_driver, "pin") if i % 2 else (d, "bankid") for i in range(vus)]
+        both = [stats, *([stats.pin] if stats.pin else [])]
         stop_at = time.monotonic() + warmup + duration
-        tasks = [asyncio.create_task(_vu(i, d, mode, stop_at)) for i in range(vus)]
+        tasks = [asyncio.create_task(_vu(i, dd, m, stop_at)) for i, (dd, m) in enumerate(plan)]
         await asyncio.sleep(warmup)
         if on_measure_start:
             on_measure_start()
-        stats.recording = True
+        for st in both:
+            st.recording = True
         await asyncio.sleep(duration)
-        stats.recording = False
+        for st in both:
+            st.recording = False
         if on_measure_end:
             on_measure_end()
         await asyncio.gather(*tasks)

@@ -17,7 +17,10 @@ share of the argon2id limit (verifications per second of CPU 0, measured by this
 script with the register's parameters just before and after the run) and as the share
 of the node's CPU its verifications took (its idportal_pin_verify_cpu_seconds); every
 journey also gives the CPU of the node's event-loop thread per login (its main thread,
-read from /proc; not under Granian).
+read from /proc; not under Granian). ``--modes mixed`` (not in the default) runs half
+the users through BankID and half through a PIN at once: logins/s and latency are the
+BankID logins' (the PIN logins beside them are given apart), Redis commands and event-loop
+CPU per login of either kind.
 
 --peer runs the peer (node-oidc-provider, its folder's bench.sh; set it up as its
 README says, with an absolute PEER_DIR) right after ours with the same users and times,
@@ -340,7 +343,10 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                     on_measure_start=lambda e=edges: e.update(start=sample()),
                     on_measure_end=lambda e=edges: e.update(end=sample())))
             used = {k: edges["end"][k] - edges["start"].get(k, 0.0) for k in edges["end"]}
-            calls = {k.removeprefix("store:"): round(v / max(stats.ok, 1), 2)
+            # Per login; in mode "mixed" per login of either kind (the node's CPU and the
+            # store's commands are both kinds' together).
+            done = max(stats.ok + (stats.pin.ok if stats.pin else 0), 1)
+            calls = {k.removeprefix("store:"): round(v / done, 2)
                      for k, v in sorted(used.items()) if k.startswith("store:") and v}
             elapsed = used["t"]
             node_cores = used["node"] / elapsed
@@ -355,14 +361,14 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                 "p99_ms": pct(stats.latencies, 99),
                 "http_requests_per_op": round(stats.requests / max(stats.ok, 1), 2),
                 "phone_requests_per_op": round(stats.phone_requests / max(stats.ok, 1), 2),
-                "redis_commands_per_op": round(cmds / max(stats.ok, 1), 1),
+                "redis_commands_per_op": round(cmds / done, 1),
                 "redis_round_trips_per_op": round(sum(calls.values()), 2),
                 "store_calls_per_op": calls,
                 "node_cores": round(node_cores, 2),
                 # The event loop's own thread (the node's main thread: not under
                 # Granian, which serves from a forked worker); the rest of the node's
                 # CPU is its other threads: argon2id verifications, the metrics listener.
-                "event_loop_cpu_ms_per_op": round(1000 * used["loop"] / max(stats.ok, 1), 2)
+                "event_loop_cpu_ms_per_op": round(1000 * used["loop"] / done, 2)
                 if a.server != "granian" else None,
                 "redis_cores": round(used["redis"] / elapsed, 2),
                 "redis_primary_cores": round(used["primary"] / elapsed, 3),
@@ -372,6 +378,12 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                 "driver_cores": round(used["me"] / elapsed, 2),
                 "redis_bytes_per_session": round(statistics.mean(mem)) if mem else None,
             }
+            if stats.pin is not None:  # mode "mixed": the BankID figures above, and
+                res.update(
+                    pin_per_s=round(stats.pin.ok / elapsed, 1),
+                    pin_p50_ms=pct(stats.pin.latencies, 50),
+                    pin_p99_ms=pct(stats.pin.latencies, 99), pin_errors=stats.pin.errors,
+                    argon2_share_of_node_cpu=round(used["pin"] / used["node"], 2))
             if limits:
                 # Of the node's CPU in the window, the share its verifications took (the
                 # node's own counter: same core, same seconds, whatever the drift).
@@ -391,6 +403,11 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                   f"  http/op {res['http_requests_per_op']}  redis cmds/op {res['redis_commands_per_op']}"
                   f"  node {res['node_cores']} cores  errors {sum(stats.errors.values())}"
                   f"  session {res['redis_bytes_per_session']} B", flush=True)
+            if stats.pin is not None:
+                print(f"          beside them {res['pin_per_s']} PIN logins/s (p50 "
+                      f"{res['pin_p50_ms']}, p99 {res['pin_p99_ms']} ms, errors "
+                      f"{sum(stats.pin.errors.values())}); argon2id "
+                      f"{res['argon2_share_of_node_cpu']:.0%} of the node's CPU", flush=True)
             if limits:
                 print(f"          argon2id limit on CPU 0 {limits[0]}/s before, {limits[1]}/s after: "
                       f"PIN logins per core are {res['share_of_argon2_limit']:.0%} of it; "
