@@ -115,6 +115,15 @@ async def _vu(i: int, d: Driver, mode: str, stop_at: float) -> None:
             d.stats.latencies.append(time.perf_counter() - started)
 
 
+def journeys_of(mode: str, vus: int) -> list[str]:
+    """Each user's journey: the mode's, or in "mixed" every other user a PIN login
+    (BankID logins beside a node whose hashing thread is always busy, as in a PIN
+    guessing storm)."""
+    if mode == "mixed":
+        return ["pin" if i % 2 else "bankid" for i in range(vus)]
+    return [mode] * vus
+
+
 async def run(target: Target, *, mode: str, vus: int, warmup: float, duration: float,
               on_measure_start: Any = None, on_measure_end: Any = None) -> Stats:
     """Drive `vus` users for warmup + duration seconds; count only the measured window.
@@ -130,16 +139,13 @@ async def run(target: Target, *, mode: str, vus: int, warmup: float, duration: f
     async with aiohttp.ClientSession(connector=connector, timeout=timeout,
                                      cookie_jar=aiohttp.DummyCookieJar()) as session:
         d = Driver(session, target, stats)
-        plan = [(d, mode)] * vus
         if mode == "mixed":
-            # Every other user logs in with a PIN: BankID logins beside a node whose
-            # hashing thread is always busy, as in a PIN guessing storm.
             stats.pin = Stats()
-            pin_driver = Driver(session, target, stats.pin)
-            plan = [(pin_driver, "pin") if i % 2 else (d, "bankid") for i in range(vus)]
+        drivers = {"pin": Driver(session, target, stats.pin)} if stats.pin else {}
         both = [stats, *([stats.pin] if stats.pin else [])]
         stop_at = time.monotonic() + warmup + duration
-        tasks = [asyncio.create_task(_vu(i, dd, m, stop_at)) for i, (dd, m) in enumerate(plan)]
+        tasks = [asyncio.create_task(_vu(i, drivers.get(journey, d), journey, stop_at))
+                 for i, journey in enumerate(journeys_of(mode, vus))]
         await asyncio.sleep(warmup)
         if on_measure_start:
             on_measure_start()

@@ -373,7 +373,7 @@ register_file = "{stack.REPO / 'config' / 'pin-register.toml'}"
                 "redis_cores": round(used["redis"] / elapsed, 2),
                 "redis_primary_cores": round(used["primary"] / elapsed, 3),
                 # What one Redis primary core would carry of this journey alone.
-                "per_primary_core": round(stats.ok / used["primary"]) if used["primary"] else None,
+                "per_primary_core": round(done / used["primary"]) if used["primary"] else None,
                 "simulator_cores": round(used["sim"] / elapsed, 2),
                 "driver_cores": round(used["me"] / elapsed, 2),
                 "redis_bytes_per_session": round(statistics.mean(mem)) if mem else None,

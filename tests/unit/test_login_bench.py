@@ -87,3 +87,11 @@ def test_the_rounds_medians_carry_each_rounds_event_loop_cpu_per_login() -> None
     m = medians([round_(300, 2.9), round_(320, 2.7), round_(310, None)])
     assert m["bankid"]["ours_per_node_core"] == 310
     assert m["bankid"]["event_loop_ms_per_op"] == [2.9, 2.7, None]
+
+
+def test_the_mixed_load_sends_every_other_user_through_a_pin_login() -> None:
+    from benchmarks.driver import journeys_of
+
+    assert journeys_of("mixed", 4) == ["bankid", "pin", "bankid", "pin"]
+    assert journeys_of("mixed", 3).count("pin") == 1
+    assert journeys_of("refresh", 2) == ["refresh", "refresh"]
