@@ -8,7 +8,12 @@ next successful login re-hashes them to argon2id:
 
 Verification runs in a worker thread (argon2-cffi and bcrypt release the GIL), one per
 core at a time, and takes the same path for an unknown person (a dummy hash) as for a
-wrong PIN: same answer, same time.
+wrong PIN: same answer, same time. Not on the event loop, although PIN logins alone
+would get more of the core there (88 % of it in argon2id instead of 81–82 %): each
+verification would stop the node for ~20 ms, and with half the users logging in by PIN
+the BankID logins beside them fell to a sixth (BENCHMARKS.md, "Where a PIN login's CPU
+goes"). In the thread the kernel shares the core: the hashes took 44 % of a node that
+had other work.
 """
 
 from __future__ import annotations

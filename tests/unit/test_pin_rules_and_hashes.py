@@ -75,6 +75,30 @@ async def test_an_older_scheme_verifies_and_comes_back_as_argon2id(make: object)
     assert not wrong.ok and not wrong.rehashed
 
 
+async def test_the_event_loop_keeps_serving_while_a_pin_is_verified() -> None:
+    # On the loop, every verification would stop the node (BENCHMARKS.md: BankID logins
+    # beside PIN logins fell to a sixth). Another task keeps running while one is verified.
+    import asyncio
+
+    slow = PasswordHasher(time_cost=4, memory_cost=8 * 1024, parallelism=1)
+    hasher, stored = PinHasher(slow), slow.hash("5809")
+    ticks = 0
+
+    async def other_work() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    other = asyncio.create_task(other_work())
+    await asyncio.sleep(0)
+    before = ticks
+    assert (await hasher.verify(stored, "5809")).ok
+    during = ticks - before
+    other.cancel()
+    assert during > 10  # on the loop: none between the verification's start and end
+
+
 async def test_a_current_argon2id_hash_is_not_rehashed_and_unknown_is_never_right() -> None:
     hasher = PinHasher(FAST)
     assert await hasher.verify(FAST.hash("5809"), "5809") == Verdict(True)
