@@ -139,10 +139,12 @@ async def run(target: Target, *, mode: str, vus: int, warmup: float, duration: f
     async with aiohttp.ClientSession(connector=connector, timeout=timeout,
                                      cookie_jar=aiohttp.DummyCookieJar()) as session:
         d = Driver(session, target, stats)
-        if mode == "mixed":
+        drivers: dict[str, Driver] = {}
+        both = [stats]
+        if mode == "mixed":  # the PIN logins counted apart
             stats.pin = Stats()
-        drivers = {"pin": Driver(session, target, stats.pin)} if stats.pin else {}
-        both = [stats, *([stats.pin] if stats.pin else [])]
+            drivers["pin"] = Driver(session, target, stats.pin)
+            both.append(stats.pin)
         stop_at = time.monotonic() + warmup + duration
         tasks = [asyncio.create_task(_vu(i, drivers.get(journey, d), journey, stop_at))
                  for i, journey in enumerate(journeys_of(mode, vus))]
